@@ -1,0 +1,96 @@
+package rundir
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+)
+
+func TestRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	ref := RunRef{Variant: "max_requests=100,workers=2", Repeat: 1, Dir: RunPath("max_requests=100,workers=2", 1)}
+	if err := os.MkdirAll(filepath.Join(dir, ref.Dir), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	meta := Meta{FormatVersion: FormatVersion, Scenario: "x", Runs: []RunRef{ref}}
+	if err := WriteJSON(filepath.Join(dir, MetaFile), meta); err != nil {
+		t.Fatal(err)
+	}
+	d, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var buf bytes.Buffer
+	tw, _ := NewTimelineWriter(&buf)
+	want := TimelineRow{T: 1, Interval: 1, Class: "light", Count: 10, OK: 9, Errors: 1, P50: 0.001, P90: 0.002, P99: 0.0125, Max: 0.5}
+	tw.Write(want)
+	tw.Flush()
+	buf.WriteString("2,1,li") // a row cut short by a crash
+	path := d.File(ref, TimelineFile)
+	os.WriteFile(path, buf.Bytes(), 0o644)
+	var got []TimelineRow
+	if err := EachTimeline(path, func(r TimelineRow) error { got = append(got, r); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0] != want {
+		t.Fatalf("timeline = %+v, want [%+v]", got, want)
+	}
+
+	os.WriteFile(path, []byte(strings.Join(TimelineHeader, ",")+"\n1,1,light,x,1,0,0,0,0,0\n1,1,light,1,1,0,0,0,0,0\n"), 0o644)
+	err = EachTimeline(path, func(TimelineRow) error { return nil })
+	var fe *FieldError
+	if !errors.As(err, &fe) || fe.Line != 2 || fe.Field != "count" {
+		t.Fatalf("bad row error = %v, want line 2 field count", err)
+	}
+
+	var rb bytes.Buffer
+	enc := vegeta.NewEncoder(&rb)
+	for i := 0; i < 3; i++ {
+		enc.Encode(&vegeta.Result{Attack: "light", Seq: uint64(i), Code: 200, Timestamp: time.Unix(int64(i), 0), Latency: time.Millisecond})
+	}
+	rpath := d.File(ref, ResultsFile)
+	os.WriteFile(rpath, rb.Bytes()[:rb.Len()-3], 0o644) // last one truncated
+	n := 0
+	if err := EachResult(rpath, func(r *vegeta.Result) error {
+		if r.Attack != "light" {
+			t.Errorf("Attack = %q", r.Attack)
+		}
+		n++
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 {
+		t.Errorf("read %d results, want 2 (third truncated)", n)
+	}
+
+	var eb bytes.Buffer
+	ew := NewEventWriter(&eb)
+	ew.Write(Event{T: 1.5, Source: "server", Event: "exit", PID: 42, Reason: "max_requests", Requests: 57})
+	ew.Flush()
+	epath := d.File(ref, EventsFile)
+	os.WriteFile(epath, eb.Bytes(), 0o644)
+	var evs []Event
+	if err := EachEvent(epath, func(e Event) error { evs = append(evs, e); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 1 || evs[0].Reason != "max_requests" || evs[0].Requests != 57 {
+		t.Fatalf("events = %+v", evs)
+	}
+}
+
+func TestRunPath(t *testing.T) {
+	if got := RunPath("a/b", 2); got != filepath.Join("a_b", "2") {
+		t.Errorf("RunPath = %q", got)
+	}
+	if got := RunPath("..", 1); got == filepath.Join("..", "1") {
+		t.Errorf("RunPath(..) escapes: %q", got)
+	}
+}
