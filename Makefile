@@ -1,0 +1,42 @@
+# sawtooth — common tasks. `make help` lists them.
+
+GO        ?= go
+BIN       := bin/sawtooth
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X main.version=$(VERSION)
+SCENARIO  ?= quickstart
+
+.PHONY: help build test demo bench lint deps fuzz report-shot clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+build: ## build bin/sawtooth
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/sawtooth
+
+test: ## vet and run every test (real gunicorn/uvicorn tests need `make deps`)
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 12m ./...
+
+demo: build ## run the quickstart scenario on the built-in server and show its report
+	./$(BIN) run $(SCENARIO)
+
+bench: build ## run the benchmarks (see BENCHMARKS.md)
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./...
+	@for s in bench/*.sh; do [ -x "$$s" ] || continue; echo "== $$s"; "$$s" || exit 1; done
+
+lint: ## gofmt and go vet
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+deps: ## install gunicorn, uvicorn, Flask, FastAPI, wrk from Debian (idempotent)
+	bash scripts/deps.sh
+
+fuzz: ## fuzz the scenario loader for 60s
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./scenarios
+
+report-shot: build ## render the newest run's report.html to report-shot.png with headless Chromium
+	bash scripts/report-shot.sh
+
+clean: ## remove build output
+	rm -rf bin
