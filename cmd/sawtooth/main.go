@@ -61,6 +61,10 @@ input, 130 interrupted.`,
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return usageError("%v", err)
 		},
+		CommandNotFound: func(c *cli.Context, name string) {
+			fmt.Fprintf(c.App.ErrWriter, "sawtooth: no such command %q; run \"sawtooth --help\" for the list\n", name)
+			cli.OsExiter(2)
+		},
 	}
 }
 
