@@ -1,0 +1,156 @@
+"""The work behind the test apps' routes, shared by flask_app and fastapi_app.
+
+Everything here is plain synchronous Python, so it behaves like real
+application code: burn_cpu and validate hold the GIL while they run, block
+sleeps without CPU, and Leaker keeps memory that really is resident.
+The functions are module-level so a ProcessPoolExecutor can pickle them.
+"""
+
+import json
+import os
+import re
+import time
+
+# Bounds on request parameters, the same as the built-in server's, so that
+# one request cannot take a worker down. Out of range is a 400.
+MAX_MILLIS = 60_000
+MAX_REGEX_KIB = 16 << 10
+MAX_LEAK_BYTES = 1 << 30
+
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+class ParamError(ValueError):
+    """A bad or out-of-range query parameter; apps answer it with 400."""
+
+
+def int_param(args, name, lo, hi):
+    """Return query parameter name of the mapping args as an int in [lo, hi]."""
+    raw = args.get(name)
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise ParamError(f"bad query parameter {name}={raw!r}: want an integer in [{lo}, {hi}] (required)") from None
+    if not lo <= value <= hi:
+        raise ParamError(f"bad query parameter {name}={raw!r}: want an integer in [{lo}, {hi}]")
+    return value
+
+
+_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1 << 10, "m": 1000**2, "mb": 1000**2,
+          "mib": 1 << 20, "g": 1000**3, "gb": 1000**3, "gib": 1 << 30}
+
+
+def parse_size(text):
+    """Parse a byte size such as "1048576", "256KiB" or "1MiB" ("" is 0)."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", text or "0")
+    if not m or m.group(2).lower() not in _UNITS:
+        raise ValueError(f"bad size {text!r}: want bytes, optionally with a unit such as KiB or MiB")
+    return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
+
+
+def burn_cpu(ms):
+    """Do pure-Python CPU work until this thread has used ms of CPU time.
+
+    CPU time, not wall time: the work is a fixed amount, so when other
+    threads hold the GIL it takes longer, as real code does.
+    """
+    deadline = time.thread_time() + ms / 1000
+    x = 0
+    while time.thread_time() < deadline:
+        for i in range(2000):
+            x = (x * 31 + i) % 1_000_003
+    return x
+
+
+def block(ms):
+    """Wait ms without CPU, like a synchronous call to a slow service."""
+    time.sleep(ms / 1000)
+
+
+def document(kib):
+    """Return a deterministic JSON array of records about kib KiB long."""
+    target = kib << 10
+    parts, size, i = [], 2, 0
+    while size < target:
+        rec = {
+            "id": f"{i * 2654435761 % (1 << 32):08x}-{i % 65536:04x}-4{i % 4096:03x}-a{i * 7 % 4096:03x}-{i * 11:012x}",
+            "email": f"user{i}@example{i % 97}.com",
+            "url": f"https://api.example.com/v1/items/{i}?expand=owner&page={i % 13}",
+            "phone": f"+81-{i % 90 + 10:02d}-{i % 10000:04d}-{i * 37 % 10000:04d}",
+            "date": f"20{i % 30:02d}-{i % 12 + 1:02d}-{i % 28 + 1:02d}T{i % 24:02d}:{i % 60:02d}:{i * 7 % 60:02d}Z",
+            "name": f"Name {i} Surname",
+            "comment": "lorem ipsum dolor sit amet " * (1 + i % 4),
+        }
+        enc = json.dumps(rec)
+        parts.append(enc)
+        size += len(enc) + 1
+        i += 1
+    return "[" + ",".join(parts) + "]"
+
+
+# The validation rules of the article's culprit: several patterns per field,
+# some unanchored. (True, p) must match; (False, p) must not.
+RULES = {
+    "id": [(True, r"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"),
+           (True, r"(?i)^[0-9a-f-]+$")],
+    "email": [(True, r"^[a-zA-Z0-9._%+\-]+@[a-zA-Z0-9.\-]+\.[a-zA-Z]{2,}$"),
+              (False, r"(?i)(\.\.|@\.|\.@)"),
+              (True, r"^.{3,254}$")],
+    "url": [(True, r"^https?://[\w.\-]+(:\d+)?(/[\w.\-~%]*)*(\?([\w.\-~%]+=[\w.\-~%]*&?)*)?$"),
+            (False, r"(?i)(javascript:|data:|<script)"),
+            (False, r"[\s\"'<>]")],
+    "phone": [(True, r"^\+?\d{1,3}[\- ]?\d{1,4}[\- ]?\d{3,4}[\- ]?\d{4}$")],
+    "date": [(True, r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\dZ$")],
+    "name": [(True, r"^[^\W_][\w .'\-]{0,99}$"),
+             (False, r"(?i)(select|insert|drop|union)\s")],
+    "comment": [(False, r"(?i)(<script|onerror=|onload=|javascript:)"),
+                (False, r"(?i)\b(viagra|casino|lottery)\b"),
+                (True, r"^[\w\s.,;:!?'\"()\-]*$"),
+                (True, r"(\w+)\s+\w+\s+\w+\s+\w+")],
+}
+_COMPILED = {field: [(must, re.compile(p)) for must, p in rules] for field, rules in RULES.items()}
+
+# Generated documents by size, so a request pays for validation, not generation.
+_documents = {}
+
+
+def validate(kib):
+    """Parse a kib KiB JSON document and check every field with re.
+
+    Returns (records, checks, flagged). The document is generated once per
+    size and process; its parsing and validation are what each call costs.
+    """
+    doc = _documents.get(kib)
+    if doc is None:
+        doc = _documents[kib] = document(kib)
+    records = json.loads(doc)
+    checks = flagged = 0
+    for rec in records:
+        for field, rules in _COMPILED.items():
+            value = rec[field]
+            for must, rx in rules:
+                checks += 1
+                if (rx.search(value) is not None) != must:
+                    flagged += 1
+    return len(records), checks, flagged
+
+
+class Leaker:
+    """Retains memory on purpose, like a cache that is never evicted.
+
+    Every page of each allocation is written, so the process's RSS really
+    grows by about the leaked size.
+    """
+
+    def __init__(self):
+        self.chunks = []
+        self.total = 0
+
+    def leak(self, n):
+        if n <= 0:
+            return
+        chunk = bytearray(n)
+        chunk[::PAGE] = b"\x01" * len(range(0, n, PAGE))
+        chunk[-1] = 1
+        self.chunks.append(chunk)
+        self.total += n
