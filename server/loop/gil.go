@@ -1,0 +1,125 @@
+package loop
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// GIL is a process-wide lock modelled on CPython's global interpreter lock
+// with forced switching (CPython 3.2 and later):
+//
+//   - a goroutine runs "Python code" only while it holds the GIL;
+//   - a goroutine that has waited a whole switch interval for the GIL without
+//     any switch happening sets a drop request;
+//   - the holder checks for the request at its next switch point (Yield) and
+//     hands the GIL over; hand-off is first come, first served, and the
+//     goroutine that dropped it queues behind the waiters, so it cannot take
+//     it straight back.
+//
+// Blocking calls (sleeps, socket I/O) release the GIL around the wait; see
+// Blocking. A nil *GIL is valid and does nothing, which models work that
+// runs without the GIL.
+type GIL struct {
+	interval time.Duration
+	drop     atomic.Bool
+
+	mu       sync.Mutex
+	locked   bool
+	switches uint64
+	waiters  []chan struct{}
+}
+
+// NewGIL returns an unlocked GIL with the given switch interval.
+func NewGIL(switchInterval time.Duration) *GIL {
+	return &GIL{interval: switchInterval}
+}
+
+// Acquire takes the GIL, waiting if another goroutine holds it. After each
+// switch interval spent waiting with no switch in between, it asks the
+// holder to drop the GIL.
+func (g *GIL) Acquire() {
+	if g == nil {
+		return
+	}
+	g.mu.Lock()
+	if !g.locked && len(g.waiters) == 0 {
+		g.locked = true
+		g.switches++
+		g.mu.Unlock()
+		return
+	}
+	ch := make(chan struct{})
+	g.waiters = append(g.waiters, ch)
+	sn := g.switches
+	g.mu.Unlock()
+
+	t := time.NewTimer(g.interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ch:
+			return // handed over by Release: we hold it now
+		case <-t.C:
+			g.mu.Lock()
+			if g.switches == sn {
+				g.drop.Store(true)
+			}
+			sn = g.switches
+			g.mu.Unlock()
+			t.Reset(g.interval)
+		}
+	}
+}
+
+// Release drops the GIL, handing it to the longest waiter if there is one.
+func (g *GIL) Release() {
+	if g == nil {
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.drop.Store(false)
+	if len(g.waiters) == 0 {
+		g.locked = false
+		return
+	}
+	ch := g.waiters[0]
+	g.waiters[0] = nil
+	g.waiters = g.waiters[1:]
+	g.switches++
+	close(ch)
+}
+
+// Yield is a switch point: if another goroutine has asked for the GIL, the
+// holder hands it over and waits its turn to take it back. It is cheap when
+// nobody is waiting. The caller must hold the GIL. Its method value fits
+// workload.Yield.
+func (g *GIL) Yield() {
+	if g == nil || !g.drop.Load() {
+		return
+	}
+	g.Release()
+	g.Acquire()
+}
+
+// Blocking runs f with the GIL released and takes it again afterwards, as
+// CPython does around time.sleep and socket calls. The caller must hold the
+// GIL. Taking it back may cost a switch interval when another goroutine is
+// running CPU work, the convoy effect.
+func (g *GIL) Blocking(f func()) {
+	g.Release()
+	defer g.Acquire()
+	f()
+}
+
+// Switches returns how many times the GIL has changed hands (or been taken
+// while free).
+func (g *GIL) Switches() uint64 {
+	if g == nil {
+		return 0
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.switches
+}

@@ -1,0 +1,150 @@
+package loop
+
+import (
+	"context"
+	"log/slog"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// LagMetricName is the name of the loop-lag histogram.
+const LagMetricName = "sawtooth_loop_lag_seconds"
+
+// LagBuckets returns the upper bounds, in seconds, of the loop-lag
+// histogram's buckets: 0.1ms to 30s, with 5ms (the default switch interval)
+// and 100ms (the default threshold) among them. A master that aggregates its
+// workers' observations should use the same buckets.
+func LagBuckets() []float64 {
+	return []float64{
+		0.0001, 0.00025, 0.0005,
+		0.001, 0.0025, 0.005,
+		0.01, 0.025, 0.05,
+		0.1, 0.25, 0.5,
+		1, 2.5, 5, 10, 30,
+	}
+}
+
+// NewLagHistogram returns an unregistered histogram named LagMetricName with
+// LagBuckets.
+func NewLagHistogram() prometheus.Histogram {
+	return prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    LagMetricName,
+		Help:    "Delay between scheduling a no-op on the event loop and its running.",
+		Buckets: LagBuckets(),
+	})
+}
+
+// monitor is the loop-lag heartbeat of the source article: every interval it
+// posts a no-op to the loop and measures how long it waited. A watchdog
+// dumps the stacks while the probe is still pending past the threshold,
+// since that is when the blocking handler is on the loop's stack.
+type monitor struct {
+	loop      *Loop
+	cfg       Config
+	log       *slog.Logger
+	hist      prometheus.Histogram
+	onLag     func(time.Duration)
+	onProbe   func() // runs on the loop inside each probe
+	stackIDs  func() map[uint64]bool
+	lastDump  time.Time
+}
+
+func (m *monitor) run(ctx context.Context) {
+	ran := make(chan time.Time, 1)
+	probe := func() {
+		if m.onProbe != nil {
+			m.onProbe()
+		}
+		ran <- time.Now()
+	}
+	t := time.NewTimer(m.cfg.LagInterval)
+	defer t.Stop()
+	watchdog := time.NewTimer(time.Hour)
+	defer watchdog.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		start := time.Now()
+		if !m.loop.Post(probe) {
+			return
+		}
+		watchdog.Reset(m.cfg.LagThreshold)
+		var lag time.Duration
+	wait:
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-m.loop.Done():
+				return
+			case end := <-ran:
+				lag = end.Sub(start)
+				break wait
+			case now := <-watchdog.C:
+				pending := now.Sub(start)
+				m.warn("event loop blocked: probe still pending", pending, true)
+				watchdog.Reset(m.cfg.DumpInterval)
+			}
+		}
+		watchdog.Stop()
+		m.hist.Observe(lag.Seconds())
+		if m.onLag != nil {
+			m.onLag(lag)
+		}
+		if lag > m.cfg.LagThreshold {
+			m.warn("event loop lag above threshold", lag, false)
+		}
+		t.Reset(m.cfg.LagInterval)
+	}
+}
+
+// warn logs a lag warning, with a stack dump unless one was logged less than
+// DumpInterval ago. A dump taken while the loop is blocked (blocked=true)
+// shows the culprit; one taken after the fact shows where the loop is now.
+func (m *monitor) warn(msg string, lag time.Duration, blocked bool) {
+	now := time.Now()
+	attrs := []any{"lag", lag, "threshold", m.cfg.LagThreshold}
+	if now.Sub(m.lastDump) >= m.cfg.DumpInterval {
+		m.lastDump = now
+		attrs = append(attrs, "stack", dumpStacks(m.stackIDs()))
+	} else if !blocked && lag > m.cfg.LagThreshold {
+		attrs = append(attrs, "stack", "(rate-limited)")
+	}
+	m.log.Warn(msg, attrs...)
+}
+
+// dumpStacks returns the stacks of the goroutines in ids (the loop and the
+// offload threads), the counterpart of Python's sys._current_frames(); all
+// goroutines if none of them is found.
+func dumpStacks(ids map[uint64]bool) string {
+	buf := make([]byte, 256<<10)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) || len(buf) >= 64<<20 {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	var kept []string
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		fields := strings.Fields(g)
+		if len(fields) < 2 || fields[0] != "goroutine" {
+			continue
+		}
+		if id, err := strconv.ParseUint(fields[1], 10, 64); err == nil && ids[id] {
+			kept = append(kept, g)
+		}
+	}
+	if len(kept) == 0 {
+		return string(buf)
+	}
+	return strings.Join(kept, "\n\n")
+}

@@ -1,0 +1,371 @@
+// Package loop implements the event-loop worker model of `sawtooth serve`
+// (--worker-model loop): an asyncio-like loop on which handler code runs one
+// piece at a time, executor offload of heavy routes to threads that contend
+// for a GIL-like lock or to child processes, a loop-lag monitor with stack
+// dumps, and request-id propagation into offloaded work.
+//
+// A worker process serves its inherited listener with a Server:
+//
+//	srv, err := loop.New(cfg, loop.Options{BeforeRequest: count, Heartbeat: beat})
+//	go srv.Serve(ln)
+//	...
+//	srv.Shutdown(ctx)
+//
+// and its main calls RunOffloadChild when os.Getenv(ChildEnv) is
+// ChildEnvOffload, since offload children are re-executions of the binary.
+package loop
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sawtooth-dev/sawtooth/server/workload"
+)
+
+// Options are the hooks a worker process plugs into a Server. Every field
+// is optional.
+type Options struct {
+	// Logger receives lag warnings with stack dumps and errors
+	// (default slog.Default()).
+	Logger *slog.Logger
+	// BeforeRequest is called on the loop once per request, before its work,
+	// with the response header to fill in (X-Worker-Pid, X-Worker-Requests).
+	// It is the place to count requests and to decide to retire; it must not
+	// call Shutdown itself (Shutdown waits for the loop): start a goroutine.
+	BeforeRequest func(r *http.Request, h http.Header)
+	// AfterRequest is called on the loop when a request's response is ready,
+	// with its status (e.g. to check RSS after each request).
+	AfterRequest func(r *http.Request, status int)
+	// Heartbeat is called on the loop at most every HeartbeatInterval, from
+	// the lag probe, so a stuck loop stops heartbeating.
+	Heartbeat func()
+	// HeartbeatInterval is the minimum time between heartbeats (default 1s).
+	HeartbeatInterval time.Duration
+	// OnLag receives every lag observation, from the monitor's goroutine
+	// (not the loop). The same observations go into LagHistogram.
+	OnLag func(time.Duration)
+	// Leaker holds /leak's memory (default a new one); share it with the
+	// worker's --leak-per-request.
+	Leaker *workload.Leaker
+	// Executable is the binary re-executed as offload children
+	// (default os.Executable()).
+	Executable string
+}
+
+// Server serves HTTP in the loop model: connections are read by net/http,
+// but every request's handler code runs as callbacks on one Loop.
+type Server struct {
+	cfg    Config
+	opts   Options
+	log    *slog.Logger
+	gil    *GIL
+	loop   *Loop
+	exec   executor
+	procs  *procPool
+	hist   prometheus.Histogram
+	http   *http.Server
+	leaker *workload.Leaker
+
+	cancel    context.CancelFunc
+	monDone   chan struct{}
+	closeOnce sync.Once
+
+	lastBeat time.Time // touched only on the loop
+}
+
+// New validates cfg, fills in its defaults, and starts the loop, the lag
+// monitor and the offload executor (for "processes", OffloadWorkers child
+// processes). Call Serve to serve and Shutdown or Close to stop.
+func New(cfg Config, opts Options) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.HeartbeatInterval <= 0 {
+		opts.HeartbeatInterval = time.Second
+	}
+	if opts.Leaker == nil {
+		opts.Leaker = new(workload.Leaker)
+	}
+	s := &Server{
+		cfg:     cfg,
+		opts:    opts,
+		log:     opts.Logger,
+		gil:     NewGIL(cfg.SwitchInterval),
+		hist:    NewLagHistogram(),
+		leaker:  opts.Leaker,
+		monDone: make(chan struct{}),
+	}
+	switch cfg.Offload {
+	case OffloadThreads:
+		var g *GIL
+		if cfg.GIL {
+			g = s.gil
+		}
+		s.exec = newThreadPool(cfg.OffloadWorkers, g)
+	case OffloadProcesses:
+		exe := opts.Executable
+		if exe == "" {
+			var err error
+			if exe, err = os.Executable(); err != nil {
+				return nil, fmt.Errorf("loop: offload processes: find own executable: %w", err)
+			}
+		}
+		p, err := newProcPool(cfg.OffloadWorkers, exe, s.log)
+		if err != nil {
+			return nil, fmt.Errorf("loop: offload processes: %w", err)
+		}
+		s.exec, s.procs = p, p
+	}
+	s.loop = NewLoop(s.gil, s.log)
+	go s.loop.Run()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	m := &monitor{
+		loop:     s.loop,
+		cfg:      cfg,
+		log:      s.log,
+		hist:     s.hist,
+		onLag:    opts.OnLag,
+		onProbe:  s.heartbeat,
+		stackIDs: s.stackIDs,
+	}
+	go func() {
+		defer close(s.monDone)
+		m.run(ctx)
+	}()
+
+	s.http = &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	return s, nil
+}
+
+// Config returns the configuration in effect, defaults filled in.
+func (s *Server) Config() Config { return s.cfg }
+
+// Loop returns the server's event loop, e.g. to run worker code on it.
+func (s *Server) Loop() *Loop { return s.loop }
+
+// LagHistogram returns the histogram of loop-lag observations, named
+// LagMetricName. It is not registered anywhere: register it in the worker's
+// registry, or read it with its Write method to send its buckets to the
+// master.
+func (s *Server) LagHistogram() prometheus.Histogram { return s.hist }
+
+// OffloadPids returns the pids of the offload child processes (none unless
+// Offload is "processes").
+func (s *Server) OffloadPids() []int {
+	if s.procs == nil {
+		return nil
+	}
+	return s.procs.pids()
+}
+
+// Serve accepts connections on l (keep-alive on) until Shutdown or Close;
+// it then returns http.ErrServerClosed.
+func (s *Server) Serve(l net.Listener) error {
+	return s.http.Serve(l)
+}
+
+// Shutdown stops accepting connections, lets in-flight requests finish on
+// the loop, then stops the loop, the monitor and the executor. If ctx ends
+// first, the rest is closed at once and ctx's error is returned.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.http.Shutdown(ctx)
+	s.stop()
+	if err != nil {
+		return fmt.Errorf("loop: shutdown: %w", err)
+	}
+	return nil
+}
+
+// Close closes the listener and every connection at once and stops the
+// loop, the monitor and the executor, killing offload children.
+func (s *Server) Close() error {
+	err := s.http.Close()
+	s.stop()
+	return err
+}
+
+func (s *Server) stop() {
+	s.closeOnce.Do(func() {
+		_ = s.http.Close()
+		s.cancel()
+		<-s.monDone
+		s.loop.Stop()
+		<-s.loop.Done()
+		if s.exec != nil {
+			s.exec.close()
+		}
+	})
+}
+
+// heartbeat runs on the loop inside each lag probe.
+func (s *Server) heartbeat() {
+	if s.opts.Heartbeat == nil {
+		return
+	}
+	if now := time.Now(); now.Sub(s.lastBeat) >= s.opts.HeartbeatInterval {
+		s.lastBeat = now
+		s.opts.Heartbeat()
+	}
+}
+
+func (s *Server) stackIDs() map[uint64]bool {
+	ids := map[uint64]bool{s.loop.gid.Load(): true}
+	if s.exec != nil {
+		for _, id := range s.exec.goroutines() {
+			ids[id] = true
+		}
+	}
+	return ids
+}
+
+// request is one request's state while its callbacks run on the loop. The
+// handler goroutine reads status, header and body only after done is
+// closed.
+type request struct {
+	r      *http.Request
+	ctx    context.Context
+	header http.Header
+	status int
+	body   string
+	done   chan struct{}
+}
+
+// ServeHTTP posts the request to the loop and writes the response the loop
+// produced. Only this goroutine touches w.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rq := &request{
+		r:      r,
+		ctx:    WithRequestID(r.Context(), r.Header.Get(workload.HeaderRequestID)),
+		header: make(http.Header),
+		done:   make(chan struct{}),
+	}
+	if !s.loop.Post(func() { s.begin(rq) }) {
+		http.Error(w, "server is shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	select {
+	case <-rq.done:
+	case <-s.loop.Done():
+		http.Error(w, "server is shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	h := w.Header()
+	for k, v := range rq.header {
+		h[k] = v
+	}
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(rq.status)
+	_, _ = w.Write([]byte(rq.body))
+}
+
+// begin is the first callback of a request: parse, hook, then await or work.
+func (s *Server) begin(rq *request) {
+	if id := rq.r.Header.Get(workload.HeaderRequestID); id != "" {
+		rq.header.Set(workload.HeaderRequestID, id)
+	}
+	if s.opts.BeforeRequest != nil {
+		s.opts.BeforeRequest(rq.r, rq.header)
+	}
+	job, err := workload.ParseRequest(rq.r)
+	if err != nil {
+		status := http.StatusBadRequest
+		if errors.Is(err, workload.ErrNotFound) {
+			status = http.StatusNotFound
+			err = fmt.Errorf("%s: %w (routes: /light /cpu /block /regex /leak /healthz)", rq.r.URL.Path, err)
+		}
+		s.finish(rq, status, err.Error()+"\n")
+		return
+	}
+	if job.Await > 0 {
+		// await asyncio.sleep(...): the loop is free meanwhile; the rest
+		// of the handler is a new callback.
+		time.AfterFunc(job.Await, func() { s.loop.Post(func() { s.work(rq, job) }) })
+		return
+	}
+	s.work(rq, job)
+}
+
+// work runs the request's work on the loop, or hands heavy work to the
+// executor and finishes in a later callback.
+func (s *Server) work(rq *request, job workload.Job) {
+	switch job.Kind {
+	case workload.Light, workload.Health:
+		rq.header.Set(workload.HeaderWorkRequestID, RequestID(rq.ctx))
+		rq.header.Set(workload.HeaderWorkedIn, "loop")
+		s.finish(rq, http.StatusOK, "ok "+job.Kind.String()+"\n")
+		return
+	case workload.Leak:
+		s.leaker.Leak(job.Bytes)
+		rq.header.Set(workload.HeaderWorkRequestID, RequestID(rq.ctx))
+		rq.header.Set(workload.HeaderWorkedIn, "loop")
+		s.finish(rq, http.StatusOK, fmt.Sprintf("leaked %d bytes (%d in total)\n", job.Bytes, s.leaker.Total()))
+		return
+	}
+	hj := heavyJob{Kind: job.Kind, Duration: job.Duration}
+	if job.Kind == workload.Regex {
+		// The document is the request's payload: it is in the loop's
+		// memory before any offload, and ships with the job.
+		hj.Doc = workload.Document(job.KiB)
+	}
+	if s.exec == nil {
+		res := runHeavy(rq.ctx, hj, s.gil.Yield)
+		res.Pid = os.Getpid()
+		s.finishWork(rq, res, "loop")
+		return
+	}
+	ctx := rq.ctx
+	if s.cfg.LoseContext {
+		// run_in_executor without contextvars.copy_context().
+		ctx = context.Background()
+	}
+	where := s.exec.workedIn()
+	s.exec.submit(ctx, hj, func(res result) {
+		if !s.loop.Post(func() { s.finishWork(rq, res, where) }) {
+			// The loop is gone; ServeHTTP answers 503.
+			return
+		}
+	})
+}
+
+func (s *Server) finishWork(rq *request, res result, where string) {
+	rq.header.Set(workload.HeaderWorkRequestID, res.RequestID)
+	rq.header.Set(workload.HeaderWorkedIn, where)
+	if res.Err != "" {
+		s.finish(rq, http.StatusInternalServerError, res.Err+"\n")
+		return
+	}
+	s.finish(rq, http.StatusOK, fmt.Sprintf("%s (%s pid %d)\n", strings.TrimSuffix(res.Body, "\n"), where, res.Pid))
+}
+
+// finish completes a request on the loop: the hook, then the response goes
+// to the connection's goroutine. Handing it over is a socket write, which
+// releases the GIL, so under GIL contention taking it back costs the loop a
+// switch interval (the convoy effect).
+func (s *Server) finish(rq *request, status int, body string) {
+	rq.status, rq.body = status, body
+	if s.opts.AfterRequest != nil {
+		s.opts.AfterRequest(rq.r, status)
+	}
+	s.gil.Blocking(func() { close(rq.done) })
+}
