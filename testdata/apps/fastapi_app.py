@@ -9,6 +9,7 @@ Routes (all GET):
     /cpu?ms=N        N ms of pure-Python CPU work       } heavy: run where
     /block?ms=N      a synchronous N ms sleep           } OFFLOAD says
     /regex?kb=N      Python re over an N KiB JSON doc   }
+    /heavy           the heavy route HEAVY names         }
     /healthz         200 "ok", answered on the loop
     /metrics         Prometheus text: sawtooth_loop_lag_seconds and more
 
@@ -18,7 +19,11 @@ Environment:
     OFFLOAD=processes  loop.run_in_executor(ProcessPoolExecutor, ...) (for pure-Python
                        CPU work, which threads cannot run in parallel because of the GIL)
     POOL_WORKERS=4     size of the pool
-    LOSE_CONTEXT=1     forget to carry the request id into the pool (the contextvars trap)
+    HEAVY=cpu:100      what /heavy does: cpu:MS, block:MS or regex:KB, so that a
+                       scenario's variants can change the mix without new traffic
+    LOSE_CONTEXT=1     forget to carry the request id into the pool (the contextvars trap);
+                       LOSE_CONTEXT=article uses the article's execute_in_thread wrapper,
+                       which calls copy_context() in the pool thread and so loses it too
     LAG_INTERVAL=0.05  heartbeat period in seconds
     LAG_THRESHOLD=0.1  lag in seconds above which the heartbeat warns and dumps stacks
 
@@ -50,7 +55,12 @@ OFFLOAD = os.environ.get("OFFLOAD", "none")
 if OFFLOAD not in ("none", "threads", "processes"):
     raise SystemExit(f"OFFLOAD={OFFLOAD!r}: want none, threads or processes")
 POOL_WORKERS = int(os.environ.get("POOL_WORKERS", "4"))
-LOSE_CONTEXT = os.environ.get("LOSE_CONTEXT", "") not in ("", "0", "false")
+HEAVY = os.environ.get("HEAVY", "cpu:100")
+LOSE_CONTEXT = os.environ.get("LOSE_CONTEXT", "")
+if LOSE_CONTEXT in ("0", "false"):
+    LOSE_CONTEXT = ""
+if LOSE_CONTEXT not in ("", "1", "true", "article"):
+    raise SystemExit(f"LOSE_CONTEXT={LOSE_CONTEXT!r}: want 0, 1 or article")
 LAG_INTERVAL = float(os.environ.get("LAG_INTERVAL", "0.05"))
 LAG_THRESHOLD = float(os.environ.get("LAG_THRESHOLD", "0.1"))
 
@@ -68,8 +78,9 @@ LOOP_STALLS = Counter(
 )
 
 # The request id of the request being served. Set by the middleware; work
-# that runs elsewhere sees it only if the context is carried there.
-request_id = contextvars.ContextVar("request_id", default="")
+# that runs elsewhere sees it only if the context is carried there. It lives
+# in workload so that pool processes need not import this module.
+request_id = workload.request_id
 
 app = FastAPI()
 pool = None  # the executor, created at startup
@@ -173,10 +184,10 @@ async def startup():
         pool = ProcessPoolExecutor(max_workers=POOL_WORKERS, mp_context=multiprocessing.get_context("spawn"))
         # Start every child now, so no request pays for an interpreter start.
         loop = asyncio.get_running_loop()
-        await asyncio.gather(*(loop.run_in_executor(pool, time.sleep, 0.05) for _ in range(POOL_WORKERS)))
+        await asyncio.gather(*(loop.run_in_executor(pool, workload.block, 50) for _ in range(POOL_WORKERS)))
     heartbeat.start()
-    log.info("fastapi_app ready: pid %d, OFFLOAD=%s, POOL_WORKERS=%d, LOSE_CONTEXT=%s",
-             os.getpid(), OFFLOAD, POOL_WORKERS, LOSE_CONTEXT)
+    log.info("fastapi_app ready: pid %d, OFFLOAD=%s, POOL_WORKERS=%d, HEAVY=%s, LOSE_CONTEXT=%s",
+             os.getpid(), OFFLOAD, POOL_WORKERS, HEAVY, LOSE_CONTEXT)
 
 
 @app.on_event("shutdown")
@@ -188,34 +199,30 @@ async def shutdown():
 
 # --- running heavy work where OFFLOAD says --------------------------------------
 
-def seen_id_and_call(fn, *args):
-    """Run fn where we are, returning the request id visible here and fn's result."""
-    return request_id.get(), fn(*args)
-
-
-def call_with_request_id(rid, fn, *args):
-    """In a pool process: a contextvar cannot cross the pipe, so the id comes
-    as an argument (pickled) and is set in a fresh context for this call."""
-    def run():
-        request_id.set(rid)
-        return seen_id_and_call(fn, *args)
-    return contextvars.Context().run(run)
+def execute_in_thread(func, *args):
+    """The source article's wrapper, verbatim: wrong, see run_heavy."""
+    ctx = contextvars.copy_context()
+    return ctx.run(func, *args)
 
 
 async def run_heavy(fn, *args):
     """Run fn(*args) per OFFLOAD; return (where, request id seen there, result)."""
     if OFFLOAD == "none":
-        return ("loop",) + seen_id_and_call(fn, *args)  # blocks every request on this worker
+        return ("loop",) + workload.seen_id_and_call(fn, *args)  # blocks every request on this worker
     loop = asyncio.get_running_loop()
     if OFFLOAD == "threads":
+        if LOSE_CONTEXT == "article":
+            # The article's wrapper copies the context inside the pool thread,
+            # where the request's context is not: the id is lost all the same.
+            return ("thread",) + await loop.run_in_executor(pool, execute_in_thread, workload.seen_id_and_call, fn, *args)
         if LOSE_CONTEXT:
             # Executor threads do not inherit the caller's context: the id is lost.
-            return ("thread",) + await loop.run_in_executor(pool, seen_id_and_call, fn, *args)
+            return ("thread",) + await loop.run_in_executor(pool, workload.seen_id_and_call, fn, *args)
         ctx = contextvars.copy_context()  # copied here, on the loop, and run there
-        return ("thread",) + await loop.run_in_executor(pool, ctx.run, seen_id_and_call, fn, *args)
+        return ("thread",) + await loop.run_in_executor(pool, ctx.run, workload.seen_id_and_call, fn, *args)
     if LOSE_CONTEXT:
-        return ("process",) + await loop.run_in_executor(pool, seen_id_and_call, fn, *args)
-    return ("process",) + await loop.run_in_executor(pool, call_with_request_id, request_id.get(), fn, *args)
+        return ("process",) + await loop.run_in_executor(pool, workload.seen_id_and_call, fn, *args)
+    return ("process",) + await loop.run_in_executor(pool, workload.call_with_request_id, request_id.get(), fn, *args)
 
 
 def heavy_response(where, work_id, body):
@@ -257,6 +264,26 @@ async def block(request: Request):
     ms = workload.int_param(request.query_params, "ms", 0, workload.MAX_MILLIS)
     where, work_id, _ = await run_heavy(workload.block, ms)
     return heavy_response(where, work_id, {"ms": ms})
+
+
+def parse_heavy(spec):
+    """Parse HEAVY ("cpu:100") into the work function and its argument."""
+    kind, _, arg = spec.partition(":")
+    funcs = {"cpu": (workload.burn_cpu, 0, workload.MAX_MILLIS),
+             "block": (workload.block, 0, workload.MAX_MILLIS),
+             "regex": (workload.validate, 1, workload.MAX_REGEX_KIB)}
+    if kind not in funcs or not arg.isdigit() or not funcs[kind][1] <= int(arg) <= funcs[kind][2]:
+        raise SystemExit(f"HEAVY={spec!r}: want cpu:MS, block:MS or regex:KB")
+    return funcs[kind][0], int(arg)
+
+
+HEAVY_FUNC, HEAVY_ARG = parse_heavy(HEAVY)
+
+
+@app.get("/heavy")
+async def heavy():
+    where, work_id, _ = await run_heavy(HEAVY_FUNC, HEAVY_ARG)
+    return heavy_response(where, work_id, {"heavy": HEAVY})
 
 
 @app.get("/regex")

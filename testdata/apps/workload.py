@@ -6,6 +6,7 @@ sleeps without CPU, and Leaker keeps memory that really is resident.
 The functions are module-level so a ProcessPoolExecutor can pickle them.
 """
 
+import contextvars
 import json
 import os
 import re
@@ -154,3 +155,23 @@ class Leaker:
         chunk[-1] = 1
         self.chunks.append(chunk)
         self.total += n
+
+
+# The request id of the request being served, for apps that carry it into
+# offloaded work. Kept here, with the work, so that a pool process can
+# unpickle the functions below without importing the web app.
+request_id = contextvars.ContextVar("request_id", default="")
+
+
+def seen_id_and_call(fn, *args):
+    """Run fn where we are; return the request id visible here and fn's result."""
+    return request_id.get(), fn(*args)
+
+
+def call_with_request_id(rid, fn, *args):
+    """In a pool process: a contextvar cannot cross the pipe, so the id comes
+    as an argument (pickled) and is set in a fresh context for this call."""
+    def run():
+        request_id.set(rid)
+        return seen_id_and_call(fn, *args)
+    return contextvars.Context().run(run)
