@@ -1,0 +1,137 @@
+package scenarios
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sawtooth-dev/sawtooth/internal/units"
+)
+
+// flagKind is the type of a built-in server flag's value.
+type flagKind int
+
+const (
+	flagInt flagKind = iota
+	flagEnum
+	flagSize
+	flagDuration
+	flagBool
+)
+
+// builtinFlag describes one flag of "sawtooth serve" a scenario may set.
+type builtinFlag struct {
+	kind   flagKind
+	min    int64         // for flagInt
+	minDur time.Duration // for flagDuration
+	enum   []string      // for flagEnum
+}
+
+// builtinFlags returns the flags of "sawtooth serve" that a scenario may
+// set, by their underscore names. (A function, not a variable, so there
+// is no package-level mutable state.)
+func builtinFlags() map[string]builtinFlag {
+	return map[string]builtinFlag{
+		"workers":             {kind: flagInt, min: 1},
+		"worker_model":        {kind: flagEnum, enum: []string{"sync", "threads", "loop"}},
+		"threads":             {kind: flagInt, min: 1},
+		"max_requests":        {kind: flagInt, min: 0},
+		"max_requests_jitter": {kind: flagInt, min: 0},
+		"max_rss":             {kind: flagSize},
+		"max_lifetime":        {kind: flagDuration},
+		"max_lifetime_jitter": {kind: flagDuration},
+		"timeout":             {kind: flagDuration},
+		"graceful_timeout":    {kind: flagDuration},
+		"overlap":             {kind: flagBool},
+		"leak_per_request":    {kind: flagSize},
+		"seed":                {kind: flagInt, min: -1 << 63},
+		"offload":             {kind: flagEnum, enum: []string{"none", "threads", "processes"}},
+		"offload_workers":     {kind: flagInt, min: 1},
+		"switch_interval":     {kind: flagDuration, minDur: time.Microsecond},
+		"gil":                 {kind: flagBool},
+		"lag_interval":        {kind: flagDuration, minDur: time.Millisecond},
+		"lag_threshold":       {kind: flagDuration},
+		"lose_context":        {kind: flagBool},
+	}
+}
+
+// BuiltinFlags returns the names of the "sawtooth serve" flags a scenario's
+// builtin target, variants and --set may use, sorted (underscore form).
+func BuiltinFlags() []string {
+	names := make([]string, 0, 32)
+	for name := range builtinFlags() {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// CheckBuiltinFlag reports whether value is valid for the built-in server
+// flag name, with an error saying what was expected.
+func CheckBuiltinFlag(name, value string) error {
+	f, ok := builtinFlags()[name]
+	if !ok {
+		return fmt.Errorf("unknown flag of the built-in server, want one of %s", strings.Join(BuiltinFlags(), ", "))
+	}
+	if msg := f.check(value); msg != "" {
+		return fmt.Errorf("got %q, want %s", value, msg)
+	}
+	return nil
+}
+
+// check returns "" when value fits f, or what was expected.
+func (f builtinFlag) check(value string) string {
+	v := strings.TrimSpace(value)
+	switch f.kind {
+	case flagInt:
+		want := fmt.Sprintf("an integer ≥ %d", f.min)
+		if f.min == -1<<63 {
+			want = "an integer"
+		}
+		i, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || i < f.min {
+			return want
+		}
+	case flagEnum:
+		if !slices.Contains(f.enum, v) {
+			return "one of " + strings.Join(f.enum, ", ")
+		}
+	case flagSize:
+		if _, err := units.ParseSize(v); err != nil {
+			return "a size such as 256MiB, 64KiB or 1GB (0 disables)"
+		}
+	case flagDuration:
+		d, err := parseDuration(v)
+		want := "a duration such as 500ms, 30s or 10m (0 disables)"
+		if f.minDur > 0 {
+			want = fmt.Sprintf("a duration of at least %v such as 5ms", f.minDur)
+		}
+		if err != nil || time.Duration(d) < f.minDur {
+			return want
+		}
+	case flagBool:
+		if _, err := strconv.ParseBool(v); err != nil {
+			return "true or false"
+		}
+	}
+	return ""
+}
+
+// BuiltinArgs turns resolved builtin flags (a Variant's Set for a builtin
+// target) into "sawtooth serve" arguments such as "--max-requests=100",
+// sorted by flag name.
+func BuiltinArgs(set map[string]string) []string {
+	names := make([]string, 0, len(set))
+	for k := range set {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	args := make([]string, len(names))
+	for i, k := range names {
+		args[i] = "--" + strings.ReplaceAll(k, "_", "-") + "=" + strings.TrimSpace(set[k])
+	}
+	return args
+}

@@ -1,0 +1,280 @@
+package scenarios
+
+import (
+	"fmt"
+	"math/big"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/sawtooth-dev/sawtooth/internal/units"
+)
+
+// MetricKind is what a threshold metric measures, which fixes the units its
+// value may be written in and the base unit of Threshold.Value.
+type MetricKind int
+
+// The kinds of threshold metrics.
+const (
+	// KindDuration is a latency: units ns, us (µs), ms, s, m, h; base unit seconds.
+	KindDuration MetricKind = iota + 1
+	// KindRatio is a fraction: a plain fraction (0.001) or a percentage
+	// (0.1%); base unit a fraction.
+	KindRatio
+	// KindSize is an amount of memory: B, KiB, MiB, GiB, TiB, KB, MB, GB,
+	// TB; base unit bytes.
+	KindSize
+	// KindSlope is memory growth: SIZE/s, SIZE/min, SIZE/h; base unit bytes
+	// per minute.
+	KindSlope
+	// KindCount is a plain number of things.
+	KindCount
+	// KindRate is a plain number of requests per second.
+	KindRate
+)
+
+// String names the kind.
+func (k MetricKind) String() string {
+	switch k {
+	case KindDuration:
+		return "duration"
+	case KindRatio:
+		return "ratio"
+	case KindSize:
+		return "size"
+	case KindSlope:
+		return "slope"
+	case KindCount:
+		return "count"
+	case KindRate:
+		return "rate"
+	}
+	return fmt.Sprintf("MetricKind(%d)", int(k))
+}
+
+// classMetric gives the kind of each per-class metric suffix
+// ("light.p99", "all.rps").
+func classMetric(suffix string) (MetricKind, bool) {
+	switch suffix {
+	case "mean", "p50", "p90", "p99", "p999", "max":
+		return KindDuration, true
+	case "rps":
+		return KindRate, true
+	case "errors":
+		return KindRatio, true
+	}
+	return 0, false
+}
+
+// globalMetric gives the kind of each metric that is not per class.
+func globalMetric(name string) (MetricKind, bool) {
+	switch name {
+	case "errors.ratio":
+		return KindRatio, true
+	case "errors.count", "restarts.count", "restarts.max_concurrent":
+		return KindCount, true
+	case "memory.pss.peak", "memory.rss.peak", "memory.worker_rss.peak":
+		return KindSize, true
+	case "memory.pss.slope":
+		return KindSlope, true
+	case "lag.p99":
+		return KindDuration, true
+	}
+	return 0, false
+}
+
+// reservedClassNames are the first elements of the global metrics, which a
+// request class may not be named.
+var reservedClassNames = []string{"all", "errors", "memory", "restarts", "lag"}
+
+// Metrics lists every metric name valid for a scenario with the given
+// request classes: CLASS.{mean,p50,p90,p99,p999,max,rps,errors} for each
+// class and for "all", then the global metrics.
+func Metrics(classes []string) []string {
+	var out []string
+	for _, c := range append(slices.Clone(classes), "all") {
+		for _, s := range []string{"mean", "p50", "p90", "p99", "p999", "max", "rps", "errors"} {
+			out = append(out, c+"."+s)
+		}
+	}
+	return append(out, "errors.ratio", "errors.count", "memory.pss.peak", "memory.rss.peak",
+		"memory.worker_rss.peak", "memory.pss.slope", "restarts.count", "restarts.max_concurrent", "lag.p99")
+}
+
+// MetricKindOf returns the kind of a metric name by its shape, accepting
+// any class name in CLASS.SUFFIX; KnownMetric also checks the class.
+func MetricKindOf(metric string) (MetricKind, bool) {
+	if k, ok := globalMetric(metric); ok {
+		return k, true
+	}
+	class, suffix, ok := strings.Cut(metric, ".")
+	if !ok || class == "" || strings.Contains(suffix, ".") || slices.Contains(reservedClassNames[1:], class) {
+		return 0, false
+	}
+	return classMetric(suffix)
+}
+
+// KnownMetric returns nil when name is a metric of a scenario with the given
+// request classes, or an error saying what is valid.
+func KnownMetric(name string, classes []string) error {
+	if _, ok := globalMetric(name); ok {
+		return nil
+	}
+	class, suffix, ok := strings.Cut(name, ".")
+	if ok && !slices.Contains(reservedClassNames[1:], class) {
+		if class != "all" && !slices.Contains(classes, class) {
+			return fmt.Errorf("metric %q names request class %q, which the traffic does not define (classes: %s, and all)",
+				name, class, strings.Join(classes, ", "))
+		}
+		if _, ok := classMetric(suffix); ok {
+			return nil
+		}
+	}
+	return metricShapeError(name)
+}
+
+// metricShapeError says why name is not a metric.
+func metricShapeError(name string) error {
+	class, _, ok := strings.Cut(name, ".")
+	if ok && class != "" && !slices.Contains(reservedClassNames, class) {
+		return fmt.Errorf("unknown metric %q, want CLASS.SUFFIX with SUFFIX one of mean, p50, p90, p99, p999, max, rps, errors", name)
+	}
+	return fmt.Errorf("unknown metric %q, want CLASS.{mean,p50,p90,p99,p999,max,rps,errors}, all.{...}, errors.ratio, errors.count, memory.pss.peak, memory.rss.peak, memory.worker_rss.peak, memory.pss.slope, restarts.count, restarts.max_concurrent or lag.p99", name)
+}
+
+var thresholdRE = regexp.MustCompile(`^\s*([^\s<>=!]+)\s*(<=|>=|==|!=|<|>)\s*([-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)\s*(\S*)\s*$`)
+
+// ParseThreshold parses "METRIC OP VALUE[UNIT]", e.g. "light.p99 < 50ms",
+// "errors.ratio <= 0.1%", "memory.pss.slope < 1MiB/min". OP is one of
+// <, <=, >, >=, ==, !=. The unit must fit the metric's kind (see
+// MetricKind); Value is converted to the kind's base unit. The class of a
+// CLASS.SUFFIX metric is not checked here: use KnownMetric.
+func ParseThreshold(expr string) (Threshold, error) {
+	t := Threshold{Expr: strings.TrimSpace(expr)}
+	m := thresholdRE.FindStringSubmatch(expr)
+	if m == nil {
+		return t, fmt.Errorf("bad threshold %q: want METRIC OP VALUE[UNIT] with OP one of < <= > >= == !=, e.g. \"light.p99 < 50ms\"", t.Expr)
+	}
+	t.Metric, t.Op, t.Unit = m[1], m[2], m[4]
+	kind, ok := MetricKindOf(t.Metric)
+	if !ok {
+		return t, fmt.Errorf("bad threshold %q: %w", t.Expr, metricShapeError(t.Metric))
+	}
+	num, ok := new(big.Rat).SetString(m[3])
+	if !ok {
+		return t, fmt.Errorf("bad threshold %q: bad number %q", t.Expr, m[3])
+	}
+	v, err := scaleUnit(kind, num, t.Unit)
+	if err != nil {
+		return t, fmt.Errorf("bad threshold %q: %s is a %s: %w", t.Expr, t.Metric, kind, err)
+	}
+	t.Value, _ = v.Float64()
+	return t, nil
+}
+
+// scaleUnit converts num written in unit to kind's base unit.
+func scaleUnit(kind MetricKind, num *big.Rat, unit string) (*big.Rat, error) {
+	if num.Sign() < 0 && kind != KindSlope {
+		return nil, fmt.Errorf("negative value, want a value ≥ 0")
+	}
+	r := new(big.Rat).Set(num)
+	switch kind {
+	case KindDuration:
+		div := map[string]int64{"ns": 1e9, "us": 1e6, "µs": 1e6, "ms": 1e3, "s": 1}
+		switch {
+		case unit == "m":
+			return r.Mul(r, big.NewRat(60, 1)), nil
+		case unit == "h":
+			return r.Mul(r, big.NewRat(3600, 1)), nil
+		case div[unit] != 0:
+			return r.Quo(r, big.NewRat(div[unit], 1)), nil
+		case unit == "" && r.Sign() == 0:
+			return r, nil
+		}
+		return nil, fmt.Errorf("unit %q, want one of us, µs, ms, s, m (e.g. 50ms)", unit)
+	case KindRatio:
+		switch unit {
+		case "%":
+			if r.Cmp(big.NewRat(100, 1)) > 0 {
+				return nil, fmt.Errorf("more than 100%%, want a percentage from 0%% to 100%%")
+			}
+			return r.Quo(r, big.NewRat(100, 1)), nil
+		case "":
+			if r.Cmp(big.NewRat(1, 1)) > 0 {
+				return nil, fmt.Errorf("a fraction above 1, want a fraction from 0 to 1 (0.001) or a percentage (0.1%%)")
+			}
+			return r, nil
+		}
+		return nil, fmt.Errorf("unit %q, want %% or a plain fraction (0.1%% or 0.001)", unit)
+	case KindSize:
+		f, err := sizeFactor(unit)
+		if err != nil || (unit == "" && r.Sign() != 0) {
+			return nil, fmt.Errorf("unit %q, want one of B, KiB, MiB, GiB, KB, MB, GB (e.g. 300MiB)", unit)
+		}
+		return r.Mul(r, f), nil
+	case KindSlope:
+		size, per, ok := strings.Cut(unit, "/")
+		f, err := sizeFactor(size)
+		perMin := map[string]*big.Rat{"s": big.NewRat(60, 1), "min": big.NewRat(1, 1), "m": big.NewRat(1, 1), "h": big.NewRat(1, 60)}[per]
+		if unit == "" && r.Sign() == 0 {
+			return r, nil
+		}
+		if !ok || err != nil || size == "" || perMin == nil {
+			return nil, fmt.Errorf("unit %q, want SIZE/min, SIZE/s or SIZE/h (e.g. 1MiB/min)", unit)
+		}
+		return r.Mul(r.Mul(r, f), perMin), nil
+	case KindCount:
+		if unit != "" {
+			return nil, fmt.Errorf("unit %q, want a plain number", unit)
+		}
+		return r, nil
+	case KindRate:
+		switch unit {
+		case "", "/s", "rps", "req/s":
+			return r, nil
+		}
+		return nil, fmt.Errorf("unit %q, want a plain number of requests per second", unit)
+	}
+	return nil, fmt.Errorf("unknown metric kind")
+}
+
+// sizeFactor returns the bytes in one unit ("MiB" → 1048576); "" is bytes.
+func sizeFactor(unit string) (*big.Rat, error) {
+	if unit == "" {
+		return big.NewRat(1, 1), nil
+	}
+	if strings.ContainsAny(unit, "0123456789. ") {
+		return nil, fmt.Errorf("bad unit %q", unit)
+	}
+	n, err := units.ParseSize("1" + unit)
+	if err != nil {
+		return nil, err
+	}
+	return new(big.Rat).SetInt64(n), nil
+}
+
+// Holds reports whether a measured value, in the metric's base unit,
+// satisfies the threshold.
+func (t Threshold) Holds(measured float64) bool {
+	switch t.Op {
+	case "<":
+		return measured < t.Value
+	case "<=":
+		return measured <= t.Value
+	case ">":
+		return measured > t.Value
+	case ">=":
+		return measured >= t.Value
+	case "==":
+		return measured == t.Value
+	case "!=":
+		return measured != t.Value
+	}
+	return false
+}
+
+// String returns the threshold as written.
+func (t Threshold) String() string { return t.Expr }
+
+// MarshalYAML writes the threshold as its expression.
+func (t Threshold) MarshalYAML() (any, error) { return t.Expr, nil }
