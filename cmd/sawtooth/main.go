@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/sawtooth-dev/sawtooth/server"
 	"github.com/urfave/cli/v2"
 )
 
@@ -20,6 +21,9 @@ import (
 var version = "dev"
 
 func main() {
+	if server.RunChild() {
+		return
+	}
 	os.Exit(run(os.Args))
 }
 

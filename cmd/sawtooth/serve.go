@@ -1,9 +1,9 @@
 package main
 
-import "github.com/urfave/cli/v2"
+import (
+	"github.com/sawtooth-dev/sawtooth/server"
+	"github.com/urfave/cli/v2"
+)
 
-// serveCommand is a placeholder until its issue lands.
-func serveCommand() *cli.Command {
-	return &cli.Command{Name: "serve", Usage: "(not yet built)", Hidden: true,
-		Action: func(*cli.Context) error { return cli.Exit("sawtooth serve: not yet built", 1) }}
-}
+// serveCommand is "sawtooth serve", the built-in recycling server.
+func serveCommand() *cli.Command { return server.Command() }

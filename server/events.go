@@ -1,0 +1,151 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Event is one worker lifecycle event, as streamed by the admin listener's
+// /events, one JSON object per line. Every field is always present; zero
+// means not applicable or unknown.
+type Event struct {
+	// Time is when the master saw the event (RFC 3339 with nanoseconds).
+	Time time.Time `json:"time"`
+	// Pid is the worker's process id.
+	Pid int `json:"pid"`
+	// Event is "spawn", "ready", "retiring" or "exit".
+	Event string `json:"event"`
+	// Reason is why the worker is retiring or exited: max_requests,
+	// max_rss, max_lifetime, timeout, crash, signal, shutdown, restart or
+	// scale_down. Empty for spawn and ready.
+	Reason string `json:"reason"`
+	// Requests is the number of requests the worker had served, as last
+	// reported (exact in retiring events the worker sends itself).
+	Requests int64 `json:"requests"`
+	// RSS is the worker's resident set size in bytes when it retired or as
+	// last reported before exit; 0 if unknown.
+	RSS int64 `json:"rss"`
+	// Limit is the worker's drawn max_requests limit (max_requests plus
+	// its jitter); 0 when max_requests is off.
+	Limit int64 `json:"limit"`
+	// Message is the human-readable log line of the event.
+	Message string `json:"message"`
+}
+
+// Event names.
+const (
+	EventSpawn    = "spawn"
+	EventReady    = "ready"
+	EventRetiring = "retiring"
+	EventExit     = "exit"
+)
+
+// eventLog keeps the last events in a ring and fans new ones out to
+// subscribers.
+type eventLog struct {
+	mu     sync.Mutex
+	ring   []Event
+	next   int
+	full   bool
+	subs   map[chan Event]struct{}
+	closed bool
+}
+
+// subBuffer is how many events a slow /events reader may lag behind before
+// its stream is cut (it then sees the stream end, never a silent gap).
+const subBuffer = 4096
+
+func newEventLog(size int) *eventLog {
+	return &eventLog{ring: make([]Event, size), subs: make(map[chan Event]struct{})}
+}
+
+func (l *eventLog) publish(e Event) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.ring[l.next] = e
+	l.next = (l.next + 1) % len(l.ring)
+	if l.next == 0 {
+		l.full = true
+	}
+	for c := range l.subs {
+		select {
+		case c <- e:
+		default:
+			close(c)
+			delete(l.subs, c)
+		}
+	}
+}
+
+// subscribe returns the history, oldest first, and a channel of the events
+// that follow; the channel is closed when the log closes.
+func (l *eventLog) subscribe() ([]Event, chan Event) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var hist []Event
+	if l.full {
+		hist = append(hist, l.ring[l.next:]...)
+	}
+	hist = append(hist, l.ring[:l.next]...)
+	c := make(chan Event, subBuffer)
+	if l.closed {
+		close(c)
+	} else {
+		l.subs[c] = struct{}{}
+	}
+	return hist, c
+}
+
+func (l *eventLog) unsubscribe(c chan Event) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, ok := l.subs[c]; ok {
+		delete(l.subs, c)
+		close(c)
+	}
+}
+
+// close ends every stream; later subscribers get the history only.
+func (l *eventLog) close() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.closed = true
+	for c := range l.subs {
+		close(c)
+		delete(l.subs, c)
+	}
+}
+
+// ServeHTTP streams the history then new events as JSON lines, flushing
+// after each line, until the client goes away or the master exits.
+func (l *eventLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	hist, c := l.subscribe()
+	defer l.unsubscribe(c)
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	w.Header().Set("Cache-Control", "no-cache")
+	rc := http.NewResponseController(w)
+	enc := json.NewEncoder(w)
+	for _, e := range hist {
+		if enc.Encode(e) != nil {
+			return
+		}
+	}
+	if rc.Flush() != nil {
+		return
+	}
+	for {
+		select {
+		case e, ok := <-c:
+			if !ok {
+				return
+			}
+			if enc.Encode(e) != nil || rc.Flush() != nil {
+				return
+			}
+		case <-r.Context().Done():
+			return
+		}
+	}
+}
