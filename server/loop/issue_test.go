@@ -187,6 +187,9 @@ func TestLagMonitorCatchesBlockingHandler(t *testing.T) {
 	if got := above(t, ts.Server, 0.25); got < 1 {
 		t.Errorf("histogram holds no observation above 250ms after a 300ms burn on the loop")
 	}
+	for !strings.Contains(ts.log.String(), "event loop lag above threshold") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
 	logs := ts.log.String()
 	if !strings.Contains(logs, "event loop blocked") || !strings.Contains(logs, "workload.BurnCPU") {
 		t.Errorf("log has no stack dump naming workload.BurnCPU:\n%s", logs)

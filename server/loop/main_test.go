@@ -2,7 +2,6 @@ package loop
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -227,5 +226,3 @@ func (ts *testServer) serveResult(t *testing.T) error {
 }
 
 func isServerClosed(err error) bool { return errors.Is(err, http.ErrServerClosed) }
-
-var _ = context.Background

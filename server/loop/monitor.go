@@ -43,14 +43,14 @@ func NewLagHistogram() prometheus.Histogram {
 // dumps the stacks while the probe is still pending past the threshold,
 // since that is when the blocking handler is on the loop's stack.
 type monitor struct {
-	loop      *Loop
-	cfg       Config
-	log       *slog.Logger
-	hist      prometheus.Histogram
-	onLag     func(time.Duration)
-	onProbe   func() // runs on the loop inside each probe
-	stackIDs  func() map[uint64]bool
-	lastDump  time.Time
+	loop     *Loop
+	cfg      Config
+	log      *slog.Logger
+	hist     prometheus.Histogram
+	onLag    func(time.Duration)
+	onProbe  func() // runs on the loop inside each probe
+	stackIDs func() map[uint64]bool
+	lastDump time.Time
 }
 
 func (m *monitor) run(ctx context.Context) {

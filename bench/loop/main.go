@@ -1,0 +1,157 @@
+// Command loop benchmarks the event-loop worker model in one process: one
+// loop server on 127.0.0.1, 200 req/s of /light mixed with 2 req/s of a
+// 200 ms heavy request, for offload none, threads and processes with
+// CPU-heavy and blocking-heavy requests. It prints a Markdown table of
+// /light p50/p99 and throughput, and the loop-lag p99, per row.
+//
+//	go run ./bench/loop -duration 30s
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"slices"
+	"sync"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/sawtooth-dev/sawtooth/server/loop"
+)
+
+func main() {
+	if os.Getenv(loop.ChildEnv) == loop.ChildEnvOffload {
+		if err := loop.RunOffloadChild(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
+	var p params
+	flag.DurationVar(&p.duration, "duration", 30*time.Second, "attack duration per row")
+	flag.IntVar(&p.lightRate, "light-rate", 200, "requests per second of /light")
+	flag.IntVar(&p.heavyRate, "heavy-rate", 2, "requests per second of the heavy route")
+	flag.IntVar(&p.heavyMS, "heavy-ms", 200, "duration of a heavy request in milliseconds")
+	flag.IntVar(&p.workers, "offload-workers", 4, "offload threads or processes")
+	flag.DurationVar(&p.switchInterval, "switch-interval", 5*time.Millisecond, "GIL switch interval")
+	flag.Parse()
+	if err := run(p, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "bench/loop:", err)
+		os.Exit(1)
+	}
+}
+
+type params struct {
+	duration             time.Duration
+	lightRate, heavyRate int
+	heavyMS, workers     int
+	switchInterval       time.Duration
+}
+
+// row is one measured configuration.
+type row struct {
+	offload, heavy string
+	light, hv      vegeta.Metrics
+	lagP99, lagMax time.Duration
+	lagN           int
+}
+
+func run(p params, w io.Writer) error {
+	fmt.Fprintf(w, "One loop worker, %d req/s /light + %d req/s /%s?ms=%d, %v per row, %d offload workers, switch interval %v.\n\n",
+		p.lightRate, p.heavyRate, "{cpu,block}", p.heavyMS, p.duration, p.workers, p.switchInterval)
+	fmt.Fprintln(w, "| offload | heavy | light p50 | light p99 | light max | light ok/s | light errors | heavy p50 | loop lag p99 | loop lag max |")
+	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+	for _, offload := range []string{loop.OffloadNone, loop.OffloadThreads, loop.OffloadProcesses} {
+		for _, heavy := range []string{"cpu", "block"} {
+			r, err := measure(p, offload, heavy)
+			if err != nil {
+				return fmt.Errorf("offload %s, heavy %s: %w", offload, heavy, err)
+			}
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %.1f | %d | %s | %s | %s |\n",
+				r.offload, r.heavy, ms(r.light.Latencies.P50), ms(r.light.Latencies.P99), ms(r.light.Latencies.Max),
+				r.light.Throughput, r.light.Requests-uint64(float64(r.light.Requests)*r.light.Success+0.5),
+				ms(r.hv.Latencies.P50), ms(r.lagP99), ms(r.lagMax))
+		}
+	}
+	return nil
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) }
+
+func measure(p params, offload, heavy string) (row, error) {
+	r := row{offload: offload, heavy: heavy}
+	cfg := loop.DefaultConfig()
+	cfg.Offload = offload
+	cfg.OffloadWorkers = p.workers
+	cfg.SwitchInterval = p.switchInterval
+	var mu sync.Mutex
+	var lags []time.Duration
+	srv, err := loop.New(cfg, loop.Options{
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		OnLag: func(d time.Duration) {
+			mu.Lock()
+			lags = append(lags, d)
+			mu.Unlock()
+		},
+	})
+	if err != nil {
+		return r, err
+	}
+	defer srv.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return r, err
+	}
+	go func() { _ = srv.Serve(ln) }()
+	base := "http://" + ln.Addr().String()
+
+	// Warm up connections and the offload pool; then measure lag only
+	// during the attack.
+	for range 5 {
+		resp, err := http.Get(base + "/light")
+		if err != nil {
+			return r, err
+		}
+		resp.Body.Close()
+	}
+	mu.Lock()
+	lags = nil
+	mu.Unlock()
+
+	attack := func(path string, rate int, m *vegeta.Metrics, wg *sync.WaitGroup) {
+		defer wg.Done()
+		a := vegeta.NewAttacker(vegeta.Timeout(30*time.Second), vegeta.KeepAlive(true))
+		tr := vegeta.NewStaticTargeter(vegeta.Target{Method: http.MethodGet, URL: base + path})
+		for res := range a.Attack(tr, vegeta.Rate{Freq: rate, Per: time.Second}, p.duration, path) {
+			m.Add(res)
+		}
+		m.Close()
+	}
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go attack("/light", p.lightRate, &r.light, &wg)
+	go attack(fmt.Sprintf("/%s?ms=%d", heavy, p.heavyMS), p.heavyRate, &r.hv, &wg)
+	wg.Wait()
+
+	mu.Lock()
+	obs := slices.Clone(lags)
+	mu.Unlock()
+	slices.Sort(obs)
+	if len(obs) > 0 {
+		r.lagN = len(obs)
+		r.lagP99 = obs[min(len(obs)-1, len(obs)*99/100)]
+		r.lagMax = obs[len(obs)-1]
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		return r, err
+	}
+	return r, nil
+}
