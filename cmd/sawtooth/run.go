@@ -1,9 +1,82 @@
 package main
 
-import "github.com/urfave/cli/v2"
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
 
-// runCommand is a placeholder until its issue lands.
+	"github.com/urfave/cli/v2"
+
+	"github.com/sawtooth-dev/sawtooth/runner"
+	"github.com/sawtooth-dev/sawtooth/scenarios"
+)
+
+// runCommand is "sawtooth run": run a scenario and record it.
 func runCommand() *cli.Command {
-	return &cli.Command{Name: "run", Usage: "(not yet built)", Hidden: true,
-		Action: func(*cli.Context) error { return cli.Exit("sawtooth run: not yet built", 1) }}
+	return &cli.Command{
+		Name:      "run",
+		Usage:     "run a scenario against its target and record a run directory",
+		ArgsUsage: "SCENARIO",
+		Description: `Runs every variant (and repeat) of SCENARIO, a scenario file or the name of a
+shipped scenario ("sawtooth scenarios" lists them): starts the target, drives
+the scenario's phases of traffic at it, samples the memory of its whole process
+tree, scrapes its metrics and records its worker events, then stops it.
+Everything is written to a new run directory, OUT/<UTC time>-<scenario>
+(see docs/run-directory.md), whose path is printed at the end.
+
+Ctrl-C stops the run, keeps what was recorded, marks it partial and exits 130.`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "out", Value: "runs", Usage: "directory under which the run directory is created"},
+			&cli.StringSliceFlag{Name: "variant", Usage: "run only the variant `NAME` (repeatable; default: all)"},
+			&cli.StringSliceFlag{Name: "set", Usage: "override a builtin flag or command variable, `KEY=VALUE` (repeatable), e.g. max_requests=500"},
+			&cli.Int64Flag{Name: "seed", Value: 1, Usage: "seed of the choice of request classes (same seed, same request sequence)"},
+			&cli.BoolFlag{Name: "quick", Usage: fmt.Sprintf("scale every phase's duration by %g (at least 1s per phase) for a smoke run", runner.QuickFactor)},
+			&cli.BoolFlag{Name: "ci", Usage: "plain progress lines instead of a live status line"},
+			&cli.DurationFlag{Name: "timeout", Value: runner.DefaultTimeout, Usage: "timeout of each request"},
+		},
+		Action: runAction,
+	}
+}
+
+func runAction(c *cli.Context) error {
+	if c.NArg() != 1 {
+		return usageError("run: want one SCENARIO (a file or a shipped scenario's name), got %d arguments", c.NArg())
+	}
+	if c.Duration("timeout") <= 0 {
+		return usageError("run: --timeout: want a positive duration, got %v", c.Duration("timeout"))
+	}
+	s, err := scenarios.Load(c.Args().First())
+	if err != nil {
+		return usageError("%v", err)
+	}
+	if err := s.ApplySet(c.StringSlice("set")); err != nil {
+		return usageError("%v", err)
+	}
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := runner.Run(ctx, s, runner.Options{
+		Out:         c.String("out"),
+		Variants:    c.StringSlice("variant"),
+		Seed:        c.Int64("seed"),
+		Quick:       c.Bool("quick"),
+		Timeout:     c.Duration("timeout"),
+		Progress:    os.Stderr,
+		CI:          c.Bool("ci"),
+		CommandLine: os.Args,
+		ToolVersion: version,
+	})
+	if res.Dir != "" {
+		fmt.Fprintf(c.App.Writer, "run directory: %s\n", res.Dir)
+	}
+	switch {
+	case errors.Is(err, runner.ErrInterrupted):
+		return cli.Exit(err.Error(), 130)
+	case err != nil && res.Dir == "":
+		return usageError("run: %v", err)
+	case err != nil:
+		return cli.Exit(err.Error(), 1)
+	}
+	return nil
 }

@@ -1,0 +1,236 @@
+// Package attack turns a scenario's phases and traffic mix into the pieces
+// a vegeta Attacker runs: a Pacer that follows the phases one after another
+// (constant rates, linear ramps and closed-model phases with a fixed number
+// of clients) and a weighted, seeded Targeter that tags every request with
+// its class. The Pacer also records when each request was due, so the
+// harness can measure how late it sent them.
+package attack
+
+import (
+	"math"
+	"sync/atomic"
+	"time"
+)
+
+// Segment is one phase of the load. With Concurrency > 0 it is a
+// closed-model phase: Concurrency clients send back to back. Otherwise it
+// is an open-model phase whose rate goes linearly from From to To requests
+// per second (From == To for a constant rate).
+type Segment struct {
+	Name        string
+	Duration    time.Duration
+	From, To    float64
+	Concurrency int
+}
+
+// Open reports whether s is an open-model (paced) phase.
+func (s Segment) Open() bool { return s.Concurrency <= 0 }
+
+// Hits returns the number of requests an open-model segment is due to send
+// in its first t (0 for closed-model segments).
+func (s Segment) Hits(t time.Duration) float64 {
+	if !s.Open() || t <= 0 {
+		return 0
+	}
+	if t > s.Duration {
+		t = s.Duration
+	}
+	x := t.Seconds()
+	slope := (s.To - s.From) / s.Duration.Seconds()
+	return s.From*x + slope*x*x/2
+}
+
+// due returns the offset into an open segment at which its n-th request
+// (counting from 0) is due, and false when the segment sends fewer than
+// n+1 requests.
+func (s Segment) due(n uint64) (time.Duration, bool) {
+	// Solve From*x + slope/2*x² = n for the smallest x ≥ 0, in the
+	// numerically stable form 2n / (b + sqrt(b² + 4an)).
+	a := (s.To - s.From) / s.Duration.Seconds() / 2
+	b := s.From
+	nf := float64(n)
+	var x float64
+	switch {
+	case n == 0:
+		x = 0
+		if b <= 0 && a <= 0 {
+			return 0, false
+		}
+	default:
+		disc := b*b + 4*a*nf
+		if disc < 0 {
+			return 0, false
+		}
+		den := b + math.Sqrt(disc)
+		if den <= 0 {
+			return 0, false
+		}
+		x = 2 * nf / den
+	}
+	d := time.Duration(x * float64(time.Second))
+	if d >= s.Duration {
+		return 0, false
+	}
+	return d, true
+}
+
+// lagSlots is the size of the ring of due times: the number of requests
+// that can be in flight at once and still have their send lag measured.
+const lagSlots = 1 << 16
+
+// Pacer paces one attack through a list of segments. It implements
+// vegeta.Pacer. Pace must be called from one goroutine (as vegeta does);
+// Done and Due may be called from any goroutine.
+type Pacer struct {
+	segs   []Segment
+	starts []time.Duration
+	total  time.Duration
+
+	stop <-chan struct{}
+	wake chan struct{}
+
+	cur     int    // index of the current segment
+	entered bool   // whether the current segment has been entered
+	base    uint64 // hits when the current segment was entered
+	began   time.Time
+
+	completed atomic.Uint64
+
+	// Ring of due times by hit number: slot i%lagSlots holds hit i's
+	// number plus one (0 = empty) and its due time in Unix nanoseconds
+	// (0 for closed-model hits, which have no schedule).
+	slotHit [lagSlots]atomic.Uint64
+	slotDue [lagSlots]atomic.Int64
+}
+
+// NewPacer returns a Pacer over segs. Closing stop makes a Pace call that
+// is waiting for a free client return at once with stop = true.
+func NewPacer(segs []Segment, stop <-chan struct{}) *Pacer {
+	p := &Pacer{segs: segs, stop: stop, wake: make(chan struct{}, 1)}
+	for _, s := range segs {
+		p.starts = append(p.starts, p.total)
+		p.total += s.Duration
+	}
+	return p
+}
+
+// Total returns the summed duration of all segments.
+func (p *Pacer) Total() time.Duration { return p.total }
+
+// Starts returns the offset at which each segment begins.
+func (p *Pacer) Starts() []time.Duration { return p.starts }
+
+// Done records that a request has completed; closed-model phases use it
+// to keep exactly Concurrency requests in flight.
+func (p *Pacer) Done() {
+	p.completed.Add(1)
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Due returns the time at which the request with sequence number seq was
+// due to be sent, and false when it had no schedule (closed-model phases)
+// or is no longer remembered.
+func (p *Pacer) Due(seq uint64) (time.Time, bool) {
+	i := seq % lagSlots
+	if p.slotHit[i].Load() != seq+1 {
+		return time.Time{}, false
+	}
+	d := p.slotDue[i].Load()
+	if d == 0 {
+		return time.Time{}, false
+	}
+	return time.Unix(0, d), true
+}
+
+func (p *Pacer) record(hit uint64, due time.Time) {
+	i := hit % lagSlots
+	var ns int64
+	if !due.IsZero() {
+		ns = due.UnixNano()
+	}
+	p.slotDue[i].Store(ns)
+	p.slotHit[i].Store(hit + 1)
+}
+
+// Pace implements vegeta.Pacer: it returns how long to wait before the
+// next request, and stop = true once every segment has run.
+func (p *Pacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
+	if p.began.IsZero() {
+		p.began = time.Now().Add(-elapsed)
+	}
+	for {
+		if elapsed >= p.total {
+			return 0, true
+		}
+		select {
+		case <-p.stop:
+			return 0, true
+		default:
+		}
+		for p.cur < len(p.segs)-1 && elapsed >= p.starts[p.cur+1] {
+			p.cur++
+			p.entered = false
+		}
+		if !p.entered {
+			p.entered = true
+			p.base = hits
+		}
+		seg := p.segs[p.cur]
+		segEnd := p.starts[p.cur] + seg.Duration
+		if !seg.Open() {
+			inflight := int64(hits - p.completed.Load())
+			if inflight < int64(seg.Concurrency) {
+				p.record(hits, time.Time{})
+				return 0, false
+			}
+			// Wait for a client to finish, the segment to end or a stop.
+			t := time.NewTimer(segEnd - elapsed)
+			select {
+			case <-p.wake:
+			case <-t.C:
+			case <-p.stop:
+				t.Stop()
+				return 0, true
+			}
+			t.Stop()
+			elapsed = time.Since(p.began)
+			continue
+		}
+		off, ok := seg.due(hits - p.base)
+		if !ok {
+			// Nothing more to send in this segment: wait for the next.
+			return capWait(segEnd - elapsed), false
+		}
+		due := p.starts[p.cur] + off
+		if elapsed >= due {
+			p.record(hits, p.began.Add(due))
+			return 0, false
+		}
+		return capWait(due - elapsed), false
+	}
+}
+
+// maxWait bounds one wait so that a stop is noticed quickly: vegeta
+// sleeps for the returned wait without watching for Stop.
+const maxWait = 50 * time.Millisecond
+
+func capWait(d time.Duration) time.Duration { return min(d, maxWait) }
+
+// Rate implements vegeta.Pacer: the requested rate at elapsed, in
+// requests per second (0 in closed-model phases and after the end).
+func (p *Pacer) Rate(elapsed time.Duration) float64 {
+	for i := len(p.segs) - 1; i >= 0; i-- {
+		if elapsed >= p.starts[i] {
+			s := p.segs[i]
+			if !s.Open() || elapsed >= p.starts[i]+s.Duration {
+				return 0
+			}
+			x := (elapsed - p.starts[i]).Seconds() / s.Duration.Seconds()
+			return s.From + (s.To-s.From)*x
+		}
+	}
+	return 0
+}

@@ -1,0 +1,247 @@
+package runner
+
+import (
+	"fmt"
+	"maps"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/sawtooth-dev/sawtooth/runner/attack"
+	"github.com/sawtooth-dev/sawtooth/runner/target"
+	"github.com/sawtooth-dev/sawtooth/scenarios"
+)
+
+// plan is one variant's target and load, resolved: ports picked and
+// placeholders filled in.
+type plan struct {
+	spec     target.Spec
+	builtin  bool
+	baseURL  string
+	adminURL string // builtin: the admin listener; "" otherwise
+	metrics  []scenarios.MetricsSource
+	classes  []attack.Class
+	segments []attack.Segment
+}
+
+// expand fills the {{name}} placeholders of s from vars; an unknown name
+// is an error naming the field.
+func expand(s, field string, vars map[string]string) (string, error) {
+	out, err := scenarios.Substitute(s, vars)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w (known: %s)", field, err, strings.Join(slices.Sorted(maps.Keys(vars)), ", "))
+	}
+	return out, nil
+}
+
+// freePort returns a TCP port on 127.0.0.1 that nothing listens on now.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("pick a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// signals are the stop signals a scenario may name.
+var signals = map[string]syscall.Signal{
+	"TERM": syscall.SIGTERM, "INT": syscall.SIGINT, "QUIT": syscall.SIGQUIT,
+	"HUP": syscall.SIGHUP, "KILL": syscall.SIGKILL, "USR1": syscall.SIGUSR1,
+	"USR2": syscall.SIGUSR2, "WINCH": syscall.SIGWINCH,
+}
+
+func parseSignal(s string) (syscall.Signal, error) {
+	if s == "" {
+		return syscall.SIGTERM, nil
+	}
+	name := strings.TrimPrefix(strings.ToUpper(s), "SIG")
+	if sig, ok := signals[name]; ok {
+		return sig, nil
+	}
+	if n, err := strconv.Atoi(s); err == nil && n > 0 && n < 65 {
+		return syscall.Signal(n), nil
+	}
+	return 0, fmt.Errorf("target.command.stop.signal: unknown signal %q (want TERM, INT, QUIT, HUP, KILL, USR1, USR2 or a number)", s)
+}
+
+// compile resolves the target and load of one variant.
+func compile(s *scenarios.Scenario, v scenarios.Variant, binary string) (*plan, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	adminPort, err := freePort()
+	for err == nil && adminPort == port {
+		adminPort, err = freePort()
+	}
+	if err != nil {
+		return nil, err
+	}
+	p := &plan{}
+	vars := map[string]string{
+		"port":       strconv.Itoa(port),
+		"admin_port": strconv.Itoa(adminPort),
+		"admin_url":  "http://127.0.0.1:" + strconv.Itoa(adminPort),
+	}
+	switch {
+	case s.Target.Command != nil:
+		if err := p.compileCommand(s, v, vars); err != nil {
+			return nil, err
+		}
+	case s.Target.Builtin != nil:
+		p.builtin = true
+		flags := maps.Clone(s.Target.Builtin)
+		maps.Copy(flags, v.Set)
+		delete(flags, "bind")
+		delete(flags, "admin_bind")
+		p.baseURL = "http://127.0.0.1:" + vars["port"]
+		p.adminURL = vars["admin_url"]
+		vars["base_url"] = p.baseURL
+		p.spec = target.Spec{
+			Argv:         append([]string{binary, "serve", "--bind=127.0.0.1:" + vars["port"], "--admin-bind=127.0.0.1:" + vars["admin_port"]}, scenarios.BuiltinArgs(flags)...),
+			ReadyURL:     p.baseURL + "/healthz",
+			ReadyTimeout: 30 * time.Second,
+			StopSignal:   syscall.SIGTERM,
+			Grace:        10 * time.Second,
+		}
+	default:
+		return nil, fmt.Errorf("target: want builtin or command")
+	}
+	for i, m := range s.Sample.Metrics {
+		u, err := expand(m.URL, fmt.Sprintf("sample.metrics[%d].url", i), vars)
+		if err != nil {
+			return nil, err
+		}
+		p.metrics = append(p.metrics, scenarios.MetricsSource{URL: u, Names: m.Names})
+	}
+	if err := p.compileTraffic(s); err != nil {
+		return nil, err
+	}
+	for i, ph := range s.Phases {
+		seg := attack.Segment{Name: ph.Name, Duration: ph.Duration.D(), Concurrency: ph.Concurrency}
+		if seg.Name == "" {
+			seg.Name = fmt.Sprintf("phase %d", i+1)
+		}
+		if ph.Rate != nil {
+			seg.From, seg.To = ph.Rate.From, ph.Rate.To
+		}
+		if seg.Duration <= 0 {
+			return nil, fmt.Errorf("phases[%d].duration: want more than 0, got %v", i, seg.Duration)
+		}
+		p.segments = append(p.segments, seg)
+	}
+	if len(p.segments) == 0 {
+		return nil, fmt.Errorf("phases: want at least one phase")
+	}
+	return p, nil
+}
+
+func (p *plan) compileCommand(s *scenarios.Scenario, v scenarios.Variant, vars map[string]string) error {
+	c := s.Target.Command
+	for k, val := range c.Vars {
+		vars[k] = val
+	}
+	for k, val := range v.Set {
+		vars[k] = val
+	}
+	base := c.BaseURL
+	if base == "" {
+		base = "http://127.0.0.1:{{port}}"
+	}
+	var err error
+	if p.baseURL, err = expand(base, "target.command.base_url", vars); err != nil {
+		return err
+	}
+	p.baseURL = strings.TrimRight(p.baseURL, "/")
+	vars["base_url"] = p.baseURL
+	for i, a := range c.Argv {
+		x, err := expand(a, fmt.Sprintf("target.command.argv[%d]", i), vars)
+		if err != nil {
+			return err
+		}
+		p.spec.Argv = append(p.spec.Argv, x)
+	}
+	if len(p.spec.Argv) == 0 {
+		return fmt.Errorf("target.command.argv: want at least the program")
+	}
+	for _, k := range slices.Sorted(maps.Keys(c.Env)) {
+		x, err := expand(c.Env[k], "target.command.env."+k, vars)
+		if err != nil {
+			return err
+		}
+		p.spec.Env = append(p.spec.Env, k+"="+x)
+	}
+	if p.spec.Dir, err = expand(c.Dir, "target.command.dir", vars); err != nil {
+		return err
+	}
+	if p.spec.Dir != "" && !filepath.IsAbs(p.spec.Dir) && s.File != "" {
+		p.spec.Dir = filepath.Join(filepath.Dir(s.File), p.spec.Dir)
+	}
+	ready := c.Ready.URL
+	if ready == "" {
+		ready = "/"
+	}
+	if ready, err = expand(ready, "target.command.ready.url", vars); err != nil {
+		return err
+	}
+	if !strings.Contains(ready, "://") {
+		ready = p.baseURL + "/" + strings.TrimLeft(ready, "/")
+	}
+	p.spec.ReadyURL = ready
+	p.spec.ReadyTimeout = c.Ready.Timeout.D()
+	if p.spec.StopSignal, err = parseSignal(c.Stop.Signal); err != nil {
+		return err
+	}
+	p.spec.Grace = c.Stop.Grace.D()
+	for i, e := range c.Events {
+		re, err := regexp.Compile(e.Pattern)
+		if err != nil {
+			return fmt.Errorf("target.command.events[%d].pattern: %w", i, err)
+		}
+		p.spec.Patterns = append(p.spec.Patterns, target.Pattern{Re: re, Event: e.Event, Reason: e.Reason})
+	}
+	return nil
+}
+
+func (p *plan) compileTraffic(s *scenarios.Scenario) error {
+	for i, rc := range s.Traffic {
+		method := rc.Method
+		if method == "" {
+			method = http.MethodGet
+		}
+		c := attack.Class{Name: rc.Name, Weight: rc.Weight, Method: method, URL: p.baseURL + "/" + strings.TrimLeft(rc.Path, "/")}
+		if len(rc.Headers) > 0 {
+			c.Header = http.Header{}
+			for k, v := range rc.Headers {
+				c.Header.Set(k, v)
+			}
+		}
+		switch {
+		case rc.BodyFile != "":
+			path := rc.BodyFile
+			if !filepath.IsAbs(path) && s.File != "" {
+				path = filepath.Join(filepath.Dir(s.File), path)
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return fmt.Errorf("traffic[%d].body_file: %w", i, err)
+			}
+			c.Body = b
+		case rc.Body != "":
+			c.Body = []byte(rc.Body)
+		}
+		p.classes = append(p.classes, c)
+	}
+	if len(p.classes) == 0 {
+		return fmt.Errorf("traffic: want at least one request class")
+	}
+	return nil
+}

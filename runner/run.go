@@ -1,0 +1,449 @@
+package runner
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/sawtooth-dev/sawtooth/rundir"
+	"github.com/sawtooth-dev/sawtooth/runner/attack"
+	"github.com/sawtooth-dev/sawtooth/runner/progress"
+	"github.com/sawtooth-dev/sawtooth/runner/stats"
+	"github.com/sawtooth-dev/sawtooth/runner/target"
+	"github.com/sawtooth-dev/sawtooth/scenarios"
+)
+
+// run is one variant and repeat.
+type run struct {
+	sc      *scenarios.Scenario
+	variant scenarios.Variant
+	repeat  int
+	seed    int64
+	opt     *Options
+	dir     string
+
+	plan   *plan
+	events *eventLog
+	proc   *target.Process
+	tree   *treeSampler
+	live   liveStats
+
+	stopOnce sync.Once
+	stopErr  error
+}
+
+// liveStats is what the progress line shows, updated as results arrive.
+type liveStats struct {
+	mu       sync.Mutex
+	hist     stats.Histogram
+	requests int64
+	errors   int64
+	pss      atomic.Int64
+	restarts atomic.Int64
+}
+
+// files are the open files of one run directory.
+type files struct {
+	results  *os.File
+	resultsW *bufio.Writer
+	timeline *os.File
+	memory   *os.File
+	metrics  *os.File
+	events   *os.File
+	log      *os.File
+}
+
+func (f *files) open(dir string) error {
+	var err error
+	create := func(name string) *os.File {
+		if err != nil {
+			return nil
+		}
+		var fh *os.File
+		fh, err = os.Create(filepath.Join(dir, name))
+		return fh
+	}
+	f.results = create(rundir.ResultsFile)
+	f.timeline = create(rundir.TimelineFile)
+	f.memory = create(rundir.MemoryFile)
+	f.metrics = create(rundir.MetricsFile)
+	f.events = create(rundir.EventsFile)
+	f.log = create(rundir.TargetLog)
+	if err != nil {
+		f.close()
+		return fmt.Errorf("create run files: %w", err)
+	}
+	f.resultsW = bufio.NewWriterSize(f.results, 256<<10)
+	return nil
+}
+
+func (f *files) close() error {
+	var errs []error
+	if f.resultsW != nil {
+		errs = append(errs, f.resultsW.Flush())
+	}
+	for _, fh := range []*os.File{f.results, f.timeline, f.memory, f.metrics, f.events, f.log} {
+		if fh != nil {
+			errs = append(errs, fh.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// do runs the variant once. It returns the RunInfo written to run.json
+// (nil when not even the directory could be created) and an error when
+// the run failed or was interrupted (wrapping ErrInterrupted).
+func (r *run) do(ctx context.Context) (*rundir.RunInfo, error) {
+	if err := os.MkdirAll(r.dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create run directory: %w", err)
+	}
+	info := &rundir.RunInfo{Variant: r.variant.Name, Repeat: r.repeat, Params: r.variant.Params, Set: r.variant.Set}
+	var f files
+	if err := f.open(r.dir); err != nil {
+		return nil, err
+	}
+	runErr := r.record(ctx, info, &f)
+	if err := f.close(); err != nil && runErr == nil {
+		runErr = fmt.Errorf("write run files: %w", err)
+	}
+	if errors.Is(runErr, ErrInterrupted) {
+		info.Partial = true
+	}
+	if runErr != nil {
+		info.Error = runErr.Error()
+	}
+	if info.Start.IsZero() {
+		info.Start = time.Now().UTC()
+	}
+	if info.End.IsZero() {
+		info.End = time.Now().UTC()
+	}
+	if err := rundir.WriteJSON(filepath.Join(r.dir, rundir.RunFile), info); err != nil && runErr == nil {
+		runErr = err
+	}
+	return info, runErr
+}
+
+// record does the work of do with the files open.
+func (r *run) record(ctx context.Context, info *rundir.RunInfo, f *files) error {
+	var err error
+	r.plan, err = compile(r.sc, r.variant, r.opt.Binary)
+	if err != nil {
+		return err
+	}
+	info.Target = r.plan.spec.Argv
+	info.BaseURL = r.plan.baseURL
+	r.events = newEventLog(rundir.NewEventWriter(f.events))
+	defer r.events.flush()
+
+	spec := r.plan.spec
+	spec.Log = f.log
+	spec.OnEvent = func(e target.LogEvent) {
+		r.events.add(rundir.Event{Time: e.Time, Source: "log", Event: e.Event, PID: e.PID, Reason: e.Reason, Requests: e.Requests, Message: e.Line})
+	}
+	r.proc, err = target.Start(spec)
+	if err != nil {
+		return err
+	}
+	defer r.stopTarget() // on every early return; a no-op once stopped
+	r.tree, err = newTreeSampler(r.proc.PID())
+	if err != nil {
+		return err
+	}
+	if err := r.proc.WaitReady(ctx); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("%w while waiting for the target to be ready", ErrInterrupted)
+		}
+		return err
+	}
+	return r.attack(ctx, info, f)
+}
+
+// stopTarget stops the target once and returns the result of that stop.
+func (r *run) stopTarget() error {
+	r.stopOnce.Do(func() {
+		if r.proc == nil {
+			return
+		}
+		var others func() []int
+		if r.tree != nil {
+			others = r.tree.survivors
+		}
+		r.stopErr = r.proc.Stop(others)
+	})
+	return r.stopErr
+}
+
+// attack drives the load and records everything alongside it.
+func (r *run) attack(ctx context.Context, info *rundir.RunInfo, f *files) error {
+	targeter, err := attack.NewTargeter(r.plan.classes, r.seed)
+	if err != nil {
+		return err
+	}
+	memW, err := rundir.NewMemoryWriter(f.memory)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", rundir.MemoryFile, err)
+	}
+	metW, err := rundir.NewMetricsWriter(f.metrics)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", rundir.MetricsFile, err)
+	}
+	tlW, err := rundir.NewTimelineWriter(f.timeline)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", rundir.TimelineFile, err)
+	}
+
+	stop := make(chan struct{})
+	pacer := attack.NewPacer(r.plan.segments, stop)
+	total := pacer.Total()
+	for i, seg := range r.plan.segments {
+		start := pacer.Starts()[i].Seconds()
+		info.Phases = append(info.Phases, rundir.PhaseInfo{Name: seg.Name, Start: start, End: start + seg.Duration.Seconds(),
+			RateFrom: seg.From, RateTo: seg.To, Concurrency: seg.Concurrency})
+	}
+
+	var ru0 syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+	t0 := time.Now()
+	info.Start = t0.UTC()
+	r.events.start(t0)
+	r.events.add(rundir.Event{Time: t0, Source: "runner", Event: "start", PID: r.proc.PID(), Message: fmt.Sprintf("variant %s repeat %d", r.variant.Name, r.repeat)})
+
+	// Alongside the attack: the tree sampler, the metrics scraper, the
+	// built-in server's events and the phase changes.
+	side, cancelSide := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	interval := r.sc.Sample.Interval.D()
+	if interval <= 0 {
+		interval = 250 * time.Millisecond
+	}
+	maxRSS := &atomic.Int64{}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		r.tree.loop(side, interval, t0, memW, r.events, &r.live, maxRSS)
+	}()
+	if len(r.plan.metrics) > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			scrapeLoop(side, interval, t0, r.plan.metrics, metW, r.events)
+		}()
+	}
+	if r.plan.builtin {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			readServerEvents(side, r.plan.adminURL+"/events", r.events)
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i, seg := range r.plan.segments {
+			at := time.Until(t0.Add(pacer.Starts()[i]))
+			select {
+			case <-side.Done():
+				return
+			case <-time.After(at):
+			}
+			r.events.add(rundir.Event{Time: time.Now(), Source: "runner", Event: "phase", Phase: seg.Name, Message: describe(seg)})
+		}
+	}()
+
+	var printer *progress.Printer
+	if r.opt.Progress != nil {
+		printer = progress.Start(r.opt.Progress, progress.Live(r.opt.Progress, r.opt.CI), r.opt.ProgressEvery, r.status(t0, pacer))
+	}
+
+	atk := vegeta.NewAttacker(vegeta.Timeout(r.opt.Timeout), vegeta.KeepAlive(true))
+	results := atk.Attack(targeter.Targeter(), pacer, total+time.Second, r.sc.Name)
+
+	// Watch for an interrupt, a target that dies, and the overall bound.
+	var interrupted, targetDied atomic.Bool
+	drained := make(chan struct{})
+	go func() {
+		bound := time.NewTimer(total + r.opt.Timeout + 10*time.Second)
+		defer bound.Stop()
+		halt := func() {
+			close(stop)
+			atk.Stop()
+		}
+		select {
+		case <-drained:
+			return
+		case <-ctx.Done():
+			interrupted.Store(true)
+			halt()
+		case <-r.proc.Exited():
+			targetDied.Store(true)
+			halt()
+		case <-bound.C:
+			halt()
+		}
+		// Requests still in flight end when answered or timed out; if they
+		// hang on, stopping the target ends them.
+		select {
+		case <-drained:
+		case <-time.After(2 * time.Second):
+			r.stopTarget()
+		}
+	}()
+
+	enc := vegeta.NewEncoder(f.resultsW)
+	tl := stats.NewTimeline(t0, time.Second, r.opt.Timeout+2*time.Second, tlW.Write)
+	var lag stats.Histogram
+	sentOpen := 0.0
+	var encErr error
+	lastAdvance := time.Now()
+	for res := range results {
+		attack.Tag(res)
+		pacer.Done()
+		if encErr == nil {
+			encErr = enc.Encode(res)
+		}
+		ok := res.Error == "" && res.Code >= 200 && res.Code < 400
+		tl.Add(res.Attack, res.Timestamp, res.Latency, ok)
+		if due, ok := pacer.Due(res.Seq); ok {
+			lag.Record(res.Timestamp.Sub(due))
+		}
+		if seg := segmentAt(r.plan.segments, pacer.Starts(), res.Timestamp.Sub(t0)); seg >= 0 && r.plan.segments[seg].Open() {
+			sentOpen++
+		}
+		r.live.mu.Lock()
+		r.live.hist.Record(res.Latency)
+		r.live.requests++
+		if !ok {
+			r.live.errors++
+		}
+		r.live.mu.Unlock()
+		if now := time.Now(); now.Sub(lastAdvance) > 250*time.Millisecond {
+			lastAdvance = now
+			if err := tl.Advance(now); err != nil && encErr == nil {
+				encErr = err
+			}
+		}
+	}
+	close(drained)
+	end := time.Now()
+	info.End = end.UTC()
+	var ru1 syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+
+	if printer != nil {
+		printer.Stop()
+	}
+	cancelSide()
+	wg.Wait()
+	stopErr := r.stopTarget()
+	r.tree.final(t0, r.events, &r.live)
+	r.events.add(rundir.Event{Time: time.Now(), Source: "runner", Event: "stop", PID: r.proc.PID(), Message: exitMessage(r.proc)})
+
+	if err := tl.Close(); err != nil && encErr == nil {
+		encErr = err
+	}
+	for _, fl := range []func() error{tlW.Flush, memW.Flush, metW.Flush, f.resultsW.Flush} {
+		if err := fl(); err != nil && encErr == nil {
+			encErr = err
+		}
+	}
+
+	elapsed := end.Sub(t0)
+	info.Harness = harness(r.plan.segments, pacer.Starts(), min(elapsed, total), sentOpen, &lag, cpuSeconds(ru1)-cpuSeconds(ru0), elapsed, maxRSS.Load())
+	r.live.mu.Lock()
+	info.Harness.Requests = r.live.requests
+	r.live.mu.Unlock()
+	for _, w := range info.Harness.Warnings {
+		if r.opt.Progress != nil {
+			fmt.Fprintf(r.opt.Progress, "WARNING: %s #%d: %s\n", r.variant.Name, r.repeat, w)
+		}
+	}
+
+	switch {
+	case interrupted.Load():
+		return fmt.Errorf("%w after %v of %v", ErrInterrupted, elapsed.Round(time.Millisecond), total)
+	case targetDied.Load():
+		return fmt.Errorf("target exited during the run (%v)\nlast lines of the target's output:\n  %s", r.proc.ExitError(), r.proc.Tail())
+	case stopErr != nil:
+		return stopErr
+	case encErr != nil:
+		return fmt.Errorf("write run files: %w", encErr)
+	}
+	return nil
+}
+
+func exitMessage(p *target.Process) string {
+	if err := p.ExitError(); err != nil {
+		return err.Error()
+	}
+	return ""
+}
+
+// describe says what a phase does, for its event.
+func describe(s attack.Segment) string {
+	switch {
+	case !s.Open():
+		return fmt.Sprintf("%d clients for %v", s.Concurrency, s.Duration)
+	case s.From == s.To:
+		return fmt.Sprintf("%g req/s for %v", s.From, s.Duration)
+	default:
+		return fmt.Sprintf("%g to %g req/s for %v", s.From, s.To, s.Duration)
+	}
+}
+
+// segmentAt returns the index of the segment running at offset t, or -1
+// outside them all.
+func segmentAt(segs []attack.Segment, starts []time.Duration, t time.Duration) int {
+	if t < 0 {
+		return -1
+	}
+	for i := len(segs) - 1; i >= 0; i-- {
+		if t >= starts[i] {
+			if t < starts[i]+segs[i].Duration {
+				return i
+			}
+			return -1
+		}
+	}
+	return -1
+}
+
+// status returns the progress source of this run.
+func (r *run) status(t0 time.Time, pacer *attack.Pacer) func() progress.Status {
+	var prevN int64
+	prevT := t0
+	return func() progress.Status {
+		now := time.Now()
+		el := now.Sub(t0)
+		st := progress.Status{Variant: r.variant.Name, Repeat: r.repeat, Elapsed: min(el, pacer.Total()), Total: pacer.Total()}
+		if i := segmentAt(r.plan.segments, pacer.Starts(), el); i >= 0 {
+			st.Phase = r.plan.segments[i].Name
+		} else {
+			st.Phase = "done"
+		}
+		r.live.mu.Lock()
+		st.Requests, st.Errors = r.live.requests, r.live.errors
+		st.P99 = r.live.hist.Quantile(0.99)
+		r.live.mu.Unlock()
+		if dt := now.Sub(prevT).Seconds(); dt > 0 {
+			st.Rate = float64(st.Requests-prevN) / dt
+		}
+		prevN, prevT = st.Requests, now
+		st.PSS = r.live.pss.Load()
+		st.Restarts = int(r.live.restarts.Load())
+		return st
+	}
+}
+
+func cpuSeconds(ru syscall.Rusage) float64 {
+	return float64(ru.Utime.Sec+ru.Stime.Sec) + float64(ru.Utime.Usec+ru.Stime.Usec)/1e6
+}

@@ -1,0 +1,265 @@
+// Package sampler reads the memory and CPU of a process tree: a root
+// process and all its descendants, found through /proc and read with
+// prometheus/procfs. Diffing successive samples tells which processes were
+// spawned and which exited.
+package sampler
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/procfs"
+)
+
+// Roles of processes in a tree.
+const (
+	RoleMaster = "master" // the root
+	RoleWorker = "worker" // a child of the root
+	RoleOther  = "other"  // any deeper descendant
+)
+
+// Proc is one process in one sample.
+type Proc struct {
+	PID, PPID int
+	Role      string
+	RSS       int64   // bytes
+	PSS       int64   // bytes; -1 when smaps_rollup could not be read
+	CPU       float64 // cumulative user+system seconds
+	// Start is the process's start time in clock ticks since boot; with
+	// PID it identifies a process even when its pid is reused.
+	Start uint64
+}
+
+// Sample is the tree at one moment.
+type Sample struct {
+	Time  time.Time
+	Procs []Proc // root first, then in the order found
+}
+
+// TotalRSS returns the summed RSS of every process.
+func (s *Sample) TotalRSS() int64 {
+	var n int64
+	for _, p := range s.Procs {
+		n += p.RSS
+	}
+	return n
+}
+
+// TotalPSS returns the summed PSS of every process whose PSS was read.
+func (s *Sample) TotalPSS() int64 {
+	var n int64
+	for _, p := range s.Procs {
+		n += max(p.PSS, 0)
+	}
+	return n
+}
+
+// Change is a process that appeared or disappeared between two samples.
+type Change struct {
+	Spawn bool // true: appeared; false: exited
+	Proc  Proc
+}
+
+// Sampler samples the tree under one root pid. It is not safe for
+// concurrent use.
+type Sampler struct {
+	fs   procfs.FS
+	root int
+	// PSS turns reading smaps_rollup on (it costs a page-table walk per
+	// process, so it can be turned off for huge trees).
+	PSS bool
+
+	prev map[key]Proc
+	// seen remembers every process ever sampled, so that a stopped
+	// target's survivors can be found even if they left its group.
+	seen map[key]struct{}
+	buf  []byte
+}
+
+type key struct {
+	pid   int
+	start uint64
+}
+
+// New returns a Sampler for the tree rooted at pid, reading /proc.
+func New(pid int) (*Sampler, error) {
+	f, err := procfs.NewFS(procfs.DefaultMountPoint)
+	if err != nil {
+		return nil, fmt.Errorf("sampler: %w", err)
+	}
+	return &Sampler{fs: f, root: pid, PSS: true, prev: map[key]Proc{}, seen: map[key]struct{}{}}, nil
+}
+
+// Sample reads the tree now. When the root has exited it returns an
+// empty sample. Changes lists the processes spawned and exited since the
+// previous call.
+func (s *Sampler) Sample() (Sample, []Change, error) {
+	smp := Sample{Time: time.Now()}
+	cur := make(map[key]Proc, len(s.prev))
+	type item struct{ pid, ppid, depth int }
+	queue := []item{{s.root, 0, 0}}
+	visited := map[int]bool{}
+	for len(queue) > 0 {
+		it := queue[0]
+		queue = queue[1:]
+		if visited[it.pid] {
+			continue
+		}
+		visited[it.pid] = true
+		p, ok := s.read(it.pid)
+		if !ok {
+			continue
+		}
+		if it.depth > 0 && p.PPID != it.ppid {
+			continue // reparented or a reused pid
+		}
+		switch it.depth {
+		case 0:
+			p.Role = RoleMaster
+		case 1:
+			p.Role = RoleWorker
+		default:
+			p.Role = RoleOther
+		}
+		smp.Procs = append(smp.Procs, p)
+		k := key{p.PID, p.Start}
+		cur[k] = p
+		s.seen[k] = struct{}{}
+		for _, c := range s.children(it.pid) {
+			queue = append(queue, item{c, it.pid, it.depth + 1})
+		}
+	}
+	var changes []Change
+	for _, p := range smp.Procs {
+		if _, ok := s.prev[key{p.PID, p.Start}]; !ok {
+			changes = append(changes, Change{Spawn: true, Proc: p})
+		}
+	}
+	for k, p := range s.prev {
+		if _, ok := cur[k]; !ok {
+			changes = append(changes, Change{Spawn: false, Proc: p})
+		}
+	}
+	s.prev = cur
+	return smp, changes, nil
+}
+
+// read reads one process; false when it has gone.
+func (s *Sampler) read(pid int) (Proc, bool) {
+	proc, err := s.fs.Proc(pid)
+	if err != nil {
+		return Proc{}, false
+	}
+	st, err := proc.Stat()
+	if err != nil || st.State == "Z" {
+		return Proc{}, false
+	}
+	p := Proc{PID: pid, PPID: st.PPID, RSS: int64(st.ResidentMemory()), PSS: -1, CPU: st.CPUTime(), Start: st.Starttime}
+	if s.PSS {
+		if r, err := proc.ProcSMapsRollup(); err == nil {
+			p.PSS = int64(r.Pss)
+		}
+	}
+	return p, true
+}
+
+// children lists the child pids of pid from the children files of all
+// its threads, falling back to a scan of /proc when the kernel has none.
+func (s *Sampler) children(pid int) []int {
+	tasks, err := os.ReadDir(filepath.Join("/proc", strconv.Itoa(pid), "task"))
+	if err != nil {
+		return nil
+	}
+	var out []int
+	for _, t := range tasks {
+		b, err := s.readFile(filepath.Join("/proc", strconv.Itoa(pid), "task", t.Name(), "children"))
+		if errors.Is(err, fs.ErrNotExist) {
+			return s.scanChildren(pid)
+		}
+		for _, f := range bytes.Fields(b) {
+			if c, err := strconv.Atoi(string(f)); err == nil {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+func (s *Sampler) readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	s.buf = s.buf[:0]
+	for {
+		if len(s.buf) == cap(s.buf) {
+			s.buf = append(s.buf, 0)[:len(s.buf)]
+		}
+		n, err := f.Read(s.buf[len(s.buf):cap(s.buf)])
+		s.buf = s.buf[:len(s.buf)+n]
+		if err != nil || n == 0 {
+			return s.buf, nil
+		}
+	}
+}
+
+func (s *Sampler) scanChildren(pid int) []int {
+	procs, err := s.fs.AllProcs()
+	if err != nil {
+		return nil
+	}
+	var out []int
+	for _, p := range procs {
+		if st, err := p.Stat(); err == nil && st.PPID == pid {
+			out = append(out, p.PID)
+		}
+	}
+	return out
+}
+
+// Survivors returns the processes still alive that are in process group
+// pgid or that the sampler has ever seen, excluding the caller.
+func (s *Sampler) Survivors(pgid int) []int {
+	return Survivors(s.fs, pgid, s.seen)
+}
+
+// Survivors returns the live, non-zombie processes in process group pgid
+// or among seen (pid and start time), excluding the calling process.
+func Survivors(f procfs.FS, pgid int, seen map[key]struct{}) []int {
+	var out []int
+	procs, err := f.AllProcs()
+	if err != nil {
+		return nil
+	}
+	self := os.Getpid()
+	for _, p := range procs {
+		if p.PID == self {
+			continue
+		}
+		st, err := p.Stat()
+		if err != nil || st.State == "Z" || st.State == "X" {
+			continue
+		}
+		_, known := seen[key{p.PID, st.Starttime}]
+		if (pgid > 0 && st.PGRP == pgid) || known {
+			out = append(out, p.PID)
+		}
+	}
+	return out
+}
+
+// GroupSurvivors returns the live processes of process group pgid.
+func GroupSurvivors(pgid int) []int {
+	f, err := procfs.NewFS(procfs.DefaultMountPoint)
+	if err != nil {
+		return nil
+	}
+	return Survivors(f, pgid, nil)
+}
