@@ -29,10 +29,11 @@ func runRace(t *testing.T, cfg Config, heavy string) *race {
 	heavyPath, _, _ := strings.Cut(heavy, "?")
 	began := make(chan time.Time, 1)
 	rc.ts = startServer(t, cfg, Options{
-		BeforeRequest: func(r *http.Request, h http.Header) {
+		BeforeRequest: func(r *http.Request, h http.Header) int64 {
 			if r.URL.Path == heavyPath {
 				began <- time.Now()
 			}
+			return 0
 		},
 		AfterRequest: rc.loopOrder.after,
 		OnLag:        rc.lags.add,

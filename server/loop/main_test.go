@@ -138,7 +138,7 @@ type orderLog struct {
 	paths []string
 }
 
-func (o *orderLog) after(r *http.Request, status int) {
+func (o *orderLog) after(r *http.Request, h http.Header, status int, n int64) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.paths = append(o.paths, r.URL.Path)

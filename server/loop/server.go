@@ -25,6 +25,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -40,19 +41,24 @@ type Options struct {
 	Logger *slog.Logger
 	// BeforeRequest is called on the loop once per request, before its work,
 	// with the response header to fill in (X-Worker-Pid, X-Worker-Requests).
-	// It is the place to count requests and to decide to retire; it must not
-	// call Shutdown itself (Shutdown waits for the loop): start a goroutine.
-	BeforeRequest func(r *http.Request, h http.Header)
-	// AfterRequest is called on the loop when a request's response is ready,
-	// with its status (e.g. to check RSS after each request).
-	AfterRequest func(r *http.Request, status int)
+	// It is the place to count requests; what it returns (e.g. the request's
+	// number) is handed back to AfterRequest. Its signature is that of the
+	// worker's Begin.
+	BeforeRequest func(r *http.Request, h http.Header) int64
+	// AfterRequest is called on the loop when a request's response is ready
+	// and before it is written, with the response header (still writable,
+	// e.g. "Connection: close"), its status and BeforeRequest's value. It is
+	// the place to check recycling limits. Neither hook may call Shutdown
+	// itself (Shutdown waits for the loop): start a goroutine or signal one.
+	AfterRequest func(r *http.Request, h http.Header, status int, n int64)
 	// Heartbeat is called on the loop at most every HeartbeatInterval, from
 	// the lag probe, so a stuck loop stops heartbeating.
 	Heartbeat func()
 	// HeartbeatInterval is the minimum time between heartbeats (default 1s).
 	HeartbeatInterval time.Duration
 	// OnLag receives every lag observation, from the monitor's goroutine
-	// (not the loop). The same observations go into LagHistogram.
+	// (not the loop). The same observations go into LagHistogram and are
+	// kept for TakeLag.
 	OnLag func(time.Duration)
 	// Leaker holds /leak's memory (default a new one); share it with the
 	// worker's --leak-per-request.
@@ -80,8 +86,17 @@ type Server struct {
 	monDone   chan struct{}
 	closeOnce sync.Once
 
-	lastBeat time.Time // touched only on the loop
+	lastBeat time.Time    // touched only on the loop
+	lastTick atomic.Int64 // unix nanoseconds of the last probe run on the loop
+
+	lagMu      sync.Mutex
+	lagPending []float64
+	lagDropped int64
 }
+
+// maxPendingLag bounds the observations kept for TakeLag (about 160 s at
+// the default 10ms interval); older ones are counted and dropped.
+const maxPendingLag = 1 << 14
 
 // New validates cfg, fills in its defaults, and starts the loop, the lag
 // monitor and the offload executor (for "processes", OffloadWorkers child
@@ -130,6 +145,7 @@ func New(cfg Config, opts Options) (*Server, error) {
 		}
 		s.exec, s.procs = p, p
 	}
+	s.lastTick.Store(time.Now().UnixNano())
 	s.loop = NewLoop(s.gil, s.log)
 	go s.loop.Run()
 
@@ -140,7 +156,7 @@ func New(cfg Config, opts Options) (*Server, error) {
 		cfg:      cfg,
 		log:      s.log,
 		hist:     s.hist,
-		onLag:    opts.OnLag,
+		onLag:    s.observeLag,
 		onProbe:  s.heartbeat,
 		stackIDs: s.stackIDs,
 	}
@@ -218,8 +234,38 @@ func (s *Server) stop() {
 	})
 }
 
+// LastTick returns when the loop last ran a lag probe (or when the server
+// was created). A worker's liveness check can use it: a loop stuck in a
+// handler stops ticking.
+func (s *Server) LastTick() time.Time { return time.Unix(0, s.lastTick.Load()) }
+
+// TakeLag returns the lag observations, in seconds, made since the previous
+// call and forgets them, ready for a heartbeat to the master. At most
+// 16384 are kept between calls; dropped counts the older ones discarded.
+func (s *Server) TakeLag() (seconds []float64, dropped int64) {
+	s.lagMu.Lock()
+	defer s.lagMu.Unlock()
+	seconds, dropped = s.lagPending, s.lagDropped
+	s.lagPending, s.lagDropped = nil, 0
+	return seconds, dropped
+}
+
+func (s *Server) observeLag(d time.Duration) {
+	s.lagMu.Lock()
+	if len(s.lagPending) >= maxPendingLag {
+		s.lagPending = s.lagPending[1:]
+		s.lagDropped++
+	}
+	s.lagPending = append(s.lagPending, d.Seconds())
+	s.lagMu.Unlock()
+	if s.opts.OnLag != nil {
+		s.opts.OnLag(d)
+	}
+}
+
 // heartbeat runs on the loop inside each lag probe.
 func (s *Server) heartbeat() {
+	s.lastTick.Store(time.Now().UnixNano())
 	if s.opts.Heartbeat == nil {
 		return
 	}
@@ -246,6 +292,7 @@ type request struct {
 	r      *http.Request
 	ctx    context.Context
 	header http.Header
+	n      int64 // BeforeRequest's value
 	status int
 	body   string
 	done   chan struct{}
@@ -285,7 +332,7 @@ func (s *Server) begin(rq *request) {
 		rq.header.Set(workload.HeaderRequestID, id)
 	}
 	if s.opts.BeforeRequest != nil {
-		s.opts.BeforeRequest(rq.r, rq.header)
+		rq.n = s.opts.BeforeRequest(rq.r, rq.header)
 	}
 	job, err := workload.ParseRequest(rq.r)
 	if err != nil {
@@ -365,7 +412,7 @@ func (s *Server) finishWork(rq *request, res result, where string) {
 func (s *Server) finish(rq *request, status int, body string) {
 	rq.status, rq.body = status, body
 	if s.opts.AfterRequest != nil {
-		s.opts.AfterRequest(rq.r, status)
+		s.opts.AfterRequest(rq.r, rq.header, status, rq.n)
 	}
 	s.gil.Blocking(func() { close(rq.done) })
 }

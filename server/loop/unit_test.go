@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptrace"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -174,8 +176,15 @@ func TestConfigValidateAndJSON(t *testing.T) {
 func TestBadRequests(t *testing.T) {
 	var before, after atomic.Int32
 	ts := startServer(t, DefaultConfig(), Options{
-		BeforeRequest: func(r *http.Request, h http.Header) { before.Add(1); h.Set("X-Worker-Requests", "7") },
-		AfterRequest:  func(r *http.Request, status int) { after.Add(1) },
+		BeforeRequest: func(r *http.Request, h http.Header) int64 {
+			n := int64(before.Add(1))
+			h.Set("X-Worker-Requests", strconv.FormatInt(n, 10))
+			return n
+		},
+		AfterRequest: func(r *http.Request, h http.Header, status int, n int64) {
+			after.Add(1)
+			h.Set("X-After", fmt.Sprintf("%d %d", n, status))
+		},
 	})
 	for _, tc := range []struct {
 		path   string
@@ -193,10 +202,14 @@ func TestBadRequests(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		n := r.header.Get("X-Worker-Requests")
+		if want := fmt.Sprintf("%s %d", n, tc.status); r.header.Get("X-After") != want {
+			t.Errorf("GET %s: AfterRequest wrote %q, want %q (BeforeRequest's value and the status)", tc.path, r.header.Get("X-After"), want)
+		}
 		if r.status != tc.status || !strings.Contains(r.body, tc.want) {
 			t.Errorf("GET %s = %d %q, want %d mentioning %q", tc.path, r.status, r.body, tc.status, tc.want)
 		}
-		if r.header.Get("X-Worker-Requests") != "7" || r.header.Get(workload.HeaderRequestID) != "id-1" {
+		if n == "" || r.header.Get(workload.HeaderRequestID) != "id-1" {
 			t.Errorf("GET %s: hook headers or id echo missing: %v", tc.path, r.header)
 		}
 	}
@@ -236,10 +249,11 @@ func TestAwaitDoesNotHoldLoop(t *testing.T) {
 	order := &orderLog{}
 	started := make(chan struct{}, 20)
 	ts := startServer(t, DefaultConfig(), Options{
-		BeforeRequest: func(r *http.Request, h http.Header) {
+		BeforeRequest: func(r *http.Request, h http.Header) int64 {
 			if r.URL.Query().Get("await_ms") != "" {
 				started <- struct{}{}
 			}
+			return 0
 		},
 		AfterRequest: order.after,
 	})
@@ -266,12 +280,13 @@ func TestHeartbeatFromLoop(t *testing.T) {
 	ts := startServer(t, DefaultConfig(), Options{
 		Heartbeat:         func() { beats.Add(1) },
 		HeartbeatInterval: time.Millisecond,
-		BeforeRequest: func(r *http.Request, h http.Header) {
+		BeforeRequest: func(r *http.Request, h http.Header) int64 {
 			if r.URL.Path == "/cpu" {
 				atStart = beats.Load()
 			}
+			return 0
 		},
-		AfterRequest: func(r *http.Request, status int) {
+		AfterRequest: func(r *http.Request, h http.Header, status int, n int64) {
 			if r.URL.Path == "/cpu" {
 				atEnd = beats.Load()
 			}
@@ -295,10 +310,11 @@ func TestHeartbeatFromLoop(t *testing.T) {
 func TestShutdownFinishesInFlight(t *testing.T) {
 	began := make(chan struct{})
 	ts := startServer(t, DefaultConfig(), Options{
-		BeforeRequest: func(r *http.Request, h http.Header) {
+		BeforeRequest: func(r *http.Request, h http.Header) int64 {
 			if r.URL.Path == "/block" {
 				close(began)
 			}
+			return 0
 		},
 	})
 	res := make(chan reply, 1)
@@ -398,3 +414,43 @@ func TestRegexInChild(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TakeLag hands over the observations made since the last call, the burn's
+// among them; LastTick stands still while the loop is stuck and moves again
+// afterwards.
+func TestTakeLagAndLastTick(t *testing.T) {
+	var ts *testServer
+	var atStart, atEnd time.Time
+	ts = startServer(t, DefaultConfig(), Options{
+		BeforeRequest: func(r *http.Request, h http.Header) int64 {
+			atStart = ts.LastTick()
+			return 0
+		},
+		AfterRequest: func(r *http.Request, h http.Header, status int, n int64) {
+			atEnd = ts.LastTick()
+		},
+	})
+	ts.mustGet(t, "/cpu?ms=300", "")
+	if !atStart.Equal(atEnd) {
+		t.Errorf("LastTick moved from %v to %v during a burn on the loop", atStart, atEnd)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	var got []float64
+	for time.Now().Before(deadline) {
+		more, _ := ts.TakeLag()
+		got = append(got, more...)
+		if slices.ContainsFunc(got, func(s float64) bool { return s >= 0.25 }) && ts.LastTick().After(atEnd) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !slices.ContainsFunc(got, func(s float64) bool { return s >= 0.25 }) {
+		t.Errorf("TakeLag gave %d observations, none >= 250ms after a 300ms burn", len(got))
+	}
+	if !ts.LastTick().After(atEnd) {
+		t.Error("LastTick did not move after the burn")
+	}
+	if more, _ := ts.TakeLag(); len(more) > 50 {
+		t.Errorf("TakeLag returned %d observations right after the previous call; it does not forget", len(more))
+	}
+}
