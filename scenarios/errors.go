@@ -70,7 +70,14 @@ type errorList struct {
 	errs []*FieldError
 }
 
+// add records an error unless path already has one (a value that failed to
+// decode is not also reported as out of range).
 func (l *errorList) add(p position, path, format string, args ...any) {
+	for _, e := range l.errs {
+		if path != "" && e.Path == path {
+			return
+		}
+	}
 	l.errs = append(l.errs, &FieldError{File: l.file, Line: p.line, Column: p.col, Path: path, Msg: fmt.Sprintf(format, args...)})
 }
 

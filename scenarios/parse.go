@@ -33,17 +33,18 @@ const maxSize = 4 << 20
 // names the source in errors and becomes Scenario.File. A
 // *ValidationError lists every problem found.
 func Parse(data []byte, file string) (*Scenario, error) {
-	if file == "" {
-		file = "scenario"
+	name := file
+	if name == "" {
+		name = "scenario"
 	}
-	d := newDecoder(file)
+	d := newDecoder(name)
 	if len(data) > maxSize {
 		d.add(position{}, "", "file too large (%d bytes, at most %d)", len(data), maxSize)
 		return nil, d.err()
 	}
 	root, err := parseNode(data)
 	if err != nil {
-		d.errs = append(d.errs, syntaxError(file, err))
+		d.errs = append(d.errs, syntaxError(name, err))
 		return nil, d.err()
 	}
 	if root == nil {
@@ -56,6 +57,9 @@ func Parse(data []byte, file string) (*Scenario, error) {
 		return nil, d.err()
 	}
 	s.File = file
+	if _, given := d.pos["repeat"]; given && s.Repeat < 1 {
+		d.add(d.at("repeat"), "repeat", "got %d, want an integer from 1 to %d", s.Repeat, MaxRepeat)
+	}
 	s.applyDefaults()
 	s.validate(d)
 	if err := d.err(); err != nil {
