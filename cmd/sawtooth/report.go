@@ -1,9 +1,98 @@
 package main
 
-import "github.com/urfave/cli/v2"
+import (
+	"fmt"
+	"os"
+	"strings"
 
-// reportCommand is a placeholder until its issue lands.
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
+	"github.com/sawtooth-dev/sawtooth/reports"
+)
+
+// reportCommand is "sawtooth report": rebuild a run directory's report.
 func reportCommand() *cli.Command {
-	return &cli.Command{Name: "report", Usage: "(not yet built)", Hidden: true,
-		Action: func(*cli.Context) error { return cli.Exit("sawtooth report: not yet built", 1) }}
+	return &cli.Command{
+		Name:      "report",
+		Usage:     "compute a run directory's numbers, comparison and thresholds; write report.md, report.html, summary.json and plots/",
+		ArgsUsage: "RUN_DIR",
+		Description: `Reads RUN_DIR (written by "sawtooth run"), computes every variant's numbers
+merged over repeats, compares the variants with the first (or --baseline),
+evaluates the scenario's thresholds, writes summary.json, report.md,
+report.html and plots/ into RUN_DIR, and prints the report in --format.
+docs/reports.md explains every number.
+
+With --ci, exits 1 when a threshold is broken, listing each with its measured
+value and limit.`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "format", Value: "table", Usage: "what to print: `table`, md, json or html"},
+			&cli.BoolFlag{Name: "ci", Usage: "exit 1 when a threshold is broken"},
+			&cli.StringFlag{Name: "baseline", Usage: "compare with variant `NAME` (default: the first)"},
+			&cli.Float64Flag{Name: "alpha", Value: 0.1, Usage: "significance level of the Mann-Whitney U test"},
+		},
+		Action: reportAction,
+	}
+}
+
+func reportAction(c *cli.Context) error {
+	if c.NArg() != 1 {
+		return usageError("report: want one RUN_DIR, got %d arguments", c.NArg())
+	}
+	format := c.String("format")
+	switch format {
+	case "table", "md", "json", "html":
+	default:
+		return usageError("report: --format: want table, md, json or html, got %q", format)
+	}
+	if a := c.Float64("alpha"); a <= 0 || a >= 1 {
+		return usageError("report: --alpha: want a level between 0 and 1, got %g", a)
+	}
+	rep, err := reports.Build(c.Args().First(), reports.Options{Baseline: c.String("baseline"), Alpha: c.Float64("alpha")})
+	if err != nil {
+		return cli.Exit(fmt.Sprintf("report: %v", err), 1)
+	}
+	if err := rep.WriteFiles(); err != nil {
+		return cli.Exit(fmt.Sprintf("report: %v", err), 1)
+	}
+	if err := printReport(rep, format); err != nil {
+		return cli.Exit(fmt.Sprintf("report: %v", err), 1)
+	}
+	if c.Bool("ci") {
+		return thresholdExit(rep)
+	}
+	return nil
+}
+
+// printReport prints rep to standard output in format.
+func printReport(rep *reports.Report, format string) error {
+	switch format {
+	case "md":
+		return rep.Markdown(os.Stdout)
+	case "json":
+		return rep.JSON(os.Stdout)
+	case "html":
+		return rep.HTML(os.Stdout)
+	}
+	return rep.Table(os.Stdout, colorOutput(os.Stdout))
+}
+
+// colorOutput reports whether f is a terminal that wants colour (not
+// when NO_COLOR is set or TERM is dumb).
+func colorOutput(f *os.File) bool {
+	return term.IsTerminal(int(f.Fd())) && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
+}
+
+// thresholdExit returns an exit-1 error listing the broken thresholds of
+// rep, or nil when every threshold holds.
+func thresholdExit(rep *reports.Report) error {
+	failed := rep.Failed()
+	if len(failed) == 0 {
+		return nil
+	}
+	lines := []string{fmt.Sprintf("%d threshold(s) broken:", len(failed))}
+	for _, v := range failed {
+		lines = append(lines, "  "+reports.VerdictText(v))
+	}
+	return cli.Exit(strings.Join(lines, "\n"), 1)
 }

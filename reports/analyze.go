@@ -1,0 +1,902 @@
+package reports
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/sawtooth-dev/sawtooth/reports/stats"
+	"github.com/sawtooth-dev/sawtooth/rundir"
+)
+
+// AllClass is the name of the pseudo-class that aggregates every class.
+const AllClass = "all"
+
+// RecycleWindow is the half-width, in seconds, of the window around a
+// worker exit in which requests count as "near an exit".
+const RecycleWindow = 1.0
+
+// LagMetric is the loop-lag histogram of the built-in server. Other
+// targets' histograms are used when their name contains "loop_lag".
+const LagMetric = "sawtooth_loop_lag_seconds"
+
+// ClassStats are the request numbers of one request class (or "all").
+// Latencies are seconds and include failed requests, as vegeta's do.
+type ClassStats struct {
+	Class string `json:"class"`
+	Count int64  `json:"count"`
+	OK    int64  `json:"ok"`
+	// Rate is requests sent per second of load; Throughput is successful
+	// responses per second of load.
+	Rate       float64 `json:"rate"`
+	Throughput float64 `json:"throughput"`
+	// SuccessRatio and ErrorRatio are fractions of Count.
+	SuccessRatio float64 `json:"success_ratio"`
+	ErrorRatio   float64 `json:"error_ratio"`
+	// Errors counts failures by kind: "http_<status>", "conn_refused",
+	// "conn_reset", "conn_closed", "timeout", "other".
+	Errors  map[string]int64 `json:"errors,omitempty"`
+	Latency Latency          `json:"latency"`
+}
+
+// Latency summarises a latency sample, in seconds. Percentiles use the
+// nearest-rank method.
+type Latency struct {
+	Mean float64 `json:"mean"`
+	P50  float64 `json:"p50"`
+	P90  float64 `json:"p90"`
+	P99  float64 `json:"p99"`
+	P999 float64 `json:"p999"`
+	Max  float64 `json:"max"`
+}
+
+// MemoryStats are the memory numbers of one run. Totals are sums over
+// every process of the target's tree at one sample; sizes are bytes.
+type MemoryStats struct {
+	Samples  int   `json:"samples"`
+	PeakPSS  int64 `json:"peak_pss"`
+	FinalPSS int64 `json:"final_pss"`
+	PeakRSS  int64 `json:"peak_rss"`
+	FinalRSS int64 `json:"final_rss"`
+	// PSSAvailable is false when smaps_rollup could not be read; PSS
+	// numbers are then 0.
+	PSSAvailable bool `json:"pss_available"`
+	// PeakWorkerRSS and PeakWorkerPSS are the largest single worker.
+	PeakWorkerRSS int64 `json:"peak_worker_rss"`
+	PeakWorkerPSS int64 `json:"peak_worker_pss"`
+	Workers       int   `json:"workers"`
+	// PSSSlope fits total PSS (bytes) against time (minutes): Slope is
+	// bytes per minute.
+	PSSSlope stats.Fit `json:"pss_slope"`
+	// WorkerRSSPerRequest fits each worker's RSS (bytes) against the
+	// requests it had served, one common slope for all workers (each
+	// worker centred on its own means): Slope is bytes per request.
+	WorkerRSSPerRequest stats.Fit `json:"worker_rss_per_request"`
+	// RequestsMethod says how requests served were estimated:
+	// "exit_events" (the exit event's request count, spread over the
+	// worker's life in proportion to the load), "load_share" (the load
+	// divided evenly among live workers) or "" (no worker samples).
+	RequestsMethod string `json:"requests_method,omitempty"`
+}
+
+// Exit is one worker exit during the load.
+type Exit struct {
+	T        float64 `json:"t"`
+	PID      int     `json:"pid"`
+	Reason   string  `json:"reason"`
+	Requests int64   `json:"requests,omitempty"`
+	// Replacement is the pid that replaced it (0 if none was seen) and
+	// ReadyAfter the seconds from the exit until the replacement was
+	// ready (0 when it was ready before the exit, as with --overlap).
+	Replacement int     `json:"replacement,omitempty"`
+	ReadyAfter  float64 `json:"ready_after"`
+}
+
+// RestartStats are the worker restarts of one run.
+type RestartStats struct {
+	Count    int            `json:"count"`
+	ByReason map[string]int `json:"by_reason,omitempty"`
+	// MaxConcurrent is the most workers restarting at once. A worker is
+	// restarting from its retiring event (or its exit when none was
+	// recorded) until its replacement is ready.
+	MaxConcurrent int `json:"max_concurrent"`
+	// ReplaceMean and ReplaceMax are seconds from an exit to the
+	// replacement being ready, over exits that were replaced.
+	ReplaceMean float64 `json:"replace_mean"`
+	ReplaceMax  float64 `json:"replace_max"`
+	// Source is the event source used: "server", "log" or "tree".
+	Source string `json:"source,omitempty"`
+	Exits  []Exit `json:"exits,omitempty"`
+}
+
+// GroupStats are the requests of one side of the recycling comparison.
+type GroupStats struct {
+	Count      int64            `json:"count"`
+	Errors     int64            `json:"errors"`
+	ErrorRatio float64          `json:"error_ratio"`
+	ErrorKinds map[string]int64 `json:"error_kinds,omitempty"`
+	Latency    Latency          `json:"latency"`
+}
+
+// RecyclingCost compares requests in flight within Window seconds of a
+// worker exit (Near) with all other requests (Other).
+type RecyclingCost struct {
+	Window float64    `json:"window"`
+	Near   GroupStats `json:"near"`
+	Other  GroupStats `json:"other"`
+}
+
+// LagStats is the event-loop lag from the scraped histogram, in seconds,
+// over the whole run (bucket increases between the first and last scrape).
+type LagStats struct {
+	Metric string  `json:"metric"`
+	Count  float64 `json:"count"`
+	Mean   float64 `json:"mean"`
+	P50    float64 `json:"p50"`
+	P99    float64 `json:"p99"`
+}
+
+// RunSummary is the numbers of one variant and repeat; it is what the
+// per-run summary.json holds.
+type RunSummary struct {
+	Variant string            `json:"variant"`
+	Repeat  int               `json:"repeat"`
+	Params  map[string]string `json:"params,omitempty"`
+	Partial bool              `json:"partial,omitempty"`
+	Error   string            `json:"error,omitempty"`
+	// Duration is the seconds of load; rates divide by it.
+	Duration float64 `json:"duration"`
+	// ClosedModel is true when a phase used a fixed concurrency, whose
+	// latencies hide queueing delay.
+	ClosedModel bool           `json:"closed_model,omitempty"`
+	Classes     []ClassStats   `json:"classes"`
+	Memory      MemoryStats    `json:"memory"`
+	Restarts    RestartStats   `json:"restarts"`
+	Recycling   RecyclingCost  `json:"recycling"`
+	Lag         *LagStats      `json:"lag,omitempty"`
+	Harness     rundir.Harness `json:"harness"`
+}
+
+// sample accumulates requests for latency statistics.
+type sample struct {
+	lat    []float64
+	sum    float64
+	count  int64
+	ok     int64
+	errors map[string]int64
+}
+
+func (s *sample) add(lat float64, kind string) {
+	s.lat = append(s.lat, lat)
+	s.sum += lat
+	s.count++
+	if kind == "" {
+		s.ok++
+		return
+	}
+	if s.errors == nil {
+		s.errors = map[string]int64{}
+	}
+	s.errors[kind]++
+}
+
+func (s *sample) merge(o *sample) {
+	s.lat = append(s.lat, o.lat...)
+	s.sum += o.sum
+	s.count += o.count
+	s.ok += o.ok
+	for k, v := range o.errors {
+		if s.errors == nil {
+			s.errors = map[string]int64{}
+		}
+		s.errors[k] += v
+	}
+}
+
+func (s *sample) latency() Latency {
+	sorted := stats.Sorted(s.lat)
+	l := Latency{
+		P50:  stats.Percentile(sorted, 0.50),
+		P90:  stats.Percentile(sorted, 0.90),
+		P99:  stats.Percentile(sorted, 0.99),
+		P999: stats.Percentile(sorted, 0.999),
+	}
+	if n := len(sorted); n > 0 {
+		l.Mean = s.sum / float64(n)
+		l.Max = sorted[n-1]
+	}
+	return l
+}
+
+func (s *sample) classStats(class string, duration float64) ClassStats {
+	c := ClassStats{Class: class, Count: s.count, OK: s.ok, Errors: copyCounts(s.errors), Latency: s.latency()}
+	if duration > 0 {
+		c.Rate = float64(s.count) / duration
+		c.Throughput = float64(s.ok) / duration
+	}
+	if s.count > 0 {
+		c.SuccessRatio = float64(s.ok) / float64(s.count)
+		c.ErrorRatio = 1 - c.SuccessRatio
+	}
+	return c
+}
+
+func (s *sample) group() GroupStats {
+	g := GroupStats{Count: s.count, Errors: s.count - s.ok, ErrorKinds: copyCounts(s.errors), Latency: s.latency()}
+	if s.count > 0 {
+		g.ErrorRatio = float64(g.Errors) / float64(s.count)
+	}
+	return g
+}
+
+func copyCounts(m map[string]int64) map[string]int64 {
+	if len(m) == 0 {
+		return nil
+	}
+	c := make(map[string]int64, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}
+
+// run is one variant and repeat as read from its directory: its summary,
+// the raw samples that pool across repeats, and the series the plots draw.
+type run struct {
+	info    rundir.RunInfo
+	summary RunSummary
+	classes map[string]*sample // by class, including AllClass
+	near    *sample
+	other   *sample
+
+	timeline map[string][]rundir.TimelineRow // by class
+	total    []memPoint                      // total memory per sample
+	workers  map[int][]memPoint              // worker memory per pid
+	exits    []Exit
+	lag      []lagPoint
+}
+
+type memPoint struct {
+	T        float64
+	RSS, PSS int64
+}
+
+type lagPoint struct {
+	T         float64
+	Mean, P99 float64
+}
+
+// readRun reads and analyses one variant and repeat of d.
+func readRun(d *rundir.Dir, ref rundir.RunRef) (*run, error) {
+	info, err := d.RunInfo(ref)
+	if err != nil {
+		return nil, err
+	}
+	r := &run{info: info, classes: map[string]*sample{}, near: &sample{}, other: &sample{},
+		timeline: map[string][]rundir.TimelineRow{}, workers: map[int][]memPoint{}}
+	s := &r.summary
+	s.Variant, s.Repeat, s.Params, s.Partial, s.Error, s.Harness = ref.Variant, ref.Repeat, info.Params, info.Partial, info.Error, info.Harness
+	s.Duration = loadDuration(info)
+	for _, p := range info.Phases {
+		if p.Concurrency > 0 {
+			s.ClosedModel = true
+		}
+	}
+
+	if err := optional(rundir.EachTimeline(d.File(ref, rundir.TimelineFile), func(row rundir.TimelineRow) error {
+		r.timeline[row.Class] = append(r.timeline[row.Class], row)
+		return nil
+	})); err != nil {
+		return nil, err
+	}
+	var events []rundir.Event
+	if err := optional(rundir.EachEvent(d.File(ref, rundir.EventsFile), func(e rundir.Event) error {
+		events = append(events, e)
+		return nil
+	})); err != nil {
+		return nil, err
+	}
+	var mem []rundir.MemorySample
+	if err := optional(rundir.EachMemory(d.File(ref, rundir.MemoryFile), func(m rundir.MemorySample) error {
+		mem = append(mem, m)
+		return nil
+	})); err != nil {
+		return nil, err
+	}
+	var metrics []rundir.MetricSample
+	if err := optional(rundir.EachMetric(d.File(ref, rundir.MetricsFile), func(m rundir.MetricSample) error {
+		metrics = append(metrics, m)
+		return nil
+	})); err != nil {
+		return nil, err
+	}
+
+	roles := pidRoles(mem)
+	s.Restarts = restarts(events, roles, mem, s.Duration)
+	r.exits = s.Restarts.Exits
+	exitTimes := make([]float64, len(r.exits))
+	for i, e := range r.exits {
+		exitTimes[i] = e.T
+	}
+
+	start := info.Start
+	if err := optional(rundir.EachResult(d.File(ref, rundir.ResultsFile), func(res *vegeta.Result) error {
+		class := res.Attack
+		if class == "" {
+			class = "default"
+		}
+		kind := errorKind(res)
+		lat := res.Latency.Seconds()
+		for _, c := range []string{class, AllClass} {
+			cs := r.classes[c]
+			if cs == nil {
+				cs = &sample{}
+				r.classes[c] = cs
+			}
+			cs.add(lat, kind)
+		}
+		t0 := res.Timestamp.Sub(start).Seconds()
+		if nearExit(exitTimes, t0, t0+lat, RecycleWindow) {
+			r.near.add(lat, kind)
+		} else {
+			r.other.add(lat, kind)
+		}
+		return nil
+	})); err != nil {
+		return nil, err
+	}
+	s.Classes = classList(r.classes, s.Duration)
+	s.Recycling = RecyclingCost{Window: RecycleWindow, Near: r.near.group(), Other: r.other.group()}
+
+	r.total, r.workers = memorySeries(mem, roles)
+	s.Memory = memoryStats(r.total, r.workers, events, s.Restarts, r.timeline[AllClass])
+	s.Lag, r.lag = loopLag(metrics)
+	return r, nil
+}
+
+// optional treats a missing file as empty: a partial run may lack some.
+func optional(err error) error {
+	if err != nil && isNotExist(err) {
+		return nil
+	}
+	return err
+}
+
+// loadDuration returns the seconds of load of a run: the end of its last
+// phase, or its start to end when no phases were recorded, whichever is
+// shorter when both are known (an interrupted run ends early).
+func loadDuration(info rundir.RunInfo) float64 {
+	var d float64
+	for _, p := range info.Phases {
+		d = math.Max(d, p.End)
+	}
+	if !info.End.IsZero() && !info.Start.IsZero() {
+		wall := info.End.Sub(info.Start).Seconds()
+		if d == 0 || (wall > 0 && wall < d) {
+			d = wall
+		}
+	}
+	return d
+}
+
+// classList returns the classes sorted by name with AllClass last.
+func classList(m map[string]*sample, duration float64) []ClassStats {
+	names := make([]string, 0, len(m))
+	for c := range m {
+		if c != AllClass {
+			names = append(names, c)
+		}
+	}
+	sort.Strings(names)
+	names = append(names, AllClass)
+	out := make([]ClassStats, 0, len(names))
+	for _, c := range names {
+		if s := m[c]; s != nil {
+			out = append(out, s.classStats(c, duration))
+		} else {
+			out = append(out, (&sample{}).classStats(c, duration))
+		}
+	}
+	return out
+}
+
+// nearExit reports whether a request in flight from start to end
+// overlaps [x-w, x+w] for some exit time x in sorted exits.
+func nearExit(exits []float64, start, end, w float64) bool {
+	i := sort.SearchFloat64s(exits, start-w)
+	return i < len(exits) && exits[i] <= end+w
+}
+
+// pidRoles maps each sampled pid to its role.
+func pidRoles(mem []rundir.MemorySample) map[int]string {
+	roles := map[int]string{}
+	for _, m := range mem {
+		roles[m.PID] = m.Role
+	}
+	return roles
+}
+
+// restarts finds worker exits during the load and their replacements.
+// Events can come from several sources that see the same exit; the most
+// precise source that recorded any exit is used: the server's own
+// events, then target log patterns, then the process-tree sampler.
+func restarts(events []rundir.Event, roles map[int]string, mem []rundir.MemorySample, duration float64) RestartStats {
+	var rs RestartStats
+	for _, src := range []string{"server", "log", "tree"} {
+		for _, e := range events {
+			if e.Source == src && e.Event == "exit" {
+				rs.Source = src
+				break
+			}
+		}
+		if rs.Source != "" {
+			break
+		}
+	}
+	if rs.Source == "" {
+		return rs
+	}
+	stopAt := math.Inf(1)
+	for _, e := range events {
+		if e.Source == "runner" && e.Event == "stop" {
+			stopAt = math.Min(stopAt, e.T)
+		}
+	}
+	if duration > 0 {
+		stopAt = math.Min(stopAt, duration)
+	}
+	isWorker := func(pid int) bool {
+		role, ok := roles[pid]
+		return !ok || role == "worker"
+	}
+	initial := map[int]bool{}
+	if len(mem) > 0 {
+		first := mem[0].T
+		for _, m := range mem {
+			if m.T == first {
+				initial[m.PID] = true
+			}
+		}
+	}
+	var exits []Exit
+	var spawns []rundir.Event
+	ready := map[int]float64{}
+	retiring := map[int]float64{}
+	for _, e := range events {
+		if e.Source != rs.Source || e.PID == 0 || !isWorker(e.PID) {
+			continue
+		}
+		switch e.Event {
+		case "exit":
+			if e.T > 0 && e.T <= stopAt {
+				exits = append(exits, Exit{T: e.T, PID: e.PID, Reason: e.Reason, Requests: e.Requests})
+			}
+		case "spawn":
+			if e.T > 0 && !initial[e.PID] {
+				spawns = append(spawns, e)
+			}
+		case "ready":
+			if _, seen := ready[e.PID]; !seen {
+				ready[e.PID] = e.T
+			}
+		case "retiring":
+			if _, seen := retiring[e.PID]; !seen {
+				retiring[e.PID] = e.T
+			}
+		}
+	}
+	sort.SliceStable(exits, func(i, j int) bool { return exits[i].T < exits[j].T })
+	sort.SliceStable(spawns, func(i, j int) bool { return spawns[i].T < spawns[j].T })
+
+	type window struct{ start, end float64 }
+	var windows []window
+	var replaced int
+	var sum float64
+	rs.ByReason = map[string]int{}
+	for i := range exits {
+		x := &exits[i]
+		if x.Reason == "" {
+			x.Reason = "unknown"
+		}
+		rs.ByReason[x.Reason]++
+		w := window{start: x.T, end: x.T}
+		if t, ok := retiring[x.PID]; ok && t < x.T {
+			w.start = t
+		}
+		if i < len(spawns) {
+			sp := spawns[i]
+			x.Replacement = sp.PID
+			readyAt := sp.T
+			if t, ok := ready[sp.PID]; ok {
+				readyAt = t
+			}
+			x.ReadyAfter = math.Max(0, readyAt-x.T)
+			w.end = math.Max(w.end, readyAt)
+			replaced++
+			sum += x.ReadyAfter
+			rs.ReplaceMax = math.Max(rs.ReplaceMax, x.ReadyAfter)
+		}
+		windows = append(windows, w)
+	}
+	rs.Count = len(exits)
+	rs.Exits = exits
+	if replaced > 0 {
+		rs.ReplaceMean = sum / float64(replaced)
+	}
+	if len(rs.ByReason) == 0 {
+		rs.ByReason = nil
+	}
+	// The most windows open at once; windows that touch overlap.
+	type edge struct {
+		t     float64
+		delta int
+	}
+	var edges []edge
+	for _, w := range windows {
+		edges = append(edges, edge{w.start, +1}, edge{w.end, -1})
+	}
+	sort.Slice(edges, func(i, j int) bool {
+		if edges[i].t != edges[j].t {
+			return edges[i].t < edges[j].t
+		}
+		return edges[i].delta > edges[j].delta
+	})
+	open := 0
+	for _, e := range edges {
+		open += e.delta
+		rs.MaxConcurrent = max(rs.MaxConcurrent, open)
+	}
+	return rs
+}
+
+// memorySeries groups memory samples into the total per sample time and
+// each worker's own series.
+func memorySeries(mem []rundir.MemorySample, roles map[int]string) ([]memPoint, map[int][]memPoint) {
+	var total []memPoint
+	workers := map[int][]memPoint{}
+	for i := 0; i < len(mem); {
+		j := i
+		p := memPoint{T: mem[i].T}
+		for ; j < len(mem) && mem[j].T == mem[i].T; j++ {
+			m := mem[j]
+			p.RSS += m.RSS
+			if m.PSS < 0 || p.PSS < 0 {
+				p.PSS = -1
+			} else {
+				p.PSS += m.PSS
+			}
+			if m.Role == "worker" {
+				workers[m.PID] = append(workers[m.PID], memPoint{T: m.T, RSS: m.RSS, PSS: m.PSS})
+			}
+		}
+		total = append(total, p)
+		i = j
+	}
+	return total, workers
+}
+
+// memoryStats computes the memory numbers from the series.
+func memoryStats(total []memPoint, workers map[int][]memPoint, events []rundir.Event, rs RestartStats, load []rundir.TimelineRow) MemoryStats {
+	ms := MemoryStats{Samples: len(total), Workers: len(workers)}
+	var xs, ys []float64
+	ms.PSSAvailable = len(total) > 0
+	for _, p := range total {
+		if p.PSS < 0 {
+			ms.PSSAvailable = false
+		}
+	}
+	for _, p := range total {
+		ms.PeakRSS = max(ms.PeakRSS, p.RSS)
+		ms.FinalRSS = p.RSS
+		if ms.PSSAvailable {
+			ms.PeakPSS = max(ms.PeakPSS, p.PSS)
+			ms.FinalPSS = p.PSS
+			xs = append(xs, p.T/60)
+			ys = append(ys, float64(p.PSS))
+		}
+	}
+	ms.PSSSlope = stats.LinearFit(xs, ys)
+	for _, ser := range workers {
+		for _, p := range ser {
+			ms.PeakWorkerRSS = max(ms.PeakWorkerRSS, p.RSS)
+			ms.PeakWorkerPSS = max(ms.PeakWorkerPSS, p.PSS)
+		}
+	}
+	ms.WorkerRSSPerRequest, ms.RequestsMethod = perRequestFit(workers, events, rs, load)
+	return ms
+}
+
+// perRequestFit fits worker RSS against requests served. A worker's
+// requests at time t are estimated from the load: with the count R of
+// its exit event, R × (requests sent by everyone from its spawn, or its
+// first sample, up to t) / (the same up to its exit); without it, each
+// interval's requests are shared evenly among the workers alive then.
+// Each worker's points are centred on its own means, so that the fit is
+// one common slope however different the workers' base sizes.
+func perRequestFit(workers map[int][]memPoint, events []rundir.Event, rs RestartStats, load []rundir.TimelineRow) (stats.Fit, string) {
+	if len(workers) == 0 || len(load) == 0 {
+		return stats.Fit{}, ""
+	}
+	// cum(t): requests completed by t, linear within an interval.
+	cum := func(t float64) float64 {
+		var c float64
+		for _, row := range load {
+			switch {
+			case t >= row.T+row.Interval:
+				c += float64(row.Count)
+			case t > row.T:
+				c += float64(row.Count) * (t - row.T) / row.Interval
+			}
+		}
+		return c
+	}
+	exitAt := map[int]Exit{}
+	for _, x := range rs.Exits {
+		exitAt[x.PID] = x
+	}
+	spawnAt := map[int]float64{}
+	for _, e := range events {
+		if e.Event == "spawn" && e.PID != 0 {
+			if _, ok := spawnAt[e.PID]; !ok {
+				spawnAt[e.PID] = e.T
+			}
+		}
+	}
+	// alive(t): workers sampled at the sample nearest t.
+	type span struct{ from, to float64 }
+	lives := map[int]span{}
+	for pid, ser := range workers {
+		lives[pid] = span{ser[0].T, ser[len(ser)-1].T}
+	}
+	share := func(from, to float64) float64 {
+		var c float64
+		for _, row := range load {
+			lo, hi := math.Max(from, row.T), math.Min(to, row.T+row.Interval)
+			if hi <= lo {
+				continue
+			}
+			mid := (lo + hi) / 2
+			n := 0
+			for _, l := range lives {
+				if l.from <= mid && mid <= l.to {
+					n++
+				}
+			}
+			if n > 0 {
+				c += float64(row.Count) * (hi - lo) / row.Interval / float64(n)
+			}
+		}
+		return c
+	}
+	method := "exit_events"
+	var xs, ys []float64
+	pids := make([]int, 0, len(workers))
+	for pid := range workers {
+		pids = append(pids, pid)
+	}
+	sort.Ints(pids)
+	for _, pid := range pids {
+		ser := workers[pid]
+		if len(ser) < 2 {
+			continue
+		}
+		// Requests are counted from the worker's spawn when it was
+		// recorded, since the exit's count includes those served before
+		// the first sample.
+		t0 := ser[0].T
+		if t, ok := spawnAt[pid]; ok && t < t0 {
+			t0 = t
+		}
+		x, haveExit := exitAt[pid]
+		var reqs []float64
+		if haveExit && x.Requests > 0 && cum(x.T)-cum(t0) > 0 {
+			scale := float64(x.Requests) / (cum(x.T) - cum(t0))
+			for _, p := range ser {
+				reqs = append(reqs, scale*(cum(p.T)-cum(t0)))
+			}
+		} else {
+			method = "load_share"
+			for _, p := range ser {
+				reqs = append(reqs, share(t0, p.T))
+			}
+		}
+		var mx, my float64
+		for i, p := range ser {
+			mx += reqs[i]
+			my += float64(p.RSS)
+		}
+		mx /= float64(len(ser))
+		my /= float64(len(ser))
+		for i, p := range ser {
+			xs = append(xs, reqs[i]-mx)
+			ys = append(ys, float64(p.RSS)-my)
+		}
+	}
+	if len(xs) == 0 {
+		return stats.Fit{}, ""
+	}
+	return stats.LinearFit(xs, ys), method
+}
+
+// loopLag computes lag statistics from a scraped histogram: the increase
+// of each bucket between the first and last scrape (a counter that drops
+// is taken to have restarted from zero, as a recycled worker's does), and
+// per scrape interval the mean and p99 for the plot.
+func loopLag(metrics []rundir.MetricSample) (*LagStats, []lagPoint) {
+	family := ""
+	for _, m := range metrics {
+		if name, ok := strings.CutSuffix(m.Metric, "_bucket"); ok {
+			if name == LagMetric {
+				family = name
+				break
+			}
+			if family == "" && strings.Contains(name, "loop_lag") {
+				family = name
+			}
+		}
+	}
+	if family == "" {
+		return nil, nil
+	}
+	type key struct{ series, le string }
+	last := map[key]float64{}
+	born := map[string]float64{} // when each series was first scraped
+	var firstT = math.NaN()
+	// increases per scrape time: le -> delta, plus sum and count.
+	type step struct {
+		t          float64
+		buckets    map[string]float64
+		sum, count float64
+	}
+	var steps []*step
+	cur := func(t float64) *step {
+		if n := len(steps); n > 0 && steps[n-1].t == t {
+			return steps[n-1]
+		}
+		s := &step{t: t, buckets: map[string]float64{}}
+		steps = append(steps, s)
+		return s
+	}
+	for _, m := range metrics {
+		var le string
+		series := m.Labels
+		switch m.Metric {
+		case family + "_bucket":
+			le, series = splitLE(m.Labels)
+		case family + "_sum", family + "_count":
+		default:
+			continue
+		}
+		if math.IsNaN(firstT) {
+			firstT = m.T
+		}
+		k := key{m.Metric + "{" + series + "}", le}
+		prev, had := last[k]
+		last[k] = m.Value
+		if _, ok := born[k.series]; !ok {
+			born[k.series] = m.T
+		}
+		var inc float64
+		switch {
+		case had && m.Value >= prev:
+			inc = m.Value - prev
+		case had: // reset
+			inc = m.Value
+		case born[k.series] == firstT:
+			continue // the baseline
+		default: // a series born during the run, e.g. a new worker
+			inc = m.Value
+		}
+		st := cur(m.T)
+		switch m.Metric {
+		case family + "_bucket":
+			st.buckets[le] += inc
+		case family + "_sum":
+			st.sum += inc
+		case family + "_count":
+			st.count += inc
+		}
+	}
+	total := map[string]float64{}
+	var sum, count float64
+	var points []lagPoint
+	for _, st := range steps {
+		for le, v := range st.buckets {
+			total[le] += v
+		}
+		sum += st.sum
+		count += st.count
+		p := lagPoint{T: st.t, P99: histogramQuantile(0.99, st.buckets)}
+		if st.count > 0 {
+			p.Mean = st.sum / st.count
+		}
+		points = append(points, p)
+	}
+	ls := &LagStats{Metric: family, Count: count, P50: histogramQuantile(0.5, total), P99: histogramQuantile(0.99, total)}
+	if count > 0 {
+		ls.Mean = sum / count
+	}
+	return ls, points
+}
+
+// splitLE removes the le label from a sorted label set in text form and
+// returns its value and the remaining labels.
+func splitLE(labels string) (le, rest string) {
+	var keep []string
+	for _, part := range splitLabels(labels) {
+		if v, ok := strings.CutPrefix(part, "le="); ok {
+			le = strings.Trim(v, `"`)
+			continue
+		}
+		keep = append(keep, part)
+	}
+	return le, strings.Join(keep, ",")
+}
+
+// splitLabels splits `a="1",b="x,y"` at the commas between labels.
+func splitLabels(s string) []string {
+	var out []string
+	inQuote, start := false, 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case '"':
+			inQuote = !inQuote
+		case ',':
+			if !inQuote {
+				out = append(out, s[start:i])
+				start = i + 1
+			}
+		}
+	}
+	if start < len(s) {
+		out = append(out, s[start:])
+	}
+	return out
+}
+
+// histogramQuantile estimates the q-quantile from cumulative bucket
+// counts keyed by their upper bound, interpolating linearly inside the
+// bucket as Prometheus's histogram_quantile does. It returns 0 when the
+// histogram is empty, and the largest finite bound when the quantile
+// falls in the +Inf bucket.
+func histogramQuantile(q float64, buckets map[string]float64) float64 {
+	type b struct{ le, n float64 }
+	var bs []b
+	for le, n := range buckets {
+		v, err := strconv.ParseFloat(le, 64)
+		if err != nil {
+			continue
+		}
+		bs = append(bs, b{v, n})
+	}
+	sort.Slice(bs, func(i, j int) bool { return bs[i].le < bs[j].le })
+	if len(bs) == 0 || bs[len(bs)-1].n <= 0 {
+		return 0
+	}
+	rank := q * bs[len(bs)-1].n
+	lower, below := 0.0, 0.0
+	for i, x := range bs {
+		if x.n >= rank {
+			if math.IsInf(x.le, 1) {
+				if i == 0 {
+					return 0
+				}
+				return bs[i-1].le
+			}
+			if x.n == below {
+				return x.le
+			}
+			return lower + (x.le-lower)*(rank-below)/(x.n-below)
+		}
+		lower, below = x.le, x.n
+	}
+	return lower
+}
+
+func (r *run) String() string { return fmt.Sprintf("%s/%d", r.summary.Variant, r.summary.Repeat) }

@@ -1,0 +1,8 @@
+package reports
+
+import (
+	"errors"
+	"io/fs"
+)
+
+func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }

@@ -1,0 +1,138 @@
+package reports
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Markdown writes report.md: fit for a pull-request comment or a CI job
+// summary. It leads with threshold verdicts and the key numbers, then
+// the cost of recycling, harness health, and every number in a
+// collapsed section.
+func (r *Report) Markdown(w io.Writer) error {
+	s := &r.Summary
+	b := &errWriter{w: w}
+	b.printf("# sawtooth report: %s\n\n", mdEscape(s.Scenario))
+	if s.Description != "" {
+		b.printf("%s\n\n", strings.TrimSpace(s.Description))
+	}
+	b.printf("%s. Baseline **%s**; ratios are variant/base; `~` means no significant difference (Mann-Whitney U test over repeats, alpha %.2f).\n\n",
+		mdEscape(r.runLine()), mdEscape(s.Baseline), s.Alpha)
+
+	if len(s.Thresholds) > 0 {
+		failed := len(r.Failed())
+		if failed == 0 {
+			b.printf("## Thresholds: all %d pass\n\n", len(s.Thresholds))
+		} else {
+			b.printf("## Thresholds: %d of %d FAIL\n\n", failed, len(s.Thresholds))
+		}
+		b.printf("| | variant | threshold | measured | limit |\n|---|---|---|--:|--:|\n")
+		for _, v := range s.Thresholds {
+			mark := "✅ pass"
+			if !v.Pass {
+				mark = "❌ **FAIL**"
+			}
+			measured, limit := FormatValue(v.Measured, v.Unit), v.Op+" "+FormatValue(v.Limit, v.Unit)
+			if v.Error != "" {
+				measured, limit = mdEscape(v.Error), ""
+			}
+			b.printf("| %s | %s | `%s` | %s | %s |\n", mark, mdEscape(v.Variant), v.Threshold, measured, limit)
+		}
+		b.printf("\n")
+	}
+	if b.err != nil {
+		return b.err
+	}
+
+	b.printf("## Key numbers\n\n")
+	writeMarkdownGrid(b, r.comparisonGrid(false))
+
+	b.printf("\n## Cost of recycling\n\nRequests in flight within ±%gs of a worker exit against all others.\n\n", RecycleWindow)
+	b.printf("| variant | restarts | most at once | exit → ready | near exit: requests | errors | p50 | p99 | others: errors | p50 | p99 |\n")
+	b.printf("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	for _, v := range s.Variants {
+		get := func(name string) string {
+			m, ok := v.Metric(name)
+			if !ok {
+				return "-"
+			}
+			return formatCell(m)
+		}
+		n, o := v.Recycling.Near, v.Recycling.Other
+		b.printf("| %s | %s | %s | %s | %d | %s | %s | %s | %s | %s | %s |\n", mdEscape(v.Name),
+			get("restarts.count"), get("restarts.max_concurrent"), get("restarts.replace_mean"),
+			n.Count, errorsText(n), formatDuration(n.Latency.P50), formatDuration(n.Latency.P99),
+			errorsText(o), formatDuration(o.Latency.P50), formatDuration(o.Latency.P99))
+	}
+
+	b.printf("\n## Harness health\n\n| variant | repeat | requested | achieved | send lag p99 | harness CPU |\n|---|--:|--:|--:|--:|--:|\n")
+	for _, v := range s.Variants {
+		for _, run := range v.Runs {
+			h := run.Harness
+			b.printf("| %s | %d | %s | %s | %s | %s |\n", mdEscape(v.Name), run.Repeat, FormatValue(h.RequestedRate, UnitRate),
+				FormatValue(h.AchievedRate, UnitRate), formatDuration(h.SendLagP99), FormatValue(h.CPUPercent, UnitPercentCPU))
+		}
+	}
+	if len(s.Warnings) > 0 {
+		b.printf("\n**Warnings**\n\n")
+		for _, wn := range s.Warnings {
+			b.printf("- %s\n", mdEscape(wn))
+		}
+	} else {
+		b.printf("\nNo warnings: every run kept its requested rate.\n")
+	}
+
+	b.printf("\n<details><summary>All numbers</summary>\n\n")
+	writeMarkdownGrid(b, r.comparisonGrid(true))
+	b.printf("\n</details>\n")
+	return b.err
+}
+
+// errorsText is "3 (1.2%)" or "0".
+func errorsText(g GroupStats) string {
+	if g.Errors == 0 {
+		return "0"
+	}
+	return fmt.Sprintf("%d (%s)", g.Errors, formatPercent(g.ErrorRatio))
+}
+
+func writeMarkdownGrid(b *errWriter, g grid) {
+	b.printf("|")
+	for _, h := range g.header {
+		b.printf(" %s |", mdEscape(h))
+	}
+	b.printf("\n|---|")
+	for range g.header[1:] {
+		b.printf("--:|")
+	}
+	b.printf("\n")
+	for _, row := range g.rows {
+		b.printf("|")
+		for i, c := range row {
+			text := mdEscape(c.text)
+			switch {
+			case i == 0:
+				text = "`" + c.text + "`"
+			case c.change == "worse":
+				text = "**" + text + "** 🔺"
+			case c.change == "better":
+				text = "**" + text + "**"
+			}
+			b.printf(" %s |", text)
+		}
+		b.printf("\n")
+	}
+}
+
+func mdEscape(s string) string {
+	return strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;", "*", `\*`, "_", `\_`).Replace(s)
+}
+
+// JSON writes summary.json: the Summary, indented.
+func (r *Report) JSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(&r.Summary)
+}

@@ -1,0 +1,239 @@
+package reports
+
+import (
+	"math"
+	"sort"
+
+	"github.com/sawtooth-dev/sawtooth/reports/stats"
+)
+
+// Units of Metric.Unit.
+const (
+	UnitSeconds    = "s"
+	UnitRatio      = "ratio"  // a fraction, 0.001 is 0.1%
+	UnitBytes      = "B"      // bytes
+	UnitBytesMin   = "B/min"  // bytes per minute
+	UnitBytesReq   = "B/req"  // bytes per request
+	UnitRate       = "req/s"  // requests per second
+	UnitCount      = "count"  // a number of things
+	UnitR2         = "r2"     // coefficient of determination, 0..1
+	UnitPercentCPU = "%cpu"   // percent of one core
+	BetterLower    = "lower"  // Metric.Better: smaller values are better
+	BetterHigher   = "higher" // larger values are better
+)
+
+// Metric is one named number of a run or a variant. Names are those a
+// scenario's thresholds use (see docs/reports.md for the full list).
+type Metric struct {
+	Name string `json:"name"`
+	// Unit is the base unit of Value: s, ratio, B, B/min, B/req, req/s,
+	// count, r2 or %cpu.
+	Unit  string  `json:"unit"`
+	Value float64 `json:"value"`
+	// Better is "lower" or "higher" when a change is an improvement or a
+	// regression, "" for numbers that only describe the run.
+	Better string `json:"better,omitempty"`
+	// Spread is the per-repeat values, for a variant run more than once.
+	Spread *stats.Spread `json:"spread,omitempty"`
+	// Pooled is true when Value is computed from every repeat's requests
+	// together; otherwise it is the median of the repeats' values.
+	Pooled bool `json:"pooled,omitempty"`
+}
+
+// requestMetrics returns the metrics computed from requests: per class
+// (all first), errors, and the cost of recycling.
+func requestMetrics(classes []ClassStats, rec RecyclingCost) []Metric {
+	var out []Metric
+	add := func(name, unit string, v float64, better string) {
+		out = append(out, Metric{Name: name, Unit: unit, Value: v, Better: better})
+	}
+	ordered := make([]ClassStats, 0, len(classes))
+	for _, c := range classes {
+		if c.Class == AllClass {
+			ordered = append([]ClassStats{c}, ordered...)
+		} else {
+			ordered = append(ordered, c)
+		}
+	}
+	var all ClassStats
+	for _, c := range ordered {
+		if c.Class == AllClass {
+			all = c
+		}
+		p := c.Class + "."
+		add(p+"count", UnitCount, float64(c.Count), "")
+		add(p+"rps", UnitRate, c.Throughput, BetterHigher)
+		add(p+"errors", UnitRatio, c.ErrorRatio, BetterLower)
+		add(p+"mean", UnitSeconds, c.Latency.Mean, BetterLower)
+		add(p+"p50", UnitSeconds, c.Latency.P50, BetterLower)
+		add(p+"p90", UnitSeconds, c.Latency.P90, BetterLower)
+		add(p+"p99", UnitSeconds, c.Latency.P99, BetterLower)
+		add(p+"p999", UnitSeconds, c.Latency.P999, BetterLower)
+		add(p+"max", UnitSeconds, c.Latency.Max, BetterLower)
+	}
+	add("errors.count", UnitCount, float64(all.Count-all.OK), BetterLower)
+	add("errors.ratio", UnitRatio, all.ErrorRatio, BetterLower)
+	for _, k := range sortedKeys(all.Errors) {
+		add("errors."+k, UnitCount, float64(all.Errors[k]), BetterLower)
+	}
+	add("recycle.near.count", UnitCount, float64(rec.Near.Count), "")
+	add("recycle.near.errors", UnitCount, float64(rec.Near.Errors), BetterLower)
+	add("recycle.near.error_ratio", UnitRatio, rec.Near.ErrorRatio, BetterLower)
+	add("recycle.near.p50", UnitSeconds, rec.Near.Latency.P50, BetterLower)
+	add("recycle.near.p99", UnitSeconds, rec.Near.Latency.P99, BetterLower)
+	add("recycle.near.max", UnitSeconds, rec.Near.Latency.Max, BetterLower)
+	add("recycle.other.count", UnitCount, float64(rec.Other.Count), "")
+	add("recycle.other.errors", UnitCount, float64(rec.Other.Errors), BetterLower)
+	add("recycle.other.error_ratio", UnitRatio, rec.Other.ErrorRatio, BetterLower)
+	add("recycle.other.p50", UnitSeconds, rec.Other.Latency.P50, BetterLower)
+	add("recycle.other.p99", UnitSeconds, rec.Other.Latency.P99, BetterLower)
+	add("recycle.other.max", UnitSeconds, rec.Other.Latency.Max, BetterLower)
+	return out
+}
+
+// processMetrics returns the metrics of one run that are not computed
+// from requests: memory, restarts, loop lag and the harness's health.
+func processMetrics(s *RunSummary) []Metric {
+	var out []Metric
+	add := func(name, unit string, v float64, better string) {
+		out = append(out, Metric{Name: name, Unit: unit, Value: v, Better: better})
+	}
+	m := s.Memory
+	if m.Samples > 0 {
+		if m.PSSAvailable {
+			add("memory.pss.peak", UnitBytes, float64(m.PeakPSS), BetterLower)
+			add("memory.pss.final", UnitBytes, float64(m.FinalPSS), BetterLower)
+			add("memory.pss.slope", UnitBytesMin, m.PSSSlope.Slope, BetterLower)
+			add("memory.pss.slope_r2", UnitR2, m.PSSSlope.R2, "")
+		}
+		add("memory.rss.peak", UnitBytes, float64(m.PeakRSS), BetterLower)
+		add("memory.rss.final", UnitBytes, float64(m.FinalRSS), BetterLower)
+		if m.Workers > 0 {
+			add("memory.worker_rss.peak", UnitBytes, float64(m.PeakWorkerRSS), BetterLower)
+			if m.PSSAvailable {
+				add("memory.worker_pss.peak", UnitBytes, float64(m.PeakWorkerPSS), BetterLower)
+			}
+		}
+		if m.RequestsMethod != "" {
+			add("memory.worker_rss.per_request", UnitBytesReq, m.WorkerRSSPerRequest.Slope, BetterLower)
+			add("memory.worker_rss.per_request_r2", UnitR2, m.WorkerRSSPerRequest.R2, "")
+		}
+	}
+	r := s.Restarts
+	add("restarts.count", UnitCount, float64(r.Count), "")
+	add("restarts.max_concurrent", UnitCount, float64(r.MaxConcurrent), BetterLower)
+	add("restarts.replace_mean", UnitSeconds, r.ReplaceMean, BetterLower)
+	add("restarts.replace_max", UnitSeconds, r.ReplaceMax, BetterLower)
+	for _, k := range sortedKeys(r.ByReason) {
+		add("restarts.reason."+k, UnitCount, float64(r.ByReason[k]), "")
+	}
+	if s.Lag != nil {
+		add("lag.p99", UnitSeconds, s.Lag.P99, BetterLower)
+		add("lag.mean", UnitSeconds, s.Lag.Mean, BetterLower)
+	}
+	h := s.Harness
+	add("harness.requested_rate", UnitRate, h.RequestedRate, "")
+	add("harness.achieved_rate", UnitRate, h.AchievedRate, "")
+	add("harness.send_lag_p99", UnitSeconds, h.SendLagP99, "")
+	add("harness.cpu_percent", UnitPercentCPU, h.CPUPercent, "")
+	return out
+}
+
+// runMetrics returns every metric of one run.
+func runMetrics(s *RunSummary) []Metric {
+	return append(requestMetrics(s.Classes, s.Recycling), processMetrics(s)...)
+}
+
+// mergeMetrics combines the metrics of a variant's repeats: pooled values
+// for request metrics (counts as the mean per repeat), the median across
+// repeats for the rest, and the
+// per-repeat values as the spread. A metric missing from a repeat (an
+// error kind it never saw) counts as 0 there, as do pooled ones.
+func mergeMetrics(pooled []Metric, perRun [][]Metric) []Metric {
+	var order []Metric
+	index := map[string]int{}
+	note := func(m Metric) {
+		if _, ok := index[m.Name]; !ok {
+			index[m.Name] = len(order)
+			order = append(order, Metric{Name: m.Name, Unit: m.Unit, Better: m.Better})
+		}
+	}
+	for _, m := range pooled {
+		note(m)
+	}
+	for _, ms := range perRun {
+		for _, m := range ms {
+			note(m)
+		}
+	}
+	pooledVal := map[string]float64{}
+	for _, m := range pooled {
+		pooledVal[m.Name] = m.Value
+	}
+	out := make([]Metric, len(order))
+	for i, m := range order {
+		vals := make([]float64, len(perRun))
+		for r, ms := range perRun {
+			for _, x := range ms {
+				if x.Name == m.Name {
+					vals[r] = x.Value
+					break
+				}
+			}
+		}
+		sp := stats.NewSpread(vals)
+		if v, ok := pooledVal[m.Name]; ok {
+			m.Value, m.Pooled = v, true
+			if m.Unit == UnitCount && len(perRun) > 0 {
+				// A count is per run: the mean over repeats.
+				m.Value /= float64(len(perRun))
+			}
+		} else {
+			m.Value = sp.Median
+		}
+		if len(vals) > 1 {
+			m.Spread = &sp
+		}
+		out[i] = m
+	}
+	return out
+}
+
+// lookup returns the metric called name in ms.
+func lookup(ms []Metric, name string) (Metric, bool) {
+	for _, m := range ms {
+		if m.Name == name {
+			return m, true
+		}
+	}
+	return Metric{}, false
+}
+
+// values returns the per-repeat values of a metric (its value alone when
+// it has no spread).
+func (m Metric) values() []float64 {
+	if m.Spread != nil {
+		return m.Spread.Values
+	}
+	return []float64{m.Value}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// ratio returns v/base, or NaN when base is 0 (and v is not).
+func ratio(base, v float64) float64 {
+	if base == 0 {
+		if v == 0 {
+			return 1
+		}
+		return math.NaN()
+	}
+	return v / base
+}

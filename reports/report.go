@@ -1,0 +1,344 @@
+// Package reports reads a sawtooth run directory and turns it into
+// numbers, comparisons and documents: per-variant statistics merged over
+// repeats (latency percentiles per request class, throughput, errors by
+// kind, memory and its leak slope, worker restarts, the cost of
+// recycling, loop lag), a side-by-side comparison with significance
+// tests, threshold verdicts, and the terminal table, report.md,
+// summary.json, report.html and plots/ that present them.
+//
+// It works like benchstat: read the files (readRun), compute (Build),
+// format (Table, Markdown, JSON, HTML). Everything is rebuilt from the
+// run directory alone, so `sawtooth report RUN_DIR` can redo it later.
+package reports
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/sawtooth-dev/sawtooth/reports/stats"
+	"github.com/sawtooth-dev/sawtooth/rundir"
+	"github.com/sawtooth-dev/sawtooth/scenarios"
+)
+
+// SummarySchema and SummaryVersion identify the summary.json format
+// (docs/reports.md). The version changes when a field's meaning changes
+// incompatibly; fields may be added within a version.
+const (
+	SummarySchema  = "sawtooth.summary"
+	SummaryVersion = 1
+)
+
+// Files a report writes into the run directory.
+const (
+	SummaryFile  = "summary.json"
+	MarkdownFile = "report.md"
+	HTMLFile     = "report.html"
+	PlotsDir     = "plots"
+)
+
+// Options configure Build.
+type Options struct {
+	// Baseline is the variant the others are compared with; the first
+	// variant that ran when empty.
+	Baseline string
+	// Alpha is the significance level of the U test; stats.DefaultAlpha
+	// when 0.
+	Alpha float64
+}
+
+// Summary is everything a report says, as written to summary.json.
+type Summary struct {
+	Schema      string    `json:"schema"`
+	Version     int       `json:"version"`
+	Scenario    string    `json:"scenario"`
+	Description string    `json:"description,omitempty"`
+	ToolVersion string    `json:"tool_version,omitempty"`
+	Start       time.Time `json:"start"`
+	End         time.Time `json:"end"`
+	Seed        int64     `json:"seed"`
+	Quick       bool      `json:"quick,omitempty"`
+	Partial     bool      `json:"partial,omitempty"`
+	Reason      string    `json:"reason,omitempty"`
+	// Baseline is the reference variant of Comparison; Alpha the
+	// significance level of its tests.
+	Baseline   string           `json:"baseline"`
+	Alpha      float64          `json:"alpha"`
+	Variants   []VariantSummary `json:"variants"`
+	Comparison []Delta          `json:"comparison,omitempty"`
+	Thresholds []Verdict        `json:"thresholds,omitempty"`
+	// Warnings are problems with the measurement itself: the harness
+	// could not keep the rate, a closed-model phase, a partial run.
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// VariantSummary is one variant merged over its repeats.
+type VariantSummary struct {
+	Name    string            `json:"name"`
+	Params  map[string]string `json:"params,omitempty"`
+	Set     map[string]string `json:"set,omitempty"`
+	Repeats int               `json:"repeats"`
+	Partial bool              `json:"partial,omitempty"`
+	// Classes and Recycling pool every repeat's requests.
+	Classes   []ClassStats  `json:"classes"`
+	Recycling RecyclingCost `json:"recycling"`
+	// Metrics are the variant's numbers by name (see Metric).
+	Metrics []Metric `json:"metrics"`
+	// Runs are the repeats, each as in its own summary.json.
+	Runs []RunSummary `json:"runs"`
+}
+
+// Metric returns the variant's metric called name.
+func (v *VariantSummary) Metric(name string) (Metric, bool) { return lookup(v.Metrics, name) }
+
+// Delta compares one metric of a variant with the baseline's.
+type Delta struct {
+	Variant string  `json:"variant"`
+	Metric  string  `json:"metric"`
+	Unit    string  `json:"unit"`
+	Better  string  `json:"better"`
+	Base    float64 `json:"base"`
+	Value   float64 `json:"value"`
+	// Ratio is Value/Base; absent when Base is 0 and Value is not.
+	Ratio *float64 `json:"ratio,omitempty"`
+	// Test is the Mann-Whitney U test of the repeats (Tested is false
+	// with fewer than 3 repeats on either side).
+	Test stats.Comparison `json:"test"`
+	// Change is "better", "worse", "same" (within noise: not significant
+	// when tested, or equal) by the metric's direction.
+	Change string `json:"change"`
+}
+
+// Verdict is one threshold evaluated for one variant.
+type Verdict struct {
+	Variant   string `json:"variant"`
+	Threshold string `json:"threshold"`
+	Metric    string `json:"metric"`
+	Op        string `json:"op"`
+	// Limit and Measured are in the metric's base unit (Unit).
+	Limit    float64 `json:"limit"`
+	Measured float64 `json:"measured"`
+	Unit     string  `json:"unit"`
+	Pass     bool    `json:"pass"`
+	// Error says why the threshold could not be evaluated (a metric not
+	// measured in this run); such a verdict fails.
+	Error string `json:"error,omitempty"`
+}
+
+// Report is a built report of one run directory.
+type Report struct {
+	// Dir is the run directory.
+	Dir     string
+	Summary Summary
+	// Scenario is the scenario as run; nil when scenario.yaml is absent.
+	Scenario *scenarios.Scenario
+	runs     map[string][]*run // by variant name
+}
+
+// Build reads the run directory dir and computes its report. It does
+// not write anything; see WriteFiles.
+func Build(dir string, opts Options) (*Report, error) {
+	d, err := rundir.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Alpha == 0 {
+		opts.Alpha = stats.DefaultAlpha
+	}
+	rep := &Report{Dir: dir, runs: map[string][]*run{}}
+	m := d.Meta
+	s := &rep.Summary
+	*s = Summary{Schema: SummarySchema, Version: SummaryVersion, Scenario: m.Scenario, ToolVersion: m.ToolVersion,
+		Start: m.Start, End: m.End, Seed: m.Seed, Quick: m.Quick, Partial: m.Partial, Reason: m.Reason, Alpha: opts.Alpha}
+	if m.Partial {
+		s.Warnings = append(s.Warnings, "the run is partial: "+orDefault(m.Reason, "it did not finish"))
+	}
+	var scenarioErr error
+	if data, err := os.ReadFile(filepath.Join(dir, rundir.ScenarioFile)); err == nil {
+		rep.Scenario, scenarioErr = scenarios.Parse(data, filepath.Join(dir, rundir.ScenarioFile))
+		if scenarioErr == nil {
+			s.Description = rep.Scenario.Description
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("read scenario: %w", err)
+	}
+
+	for _, name := range d.Variants() {
+		v := VariantSummary{Name: name}
+		pooledClasses := map[string]*sample{}
+		near, other := &sample{}, &sample{}
+		var duration float64
+		var perRun [][]Metric
+		for _, ref := range d.Meta.Runs {
+			if ref.Variant != name {
+				continue
+			}
+			r, err := readRun(d, ref)
+			if err != nil {
+				if m.Partial && errors.Is(err, os.ErrNotExist) {
+					s.Warnings = append(s.Warnings, fmt.Sprintf("%s repeat %d was not recorded", name, ref.Repeat))
+					continue
+				}
+				return nil, fmt.Errorf("%s repeat %d: %w", name, ref.Repeat, err)
+			}
+			rep.runs[name] = append(rep.runs[name], r)
+			v.Params, v.Set = r.info.Params, r.info.Set
+			v.Partial = v.Partial || r.info.Partial
+			v.Runs = append(v.Runs, r.summary)
+			for c, cs := range r.classes {
+				if pooledClasses[c] == nil {
+					pooledClasses[c] = &sample{}
+				}
+				pooledClasses[c].merge(cs)
+			}
+			near.merge(r.near)
+			other.merge(r.other)
+			duration += r.summary.Duration
+			perRun = append(perRun, runMetrics(&r.summary))
+			s.Warnings = append(s.Warnings, runWarnings(r)...)
+		}
+		if len(v.Runs) == 0 {
+			continue
+		}
+		v.Repeats = len(v.Runs)
+		v.Classes = classList(pooledClasses, duration)
+		v.Recycling = RecyclingCost{Window: RecycleWindow, Near: near.group(), Other: other.group()}
+		v.Metrics = mergeMetrics(requestMetrics(v.Classes, v.Recycling), perRun)
+		s.Variants = append(s.Variants, v)
+	}
+	if len(s.Variants) == 0 {
+		return nil, fmt.Errorf("run directory %s: no variant was recorded", dir)
+	}
+	s.Baseline = s.Variants[0].Name
+	if opts.Baseline != "" {
+		if rep.variant(opts.Baseline) == nil {
+			return nil, fmt.Errorf("baseline %q is not a variant of this run (variants: %s)", opts.Baseline, strings.Join(rep.variantNames(), ", "))
+		}
+		s.Baseline = opts.Baseline
+	}
+	base := rep.variant(s.Baseline)
+	for i := range s.Variants {
+		if s.Variants[i].Name != s.Baseline {
+			s.Comparison = append(s.Comparison, compareVariants(base, &s.Variants[i], s.Variants[i].Name, opts.Alpha)...)
+		}
+	}
+	if scenarioErr != nil {
+		s.Thresholds = append(s.Thresholds, Verdict{Variant: "*", Threshold: "scenario.yaml", Error: scenarioErr.Error()})
+	} else if rep.Scenario != nil {
+		for i := range s.Variants {
+			s.Thresholds = append(s.Thresholds, evaluate(rep.Scenario.Thresholds, &s.Variants[i])...)
+		}
+	}
+	return rep, nil
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// runWarnings are the problems with one run's measurement.
+func runWarnings(r *run) []string {
+	id := fmt.Sprintf("%s repeat %d", r.summary.Variant, r.summary.Repeat)
+	var out []string
+	for _, w := range r.info.Harness.Warnings {
+		out = append(out, id+": "+w)
+	}
+	h := r.info.Harness
+	if h.RequestedRate > 0 && h.AchievedRate < 0.95*h.RequestedRate {
+		out = append(out, fmt.Sprintf("%s: the harness sent %.1f req/s of the %.1f requested (%.0f%%): latencies under the requested load were not measured",
+			id, h.AchievedRate, h.RequestedRate, 100*h.AchievedRate/h.RequestedRate))
+	}
+	if r.summary.ClosedModel {
+		out = append(out, id+": a closed-model phase (fixed concurrency) hides queueing delay from the latencies")
+	}
+	if r.info.Partial {
+		out = append(out, id+": partial: "+orDefault(r.info.Error, "interrupted"))
+	}
+	return out
+}
+
+// Failed returns the thresholds that do not hold (or could not be
+// evaluated), in the order they were evaluated.
+func (r *Report) Failed() []Verdict {
+	var out []Verdict
+	for _, v := range r.Summary.Thresholds {
+		if !v.Pass {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func (r *Report) variant(name string) *VariantSummary {
+	for i := range r.Summary.Variants {
+		if r.Summary.Variants[i].Name == name {
+			return &r.Summary.Variants[i]
+		}
+	}
+	return nil
+}
+
+func (r *Report) variantNames() []string {
+	var names []string
+	for _, v := range r.Summary.Variants {
+		names = append(names, v.Name)
+	}
+	return names
+}
+
+// compareVariants compares every directional metric of v with base's.
+func compareVariants(base, v *VariantSummary, label string, alpha float64) []Delta {
+	var out []Delta
+	for _, m := range v.Metrics {
+		if m.Better == "" {
+			continue
+		}
+		b, ok := base.Metric(m.Name)
+		if !ok {
+			continue
+		}
+		out = append(out, newDelta(label, b, m, alpha))
+	}
+	return out
+}
+
+func newDelta(label string, b, m Metric, alpha float64) Delta {
+	d := Delta{Variant: label, Metric: m.Name, Unit: m.Unit, Better: m.Better, Base: b.Value, Value: m.Value,
+		Test: stats.Compare(b.values(), m.values(), alpha)}
+	if q := ratio(b.Value, m.Value); !math.IsNaN(q) {
+		d.Ratio = &q
+	}
+	d.Change = "same"
+	if m.Value != b.Value && (!d.Test.Tested || d.Test.Significant) {
+		if (m.Value < b.Value) == (m.Better == BetterLower) {
+			d.Change = "better"
+		} else {
+			d.Change = "worse"
+		}
+	}
+	return d
+}
+
+// evaluate checks thresholds against a variant's merged metrics.
+func evaluate(ths []scenarios.Threshold, v *VariantSummary) []Verdict {
+	var out []Verdict
+	for _, th := range ths {
+		vd := Verdict{Variant: v.Name, Threshold: th.Expr, Metric: th.Metric, Op: th.Op, Limit: th.Value}
+		m, ok := v.Metric(th.Metric)
+		if !ok {
+			vd.Error = fmt.Sprintf("%s was not measured in this run", th.Metric)
+		} else {
+			vd.Measured, vd.Unit = m.Value, m.Unit
+			vd.Pass = th.Holds(m.Value)
+		}
+		out = append(out, vd)
+	}
+	return out
+}

@@ -1,0 +1,230 @@
+package reports
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+)
+
+// cell is one table cell; change ("better", "worse", "same" or "")
+// colours it on a terminal.
+type cell struct {
+	text   string
+	change string
+}
+
+// grid is the comparison table: a metric per row, and per variant its
+// value (with the spread across repeats) and, for all but the baseline,
+// its ratio to the baseline.
+type grid struct {
+	header []string
+	rows   [][]cell
+}
+
+// comparisonGrid builds the comparison table, with every metric or only
+// the key ones.
+func (r *Report) comparisonGrid(all bool) grid {
+	s := &r.Summary
+	base := r.variant(s.Baseline)
+	order := []*VariantSummary{base}
+	for i := range s.Variants {
+		if s.Variants[i].Name != s.Baseline {
+			order = append(order, &s.Variants[i])
+		}
+	}
+	g := grid{header: []string{"metric", base.Name + " (base)"}}
+	for _, v := range order[1:] {
+		g.header = append(g.header, v.Name, "vs base")
+	}
+	var names []string
+	seen := map[string]bool{}
+	for _, v := range order {
+		for _, m := range v.Metrics {
+			if !seen[m.Name] && !hiddenMetric(m.Name) && (all || keyMetric(m.Name)) {
+				seen[m.Name] = true
+				names = insertGrouped(names, m.Name)
+			}
+		}
+	}
+	deltas := map[string]Delta{}
+	for _, d := range s.Comparison {
+		deltas[d.Variant+"\x00"+d.Metric] = d
+	}
+	for _, name := range names {
+		row := []cell{{text: metricLabel(name)}}
+		for i, v := range order {
+			m, ok := v.Metric(name)
+			if !ok {
+				row = append(row, cell{text: "-"})
+				if i > 0 {
+					row = append(row, cell{})
+				}
+				continue
+			}
+			row = append(row, cell{text: formatCell(m)})
+			if i == 0 {
+				continue
+			}
+			if d, ok := deltas[v.Name+"\x00"+name]; ok {
+				row = append(row, cell{text: formatDelta(d), change: d.Change})
+			} else {
+				row = append(row, cell{})
+			}
+		}
+		g.rows = append(g.rows, row)
+	}
+	return g
+}
+
+// ANSI colours for a terminal.
+const (
+	ansiRed   = "\x1b[31m"
+	ansiGreen = "\x1b[32m"
+	ansiBold  = "\x1b[1m"
+	ansiReset = "\x1b[0m"
+)
+
+// writeAligned writes g as space-aligned columns: the metric name left,
+// numbers right. Colour codes do not count towards the width.
+func writeAligned(w io.Writer, g grid, color bool) error {
+	widths := make([]int, len(g.header))
+	for i, h := range g.header {
+		widths[i] = utf8.RuneCountInString(h)
+	}
+	for _, row := range g.rows {
+		for i, c := range row {
+			widths[i] = max(widths[i], utf8.RuneCountInString(c.text))
+		}
+	}
+	line := func(cells []cell, bold bool) string {
+		var b strings.Builder
+		for i, c := range cells {
+			pad := strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c.text))
+			text := c.text
+			if color {
+				switch {
+				case bold:
+					text = ansiBold + text + ansiReset
+				case c.change == "worse":
+					text = ansiRed + text + ansiReset
+				case c.change == "better":
+					text = ansiGreen + text + ansiReset
+				}
+			}
+			if i > 0 {
+				b.WriteString("  ")
+			}
+			if i == 0 {
+				b.WriteString(text + pad)
+			} else {
+				b.WriteString(pad + text)
+			}
+		}
+		return strings.TrimRight(b.String(), " ") + "\n"
+	}
+	head := make([]cell, len(g.header))
+	for i, h := range g.header {
+		head[i] = cell{text: h}
+	}
+	if _, err := io.WriteString(w, line(head, true)); err != nil {
+		return err
+	}
+	for _, row := range g.rows {
+		if _, err := io.WriteString(w, line(row, false)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Table writes the report for a terminal: the run, the key numbers of
+// every variant side by side, threshold verdicts and warnings. With
+// color, regressions are red and improvements green.
+func (r *Report) Table(w io.Writer, color bool) error {
+	s := &r.Summary
+	bw := &errWriter{w: w}
+	bw.printf("sawtooth report: %s  (%s)\n", s.Scenario, r.runLine())
+	bw.printf("baseline %s; ratios are variant/base; ~ means no significant difference (Mann-Whitney U, alpha %.2f)\n\n", s.Baseline, s.Alpha)
+	if bw.err != nil {
+		return bw.err
+	}
+	if err := writeAligned(w, r.comparisonGrid(false), color); err != nil {
+		return err
+	}
+	if len(s.Thresholds) > 0 {
+		bw.printf("\nthresholds:\n")
+		for _, v := range s.Thresholds {
+			verdict := "PASS"
+			if !v.Pass {
+				verdict = "FAIL"
+			}
+			if color {
+				if v.Pass {
+					verdict = ansiGreen + verdict + ansiReset
+				} else {
+					verdict = ansiRed + verdict + ansiReset
+				}
+			}
+			bw.printf("  %s  %s\n", verdict, VerdictText(v))
+		}
+	}
+	if len(s.Warnings) > 0 {
+		bw.printf("\nwarnings:\n")
+		for _, wn := range s.Warnings {
+			bw.printf("  ! %s\n", wn)
+		}
+	}
+	return bw.err
+}
+
+// runLine describes the run in one line.
+func (r *Report) runLine() string {
+	s := &r.Summary
+	parts := []string{fmt.Sprintf("%d variants", len(s.Variants))}
+	if len(s.Variants) > 0 {
+		parts = append(parts, fmt.Sprintf("%d repeats", s.Variants[0].Repeats))
+	}
+	if !s.Start.IsZero() {
+		parts = append(parts, s.Start.UTC().Format("2006-01-02 15:04 UTC"))
+	}
+	if s.Partial {
+		parts = append(parts, "PARTIAL")
+	}
+	return strings.Join(parts, ", ")
+}
+
+// VerdictText says what a verdict measured against what limit, e.g.
+// "fast: light.p99 < 50ms (measured 61.2ms, limit < 50.0ms)".
+func VerdictText(v Verdict) string {
+	if v.Error != "" {
+		return fmt.Sprintf("%s: %s: %s", v.Variant, v.Threshold, v.Error)
+	}
+	return fmt.Sprintf("%s: %s (measured %s, limit %s %s)", v.Variant, v.Threshold,
+		FormatValue(v.Measured, v.Unit), v.Op, FormatValue(v.Limit, v.Unit))
+}
+
+// errWriter remembers the first write error.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) printf(format string, args ...any) {
+	if e.err == nil {
+		_, e.err = fmt.Fprintf(e.w, format, args...)
+	}
+}
+
+// insertGrouped inserts name after the last name of its group (the part
+// before its first dot), or at the end.
+func insertGrouped(names []string, name string) []string {
+	group, _, _ := strings.Cut(name, ".")
+	at := len(names)
+	for i, n := range names {
+		if g, _, _ := strings.Cut(n, "."); g == group {
+			at = i + 1
+		}
+	}
+	return append(names[:at], append([]string{name}, names[at:]...)...)
+}

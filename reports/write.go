@@ -1,0 +1,56 @@
+package reports
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/sawtooth-dev/sawtooth/rundir"
+)
+
+// RunFileSummary is the per variant/repeat summary.json.
+type RunFileSummary struct {
+	Schema  string `json:"schema"`
+	Version int    `json:"version"`
+	RunSummary
+	Metrics []Metric `json:"metrics"`
+}
+
+// WriteFiles writes the report into its run directory: summary.json,
+// report.md, report.html, plots/*.png and plots/*.svg at the top, and a
+// summary.json in every variant/repeat directory.
+func (r *Report) WriteFiles() error {
+	if err := rundir.WriteJSON(filepath.Join(r.Dir, SummaryFile), &r.Summary); err != nil {
+		return err
+	}
+	for _, runs := range r.runs {
+		for _, run := range runs {
+			rs := RunFileSummary{Schema: SummarySchema + ".run", Version: SummaryVersion, RunSummary: run.summary, Metrics: runMetrics(&run.summary)}
+			path := filepath.Join(r.Dir, rundir.RunPath(run.summary.Variant, run.summary.Repeat), SummaryFile)
+			if err := rundir.WriteJSON(path, &rs); err != nil {
+				return err
+			}
+		}
+	}
+	var md bytes.Buffer
+	if err := r.Markdown(&md); err != nil {
+		return err
+	}
+	if err := writeAtomic(filepath.Join(r.Dir, MarkdownFile), md.Bytes()); err != nil {
+		return err
+	}
+	return r.writeVisuals()
+}
+
+// writeAtomic writes data to path through a temporary file.
+func writeAtomic(path string, data []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	return nil
+}
