@@ -79,7 +79,9 @@ type MemoryStats struct {
 	// RequestsMethod says how requests served were estimated:
 	// "exit_events" (the exit event's request count, spread over the
 	// worker's life in proportion to the load), "load_share" (the load
-	// divided evenly among live workers) or "" (no worker samples).
+	// divided evenly among live workers, for workers without an exit
+	// count, e.g. those alive at the end), "exit_events+load_share" (both
+	// were needed) or "" (no worker samples).
 	RequestsMethod string `json:"requests_method,omitempty"`
 }
 
@@ -672,7 +674,7 @@ func perRequestFit(workers map[int][]memPoint, events []rundir.Event, rs Restart
 		}
 		return c
 	}
-	method := "exit_events"
+	var byExit, byShare bool
 	var xs, ys []float64
 	pids := make([]int, 0, len(workers))
 	for pid := range workers {
@@ -694,12 +696,13 @@ func perRequestFit(workers map[int][]memPoint, events []rundir.Event, rs Restart
 		x, haveExit := exitAt[pid]
 		var reqs []float64
 		if haveExit && x.Requests > 0 && cum(x.T)-cum(t0) > 0 {
+			byExit = true
 			scale := float64(x.Requests) / (cum(x.T) - cum(t0))
 			for _, p := range ser {
 				reqs = append(reqs, scale*(cum(p.T)-cum(t0)))
 			}
 		} else {
-			method = "load_share"
+			byShare = true
 			for _, p := range ser {
 				reqs = append(reqs, share(t0, p.T))
 			}
@@ -718,6 +721,13 @@ func perRequestFit(workers map[int][]memPoint, events []rundir.Event, rs Restart
 	}
 	if len(xs) == 0 {
 		return stats.Fit{}, ""
+	}
+	method := "exit_events"
+	switch {
+	case byExit && byShare:
+		method = "exit_events+load_share"
+	case byShare:
+		method = "load_share"
 	}
 	return stats.LinearFit(xs, ys), method
 }

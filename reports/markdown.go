@@ -132,7 +132,14 @@ func mdEscape(s string) string {
 
 // JSON writes summary.json: the Summary, indented.
 func (r *Report) JSON(w io.Writer) error {
+	return writeJSON(w, &r.Summary)
+}
+
+// writeJSON writes v as indented JSON without HTML escaping, so that
+// thresholds read "light.p99 < 50ms".
+func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(&r.Summary)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
 }

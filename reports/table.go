@@ -20,6 +20,8 @@ type cell struct {
 type grid struct {
 	header []string
 	rows   [][]cell
+	// left is how many leading columns are text, aligned left (at least 1).
+	left int
 }
 
 // comparisonGrid builds the comparison table, with every metric or only
@@ -115,7 +117,7 @@ func writeAligned(w io.Writer, g grid, color bool) error {
 			if i > 0 {
 				b.WriteString("  ")
 			}
-			if i == 0 {
+			if i < max(1, g.left) {
 				b.WriteString(text + pad)
 			} else {
 				b.WriteString(pad + text)

@@ -21,14 +21,22 @@ type RunFileSummary struct {
 // report.md, report.html, plots/*.png and plots/*.svg at the top, and a
 // summary.json in every variant/repeat directory.
 func (r *Report) WriteFiles() error {
-	if err := rundir.WriteJSON(filepath.Join(r.Dir, SummaryFile), &r.Summary); err != nil {
+	var js bytes.Buffer
+	if err := r.JSON(&js); err != nil {
+		return err
+	}
+	if err := writeAtomic(filepath.Join(r.Dir, SummaryFile), js.Bytes()); err != nil {
 		return err
 	}
 	for _, runs := range r.runs {
 		for _, run := range runs {
 			rs := RunFileSummary{Schema: SummarySchema + ".run", Version: SummaryVersion, RunSummary: run.summary, Metrics: runMetrics(&run.summary)}
 			path := filepath.Join(r.Dir, rundir.RunPath(run.summary.Variant, run.summary.Repeat), SummaryFile)
-			if err := rundir.WriteJSON(path, &rs); err != nil {
+			var b bytes.Buffer
+			if err := writeJSON(&b, &rs); err != nil {
+				return err
+			}
+			if err := writeAtomic(path, b.Bytes()); err != nil {
 				return err
 			}
 		}

@@ -1,9 +1,95 @@
 package main
 
-import "github.com/urfave/cli/v2"
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
 
-// compareCommand is a placeholder until its issue lands.
+	"github.com/urfave/cli/v2"
+
+	"github.com/sawtooth-dev/sawtooth/reports"
+)
+
+// compareCommand is "sawtooth compare": compare two runs of a scenario.
 func compareCommand() *cli.Command {
-	return &cli.Command{Name: "compare", Usage: "(not yet built)", Hidden: true,
-		Action: func(*cli.Context) error { return cli.Exit("sawtooth compare: not yet built", 1) }}
+	return &cli.Command{
+		Name:      "compare",
+		Usage:     "compare two runs of the same scenario and fail on a significant regression",
+		ArgsUsage: "BASE_RUN NEW_RUN",
+		Description: `Compares every variant of NEW_RUN with the same variant of BASE_RUN (say the
+main branch's run and a pull request's): latency percentiles and means per
+request class, throughput, error ratio, peak memory and loop lag. With 3 or
+more repeats on each side a Mann-Whitney U test decides whether a difference
+is significant ("~" when not); with fewer, every difference counts.
+
+Exits 1 when a number got significantly worse by more than --max-regression,
+naming each number and by how much; 0 otherwise.`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "max-regression", Value: "10%", Usage: "largest tolerated worsening, `PCT` (e.g. 10% or 0.1)"},
+			&cli.StringFlag{Name: "format", Value: "table", Usage: "what to print: `table` or md"},
+			&cli.Float64Flag{Name: "alpha", Value: 0.1, Usage: "significance level of the Mann-Whitney U test"},
+		},
+		Action: compareAction,
+	}
+}
+
+func compareAction(c *cli.Context) error {
+	if c.NArg() != 2 {
+		return usageError("compare: want BASE_RUN and NEW_RUN, got %d arguments", c.NArg())
+	}
+	maxReg, err := parsePercent(c.String("max-regression"))
+	if err != nil {
+		return usageError("compare: --max-regression: %v", err)
+	}
+	if maxReg == 0 {
+		maxReg = 1e-12 // CompareOptions takes 0 as the default
+	}
+	format := c.String("format")
+	if format != "table" && format != "md" {
+		return usageError("compare: --format: want table or md, got %q", format)
+	}
+	if a := c.Float64("alpha"); a <= 0 || a >= 1 {
+		return usageError("compare: --alpha: want a level between 0 and 1, got %g", a)
+	}
+	opts := reports.Options{Alpha: c.Float64("alpha")}
+	base, err := reports.Build(c.Args().Get(0), opts)
+	if err != nil {
+		return cli.Exit(fmt.Sprintf("compare: base run: %v", err), 1)
+	}
+	next, err := reports.Build(c.Args().Get(1), opts)
+	if err != nil {
+		return cli.Exit(fmt.Sprintf("compare: new run: %v", err), 1)
+	}
+	cmp := reports.Compare(base, next, reports.CompareOptions{MaxRegression: maxReg, Alpha: opts.Alpha})
+	if format == "md" {
+		err = cmp.Markdown(os.Stdout)
+	} else {
+		err = cmp.Table(os.Stdout, colorOutput(os.Stdout))
+	}
+	if err != nil {
+		return cli.Exit(fmt.Sprintf("compare: %v", err), 1)
+	}
+	if len(cmp.Regressions) > 0 {
+		lines := []string{fmt.Sprintf("%d regression(s) beyond %s:", len(cmp.Regressions), c.String("max-regression"))}
+		for _, d := range cmp.Regressions {
+			lines = append(lines, "  "+reports.RegressionText(d))
+		}
+		return cli.Exit(strings.Join(lines, "\n"), 1)
+	}
+	return nil
+}
+
+// parsePercent parses "10%" as 0.1 and a plain "0.1" as 0.1.
+func parsePercent(s string) (float64, error) {
+	t := strings.TrimSpace(s)
+	pct := strings.HasSuffix(t, "%")
+	v, err := strconv.ParseFloat(strings.TrimSuffix(t, "%"), 64)
+	if err != nil || v < 0 {
+		return 0, fmt.Errorf("want a non-negative percentage such as 10%% or a fraction such as 0.1, got %q", s)
+	}
+	if pct {
+		v /= 100
+	}
+	return v, nil
 }

@@ -1,0 +1,253 @@
+package reports
+
+import (
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sawtooth-dev/sawtooth/reports/internal/fixture"
+	"github.com/sawtooth-dev/sawtooth/reports/stats"
+	"github.com/sawtooth-dev/sawtooth/scenarios"
+)
+
+// build writes a synthetic run directory with variants and builds it.
+func build(t *testing.T, variants ...fixture.Variant) *Report {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "run")
+	if err := fixture.Write(dir, "", variants); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Build(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+const mib = 1 << 20
+
+// TestLeakSlope: memory samples built with 1 MiB per 100 requests plus
+// noise give back that leak within 5%, per request and per minute; a flat
+// noisy series gives a slope near zero with a low R².
+func TestLeakSlope(t *testing.T) {
+	classes := []fixture.Class{{Name: "light", Weight: 1, Latency: 0.002}}
+	const perReq = mib / 100.0
+	leaky := fixture.Variant{Name: "leaky", Repeats: 1, Duration: 20, Rate: 50, Classes: classes, Workers: 2,
+		MaxRequests: 200, LeakPerRequest: perReq, NoiseRSS: 256 << 10, Seed: 7}
+	steady := leaky
+	steady.Name, steady.MaxRequests = "steady", 0 // no recycling: total PSS grows linearly
+	flat := steady
+	flat.Name, flat.LeakPerRequest, flat.NoiseRSS = "flat", 0, 1*mib
+	rep := build(t, leaky, steady, flat)
+
+	m := rep.Summary.Variants[0].Runs[0].Memory
+	if !strings.HasPrefix(m.RequestsMethod, "exit_events") {
+		t.Errorf("requests method = %q, want exit_events first", m.RequestsMethod)
+	}
+	if got := m.WorkerRSSPerRequest.Slope; math.Abs(got/perReq-1) > 0.05 {
+		t.Errorf("leaky per-request slope = %.0f B/req, want %.0f ±5%%", got, perReq)
+	}
+	if m.WorkerRSSPerRequest.R2 < 0.8 {
+		t.Errorf("leaky per-request R² = %.2f, want ≥ 0.8", m.WorkerRSSPerRequest.R2)
+	}
+
+	// 50 req/s, PSS = 0.8 RSS in the fixture: 0.8 × 1 MiB/100 × 50 × 60 per minute.
+	s := rep.Summary.Variants[1].Runs[0].Memory
+	wantMin := 0.8 * perReq * 50 * 60
+	if got := s.PSSSlope.Slope; math.Abs(got/wantMin-1) > 0.05 {
+		t.Errorf("steady PSS slope = %s/min, want %s/min ±5%%", FormatValue(got, UnitBytes), FormatValue(wantMin, UnitBytes))
+	}
+	if got := s.WorkerRSSPerRequest.Slope; math.Abs(got/perReq-1) > 0.05 {
+		t.Errorf("steady per-request slope (load share) = %.0f B/req, want %.0f ±5%%", got, perReq)
+	}
+
+	f := rep.Summary.Variants[2].Runs[0].Memory
+	if got := f.WorkerRSSPerRequest.Slope; math.Abs(got) > 0.05*perReq || f.WorkerRSSPerRequest.R2 > 0.1 {
+		t.Errorf("flat per-request fit = %.0f B/req R² %.3f, want |slope| < %.0f and R² < 0.1", got, f.WorkerRSSPerRequest.R2, 0.05*perReq)
+	}
+	if got := f.PSSSlope.Slope; math.Abs(got) > 0.05*wantMin || f.PSSSlope.R2 > 0.1 {
+		t.Errorf("flat PSS fit = %.0f B/min R² %.3f, want |slope| < %.0f and R² < 0.1", got, f.PSSSlope.R2, 0.05*wantMin)
+	}
+}
+
+// TestThresholds: pass, fail and exactly at the limit, in every unit.
+func TestThresholds(t *testing.T) {
+	v := &VariantSummary{Name: "v", Metrics: []Metric{
+		{Name: "light.p99", Unit: UnitSeconds, Value: 0.050},
+		{Name: "all.max", Unit: UnitSeconds, Value: 2},
+		{Name: "errors.ratio", Unit: UnitRatio, Value: 0.001},
+		{Name: "memory.pss.peak", Unit: UnitBytes, Value: 300 * mib},
+		{Name: "memory.pss.slope", Unit: UnitBytesMin, Value: 1 * mib},
+		{Name: "restarts.max_concurrent", Unit: UnitCount, Value: 1},
+		{Name: "all.rps", Unit: UnitRate, Value: 400},
+	}}
+	cases := []struct {
+		expr string
+		pass bool
+	}{
+		{"light.p99 < 51ms", true}, {"light.p99 < 49ms", false}, {"light.p99 <= 50ms", true}, {"light.p99 < 50ms", false},
+		{"all.max < 3s", true}, {"all.max < 1.5s", false}, {"all.max <= 2s", true}, {"all.max < 2s", false},
+		{"errors.ratio < 0.2%", true}, {"errors.ratio < 0.05%", false}, {"errors.ratio <= 0.1%", true}, {"errors.ratio < 0.1%", false},
+		{"memory.pss.peak < 301MiB", true}, {"memory.pss.peak < 299MiB", false}, {"memory.pss.peak <= 300MiB", true}, {"memory.pss.peak < 300MiB", false},
+		{"memory.pss.slope < 2MiB/min", true}, {"memory.pss.slope < 0.5MiB/min", false}, {"memory.pss.slope <= 1MiB/min", true}, {"memory.pss.slope < 1MiB/min", false},
+		{"restarts.max_concurrent <= 1", true}, {"restarts.max_concurrent < 1", false},
+		{"all.rps >= 400", true}, {"all.rps > 400", false},
+		{"lag.p99 < 10ms", false}, // not measured: a failure, not a silent pass
+	}
+	for _, c := range cases {
+		th, err := scenarios.ParseThreshold(c.expr)
+		if err != nil {
+			t.Fatalf("ParseThreshold(%q): %v", c.expr, err)
+		}
+		vd := evaluate([]scenarios.Threshold{th}, v)[0]
+		if vd.Pass != c.pass {
+			t.Errorf("%s: pass = %v, want %v (measured %g, limit %g)", c.expr, vd.Pass, c.pass, vd.Measured, vd.Limit)
+		}
+	}
+	th, _ := scenarios.ParseThreshold("lag.p99 < 10ms")
+	if vd := evaluate([]scenarios.Threshold{th}, v)[0]; !strings.Contains(vd.Error, "not measured") {
+		t.Errorf("unmeasured metric: error %q, want it to say not measured", vd.Error)
+	}
+	th, _ = scenarios.ParseThreshold("memory.pss.peak < 299MiB")
+	if got := VerdictText(evaluate([]scenarios.Threshold{th}, v)[0]); got != "v: memory.pss.peak < 299MiB (measured 300 MiB, limit < 299 MiB)" {
+		t.Errorf("VerdictText = %q", got)
+	}
+}
+
+// TestRecycleWindow: errors placed right after each worker exit are all
+// attributed to the requests near an exit, none to the others.
+func TestRecycleWindow(t *testing.T) {
+	classes := []fixture.Class{{Name: "light", Weight: 1, Latency: 0.002}}
+	rep := build(t, fixture.Variant{Name: "recycle", Repeats: 1, Duration: 20, Rate: 40, Classes: classes, Workers: 2,
+		MaxRequests: 150, ErrorsNearExit: 3, Seed: 3})
+	v := rep.Summary.Variants[0]
+	rs := v.Runs[0].Restarts
+	// 800 requests round-robin over 2 workers, 150 each: exits after
+	// requests 300, 600 (two workers each time).
+	if rs.Count != 4 || rs.ByReason["max_requests"] != 4 || rs.Source != "server" {
+		t.Fatalf("restarts = %+v, want 4 max_requests exits from server events", rs)
+	}
+	// Both workers exit within 10 ms, each down until its replacement
+	// is ready 300 ms later.
+	if rs.MaxConcurrent != 2 {
+		t.Errorf("max concurrent = %d, want 2", rs.MaxConcurrent)
+	}
+	if math.Abs(rs.ReplaceMean-0.3) > 1e-6 {
+		t.Errorf("replace mean = %v, want 0.3 s", rs.ReplaceMean)
+	}
+	near, other := v.Recycling.Near, v.Recycling.Other
+	// The fixture fails the first 3 requests after each of the 2 exit
+	// moments (the second exit of a pair finds the errors already placed).
+	all := v.Classes[len(v.Classes)-1]
+	if near.Errors == 0 || near.Errors != all.Count-all.OK || other.Errors != 0 {
+		t.Errorf("errors near/other = %d/%d, total %d: want every error near an exit", near.Errors, other.Errors, all.Count-all.OK)
+	}
+	if near.ErrorKinds["http_502"] == 0 || near.ErrorKinds[ErrReset] == 0 {
+		t.Errorf("near-exit error kinds = %v, want http_502 and conn_reset", near.ErrorKinds)
+	}
+	// ±1 s around 2 moments at 40 req/s: about 2 × 2 × 40 requests.
+	if near.Count < 140 || near.Count > 180 {
+		t.Errorf("near-exit requests = %d, want about 160", near.Count)
+	}
+	if near.Latency.Max <= other.Latency.Max {
+		t.Errorf("near-exit max latency %v ≤ others' %v; the fixture slows failing requests tenfold", near.Latency.Max, other.Latency.Max)
+	}
+}
+
+// TestNearExit checks the window edges: a request in flight overlapping
+// [x-1s, x+1s] is near.
+func TestNearExit(t *testing.T) {
+	exits := []float64{10, 20}
+	cases := []struct {
+		start, end float64
+		near       bool
+	}{
+		{8.5, 8.9, false}, {8.5, 9.0, true}, {10.9, 11.0, true}, {11.0, 11.1, true}, {11.01, 11.1, false},
+		{5, 15, true}, {19.5, 19.6, true}, {21.2, 21.3, false}, {0, 0.1, false},
+	}
+	for _, c := range cases {
+		if got := nearExit(exits, c.start, c.end, RecycleWindow); got != c.near {
+			t.Errorf("request %.2f-%.2f near = %v, want %v", c.start, c.end, got, c.near)
+		}
+	}
+}
+
+func TestErrorKinds(t *testing.T) {
+	for msg, want := range map[string]string{
+		`Get "http://127.0.0.1:1/": dial tcp 127.0.0.1:1: connect: connection refused`:                          ErrRefused,
+		`read tcp 127.0.0.1:5->127.0.0.1:8: read: connection reset by peer`:                                     ErrReset,
+		`Get "http://127.0.0.1:8/": context deadline exceeded (Client.Timeout exceeded while awaiting headers)`: ErrTimeout,
+		`Get "http://127.0.0.1:8/": EOF`:                         ErrEOF,
+		`write tcp 127.0.0.1:5->127.0.0.1:8: write: broken pipe`: ErrReset,
+		`something else`: ErrOther,
+	} {
+		if got := classifyError(msg); got != want {
+			t.Errorf("classifyError(%q) = %q, want %q", msg, got, want)
+		}
+	}
+}
+
+func TestHistogramQuantile(t *testing.T) {
+	b := map[string]float64{"0.01": 50, "0.1": 90, "1": 100, "+Inf": 100}
+	for q, want := range map[float64]float64{0.5: 0.01, 0.25: 0.005, 0.7: 0.055, 0.99: 0.91} {
+		if got := histogramQuantile(q, b); math.Abs(got-want) > 1e-9 {
+			t.Errorf("q%.2f = %v, want %v", q, got, want)
+		}
+	}
+	if got := histogramQuantile(0.99, map[string]float64{"0.1": 1, "+Inf": 10}); got != 0.1 {
+		t.Errorf("quantile in +Inf bucket = %v, want the largest finite bound 0.1", got)
+	}
+}
+
+// TestCompare: a 30% p99 regression over 3 repeats is flagged as
+// significant and named; noise-level differences are not.
+func TestCompare(t *testing.T) {
+	classes := []fixture.Class{{Name: "light", Weight: 4, Latency: 0.004}, {Name: "heavy", Weight: 1, Latency: 0.04}}
+	v := fixture.Variant{Name: "v", Repeats: 3, Duration: 8, Rate: 50, Classes: classes, Workers: 2, Jitter: 0.05, RepeatNoise: 0.02, Seed: 11}
+	base := build(t, v)
+	noisy := v
+	noisy.Seed = 12 // other random numbers, same distribution
+	same := build(t, noisy)
+	slow := noisy
+	slow.LatencyScale = 1.3
+	worse := build(t, slow)
+
+	c := Compare(base, same, CompareOptions{})
+	if len(c.Regressions) != 0 {
+		for _, d := range c.Regressions {
+			t.Errorf("noise flagged as a regression: %s", RegressionText(d))
+		}
+	}
+
+	c = Compare(base, worse, CompareOptions{MaxRegression: 0.10})
+	var found bool
+	for _, d := range c.Regressions {
+		if d.Metric == "all.p99" {
+			found = true
+			if !d.Test.Tested || !d.Test.Significant || math.Abs(d.Worsening()-0.3) > 0.1 {
+				t.Errorf("all.p99 delta = %+v (worsening %.2f), want a significant ~30%% worsening", d, d.Worsening())
+			}
+			if txt := RegressionText(d); !strings.Contains(txt, "v: all.p99") || !strings.Contains(txt, "% worse") {
+				t.Errorf("RegressionText = %q, want it to name the variant, metric and change", txt)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("a 30%% p99 regression was not flagged; regressions: %+v", c.Regressions)
+	}
+	// The same change passes a 50% bound.
+	if c := Compare(base, worse, CompareOptions{MaxRegression: 0.5}); len(c.Regressions) != 0 {
+		t.Errorf("with --max-regression 50%%, %d regressions flagged: %s", len(c.Regressions), RegressionText(c.Regressions[0]))
+	}
+}
+
+func TestSpread(t *testing.T) {
+	s := stats.NewSpread([]float64{3, 1, 2})
+	if s.Min != 1 || s.Median != 2 || s.Max != 3 || s.Values[0] != 3 {
+		t.Errorf("spread = %+v", s)
+	}
+	if r := s.RelRange(2); r != 0.5 {
+		t.Errorf("RelRange = %v, want 0.5", r)
+	}
+}
