@@ -326,9 +326,17 @@ func (r *run) attack(ctx context.Context, info *rundir.RunInfo, f *files) error 
 			r.live.errors++
 		}
 		r.live.mu.Unlock()
-		if now := time.Now(); now.Sub(lastAdvance) > 250*time.Millisecond {
+		if now := time.Now(); now.Sub(lastAdvance) > 500*time.Millisecond {
+			// Emit finished intervals and push results to disk, so that a
+			// run killed outright still leaves them readable.
 			lastAdvance = now
 			if err := tl.Advance(now); err != nil && encErr == nil {
+				encErr = err
+			}
+			if err := tlW.Flush(); err != nil && encErr == nil {
+				encErr = err
+			}
+			if err := f.resultsW.Flush(); err != nil && encErr == nil {
 				encErr = err
 			}
 		}

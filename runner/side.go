@@ -102,6 +102,7 @@ func (ts *treeSampler) survivors() []int {
 // sample takes one sample, writes its rows and its spawns and exits.
 func (ts *treeSampler) sample(t0 time.Time, w interface {
 	Write(rundir.MemorySample) error
+	Flush() error
 }, events *eventLog, live *liveStats) {
 	ts.mu.Lock()
 	smp, changes, err := ts.s.Sample()
@@ -114,6 +115,7 @@ func (ts *treeSampler) sample(t0 time.Time, w interface {
 		for _, p := range smp.Procs {
 			w.Write(rundir.MemorySample{T: t, PID: p.PID, PPID: p.PPID, Role: p.Role, RSS: p.RSS, PSS: p.PSS, CPU: p.CPU})
 		}
+		w.Flush()
 	}
 	for _, c := range changes {
 		ev := rundir.Event{Time: smp.Time, Source: "tree", Event: "spawn", PID: c.Proc.PID, RSS: c.Proc.RSS, Message: c.Proc.Role}
@@ -132,11 +134,13 @@ func (ts *treeSampler) sample(t0 time.Time, w interface {
 // harness's own peak RSS.
 func (ts *treeSampler) loop(ctx context.Context, interval time.Duration, t0 time.Time, w interface {
 	Write(rundir.MemorySample) error
+	Flush() error
 }, events *eventLog, live *liveStats, maxRSS *atomic.Int64) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		ts.sample(t0, w, events, live)
+		events.w.Flush()
 		if st, err := ts.self.Stat(); err == nil {
 			rss := int64(st.ResidentMemory())
 			if rss > maxRSS.Load() {
@@ -161,6 +165,7 @@ func (ts *treeSampler) final(t0 time.Time, events *eventLog, live *liveStats) {
 // The first failure of each source is recorded as an event.
 func scrapeLoop(ctx context.Context, interval time.Duration, t0 time.Time, sources []scenarios.MetricsSource, w interface {
 	Write(rundir.MetricSample) error
+	Flush() error
 }, events *eventLog) {
 	client := &http.Client{Timeout: max(interval, time.Second)}
 	defer client.CloseIdleConnections()
@@ -183,6 +188,7 @@ func scrapeLoop(ctx context.Context, interval time.Duration, t0 time.Time, sourc
 				w.Write(rundir.MetricSample{T: tt, Metric: s.Metric, Labels: s.Labels, Value: s.Value})
 			}
 		}
+		w.Flush()
 		select {
 		case <-ctx.Done():
 			return

@@ -95,6 +95,11 @@ type Pacer struct {
 	began   time.Time
 
 	completed atomic.Uint64
+	timer     *time.Timer
+
+	// now and fakeSleep replace the clock in tests.
+	now       func() time.Time
+	fakeSleep func(time.Duration)
 
 	// Ring of due times by hit number: slot i%lagSlots holds hit i's
 	// number plus one (0 = empty) and its due time in Unix nanoseconds
@@ -155,11 +160,15 @@ func (p *Pacer) record(hit uint64, due time.Time) {
 	p.slotHit[i].Store(hit + 1)
 }
 
-// Pace implements vegeta.Pacer: it returns how long to wait before the
-// next request, and stop = true once every segment has run.
+// Pace implements vegeta.Pacer. vegeta sends a request after every call,
+// once the returned wait has passed, and does not watch for Stop while it
+// waits; so Pace itself waits, watching the stop channel, until the next
+// request is due (or a client is free, in a closed-model phase), and then
+// returns 0. It returns stop = true once every segment has run, which may
+// be after an idle stretch with nothing to send.
 func (p *Pacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
 	if p.began.IsZero() {
-		p.began = time.Now().Add(-elapsed)
+		p.began = p.clock().Add(-elapsed)
 	}
 	for {
 		if elapsed >= p.total {
@@ -180,6 +189,7 @@ func (p *Pacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
 		}
 		seg := p.segs[p.cur]
 		segEnd := p.starts[p.cur] + seg.Duration
+		var wait time.Duration
 		if !seg.Open() {
 			inflight := int64(hits - p.completed.Load())
 			if inflight < int64(seg.Concurrency) {
@@ -187,37 +197,58 @@ func (p *Pacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
 				return 0, false
 			}
 			// Wait for a client to finish, the segment to end or a stop.
-			t := time.NewTimer(segEnd - elapsed)
-			select {
-			case <-p.wake:
-			case <-t.C:
-			case <-p.stop:
-				t.Stop()
+			if !p.sleep(segEnd-elapsed, p.wake) {
 				return 0, true
 			}
-			t.Stop()
-			elapsed = time.Since(p.began)
+			elapsed = p.clock().Sub(p.began)
 			continue
 		}
 		off, ok := seg.due(hits - p.base)
 		if !ok {
 			// Nothing more to send in this segment: wait for the next.
-			return capWait(segEnd - elapsed), false
-		}
-		due := p.starts[p.cur] + off
-		if elapsed >= due {
+			wait = segEnd - elapsed
+		} else if due := p.starts[p.cur] + off; elapsed >= due {
 			p.record(hits, p.began.Add(due))
 			return 0, false
+		} else {
+			wait = due - elapsed
 		}
-		return capWait(due - elapsed), false
+		if !p.sleep(wait, nil) {
+			return 0, true
+		}
+		elapsed = p.clock().Sub(p.began)
 	}
 }
 
-// maxWait bounds one wait so that a stop is noticed quickly: vegeta
-// sleeps for the returned wait without watching for Stop.
-const maxWait = 50 * time.Millisecond
+func (p *Pacer) clock() time.Time {
+	if p.now != nil {
+		return p.now()
+	}
+	return time.Now()
+}
 
-func capWait(d time.Duration) time.Duration { return min(d, maxWait) }
+// sleep waits for d, a value on wake, or a stop; false on a stop.
+func (p *Pacer) sleep(d time.Duration, wake <-chan struct{}) bool {
+	if p.fakeSleep != nil {
+		p.fakeSleep(d)
+		return true
+	}
+	if p.timer == nil {
+		p.timer = time.NewTimer(d)
+	} else {
+		p.timer.Reset(d)
+	}
+	select {
+	case <-p.timer.C:
+		return true
+	case <-wake:
+		p.timer.Stop()
+		return true
+	case <-p.stop:
+		p.timer.Stop()
+		return false
+	}
+}
 
 // Rate implements vegeta.Pacer: the requested rate at elapsed, in
 // requests per second (0 in closed-model phases and after the end).

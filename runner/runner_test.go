@@ -1,0 +1,418 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/sawtooth-dev/sawtooth/rundir"
+	"github.com/sawtooth-dev/sawtooth/scenarios"
+)
+
+// Binaries built once for all tests.
+var (
+	sawtoothBin string // cmd/sawtooth, for builtin targets and the CLI
+	fakeBin     string // testdata/fakeserver, for command targets
+)
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "runner-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	sawtoothBin = filepath.Join(dir, "sawtooth")
+	fakeBin = filepath.Join(dir, "fakeserver")
+	for _, b := range [][2]string{{sawtoothBin, "../cmd/sawtooth"}, {fakeBin, "./testdata/fakeserver"}} {
+		out, err := exec.Command("go", "build", "-o", b[0], b[1]).CombinedOutput()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "build %s: %v\n%s", b[1], err, out)
+			os.RemoveAll(dir)
+			os.Exit(1)
+		}
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// fakeScenario is a command target running the fake server.
+func fakeScenario(extra ...string) *scenarios.Scenario {
+	argv := append([]string{fakeBin, "-port={{port}}"}, extra...)
+	return &scenarios.Scenario{
+		Name: "fake",
+		Target: scenarios.Target{Command: &scenarios.Command{
+			Argv:  argv,
+			Vars:  map[string]string{"ignore": "-ignore-term=false", "escape": "-escape=false"},
+			Ready: scenarios.Ready{URL: "/healthz", Timeout: scenarios.Duration(10 * time.Second)},
+			Stop:  scenarios.Stop{Signal: "TERM", Grace: scenarios.Duration(500 * time.Millisecond)},
+			Events: []scenarios.LogPattern{
+				{Pattern: `Booting worker with pid: (?P<pid>\d+)`, Event: "spawn"},
+			},
+		}},
+		Traffic: []scenarios.RequestClass{
+			{Name: "hello", Weight: 3, Method: "GET", Path: "/"},
+			{Name: "slow", Weight: 1, Method: "GET", Path: "/?ms=5"},
+		},
+		Phases: []scenarios.Phase{{Name: "steady", Duration: scenarios.Duration(1500 * time.Millisecond), Rate: &scenarios.Rate{From: 40, To: 40}}},
+		Sample: scenarios.Sample{
+			Interval: scenarios.Duration(100 * time.Millisecond),
+			Metrics:  []scenarios.MetricsSource{{URL: "{{base_url}}/metrics"}},
+		},
+		Repeat: 1,
+	}
+}
+
+func testOptions(t *testing.T) Options {
+	return Options{Dir: filepath.Join(t.TempDir(), "run"), Seed: 7, Binary: sawtoothBin, Timeout: 5 * time.Second, CommandLine: []string{"test"}}
+}
+
+// readMemory returns the memory rows of one run.
+func readMemory(t *testing.T, d *rundir.Dir, ref rundir.RunRef) []rundir.MemorySample {
+	t.Helper()
+	var rows []rundir.MemorySample
+	if err := rundir.EachMemory(d.File(ref, rundir.MemoryFile), func(s rundir.MemorySample) error {
+		rows = append(rows, s)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+func readEvents(t *testing.T, d *rundir.Dir, ref rundir.RunRef) []rundir.Event {
+	t.Helper()
+	var evs []rundir.Event
+	if err := rundir.EachEvent(d.File(ref, rundir.EventsFile), func(e rundir.Event) error {
+		evs = append(evs, e)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return evs
+}
+
+// alive reports whether pid is a live, non-zombie process.
+func alive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	return len(f) > 0 && f[0] != "Z" && f[0] != "X"
+}
+
+// killAll kills every listed pid that is still alive (cleanup after a
+// failed test).
+func killAll(pids []int) {
+	for _, p := range pids {
+		if alive(p) {
+			syscall.Kill(p, syscall.SIGKILL)
+		}
+	}
+}
+
+// Test 4 of the issue: a command target is started, sampled and stopped
+// with no orphans — politely, and when it ignores SIGTERM and forks
+// children, one of which leaves the process group.
+func TestCommandTargetNoOrphans(t *testing.T) {
+	s := fakeScenario("-children=2", "{{ignore}}", "{{escape}}")
+	s.Variants = []scenarios.Variant{
+		{Name: "polite"},
+		{Name: "stubborn", Set: map[string]string{"ignore": "-ignore-term=true", "escape": "-escape=true"}},
+	}
+	opt := testOptions(t)
+	res, err := Run(context.Background(), s, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := rundir.Open(res.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Meta.Partial || len(d.Meta.Runs) != 2 || d.Meta.Seed != 7 {
+		t.Fatalf("meta = %+v", d.Meta)
+	}
+	for _, ref := range d.Meta.Runs {
+		t.Run(ref.Variant, func(t *testing.T) {
+			mem := readMemory(t, d, ref)
+			pids := map[int]string{}
+			for _, m := range mem {
+				pids[m.PID] = m.Role
+			}
+			var all []int
+			for p := range pids {
+				all = append(all, p)
+			}
+			t.Cleanup(func() { killAll(all) })
+			wantWorkers := 2
+			if ref.Variant == "stubborn" {
+				wantWorkers = 3
+			}
+			var master, workers int
+			for _, role := range pids {
+				switch role {
+				case "master":
+					master++
+				case "worker":
+					workers++
+				}
+			}
+			if master != 1 || workers != wantWorkers {
+				t.Errorf("sampled %d master and %d workers (%v), want 1 and %d", master, workers, pids, wantWorkers)
+			}
+			for _, p := range all {
+				if alive(p) {
+					t.Errorf("process %d (%s) survived the stop", p, pids[p])
+				}
+			}
+			// Every child announced in the log is an event with its pid,
+			// and the tree sampler saw it spawn and exit.
+			evs := readEvents(t, d, ref)
+			logged := map[int]bool{}
+			tree := map[string]map[int]bool{"spawn": {}, "exit": {}}
+			for _, e := range evs {
+				switch e.Source {
+				case "log":
+					logged[e.PID] = true
+				case "tree":
+					tree[e.Event][e.PID] = true
+				}
+			}
+			for p, role := range pids {
+				if role == "worker" && !logged[p] {
+					t.Errorf("worker %d has no log event", p)
+				}
+				if !tree["spawn"][p] || !tree["exit"][p] {
+					t.Errorf("process %d: tree spawn %v, exit %v; want both", p, tree["spawn"][p], tree["exit"][p])
+				}
+			}
+			ri, err := d.RunInfo(ref)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ri.Partial || ri.Error != "" || len(ri.Phases) != 1 {
+				t.Errorf("run.json: partial %v error %q phases %+v", ri.Partial, ri.Error, ri.Phases)
+			}
+			// 40 req/s for 1.5 s, every result tagged with its class.
+			classes := map[string]int{}
+			n := 0
+			if err := rundir.EachResult(d.File(ref, rundir.ResultsFile), func(r *vegeta.Result) error {
+				n++
+				classes[r.Attack]++
+				if strings.Contains(r.URL, "#") || r.Code != 200 {
+					t.Errorf("result %d: URL %q code %d", r.Seq, r.URL, r.Code)
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if n < 55 || n > 61 || classes["hello"] == 0 || classes["slow"] == 0 || len(classes) != 2 {
+				t.Errorf("%d results by class %v, want 60 of hello and slow", n, classes)
+			}
+			if ri.Harness.Requests != int64(n) {
+				t.Errorf("harness counted %d requests, results.bin has %d", ri.Harness.Requests, n)
+			}
+			// The timeline's "all" rows add up to every result.
+			var total int64
+			if err := rundir.EachTimeline(d.File(ref, rundir.TimelineFile), func(r rundir.TimelineRow) error {
+				if r.Class == "all" {
+					total += r.Count
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if total != int64(n) {
+				t.Errorf("timeline counts %d requests, results.bin %d", total, n)
+			}
+			var metrics []string
+			if err := rundir.EachMetric(d.File(ref, rundir.MetricsFile), func(m rundir.MetricSample) error {
+				metrics = append(metrics, m.Metric+"{"+m.Labels+"}")
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range []string{`fake_requests_total{path="/"}`, `fake_lag_seconds_bucket{le="0.1"}`, `fake_lag_seconds_bucket{le="+Inf"}`, `fake_lag_seconds_count{}`} {
+				if !slices.Contains(metrics, want) {
+					t.Errorf("metrics.csv has no %s", want)
+				}
+			}
+			log, _ := os.ReadFile(d.File(ref, rundir.TargetLog))
+			if !bytes.Contains(log, []byte("fake server line 3")) {
+				t.Errorf("target.log lacks the target's output:\n%s", log)
+			}
+		})
+	}
+}
+
+// Test 5 of the issue: a target that never becomes ready fails within its
+// timeout with the tail of its log in the error; so does one that exits.
+func TestTargetNeverReady(t *testing.T) {
+	for _, tc := range []struct {
+		mode, want string
+	}{
+		{"never", "not ready after 1s"},
+		{"exit", "exited before it was ready"},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			s := fakeScenario("-mode="+tc.mode, "-lines=30")
+			s.Target.Command.Ready.Timeout = scenarios.Duration(time.Second)
+			opt := testOptions(t)
+			start := time.Now()
+			res, err := Run(context.Background(), s, opt)
+			took := time.Since(start)
+			if err == nil {
+				t.Fatal("Run succeeded")
+			}
+			msg := err.Error()
+			for _, want := range []string{tc.want, "fake server line 30", "fake server line 12"} {
+				if !strings.Contains(msg, want) {
+					t.Errorf("error lacks %q:\n%s", want, msg)
+				}
+			}
+			if strings.Contains(msg, "fake server line 10\n") {
+				t.Errorf("error shows more than the last 20 lines:\n%s", msg)
+			}
+			// A generous safety bound: the timeout is 1 s.
+			if took > 20*time.Second {
+				t.Errorf("took %v to fail", took)
+			}
+			d, err := rundir.Open(res.Dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !d.Meta.Partial || !strings.Contains(d.Meta.Reason, tc.want) {
+				t.Errorf("meta: partial %v reason %q", d.Meta.Partial, d.Meta.Reason)
+			}
+			ri, err := d.RunInfo(d.Meta.Runs[0])
+			if err != nil || !strings.Contains(ri.Error, tc.want) {
+				t.Errorf("run.json error %q (%v)", ri.Error, err)
+			}
+		})
+	}
+}
+
+func TestBadVariant(t *testing.T) {
+	_, err := Run(context.Background(), fakeScenario(), Options{Dir: t.TempDir(), Variants: []string{"nope"}})
+	if err == nil || !strings.Contains(err.Error(), `"nope"`) || !strings.Contains(err.Error(), "default") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+// Test 6 of the issue: Ctrl-C during "sawtooth run" stops the attack and
+// the target, exits 130 and leaves a run directory marked partial whose
+// results.bin vegeta reads, with its library and its own CLI.
+func TestInterruptedRun(t *testing.T) {
+	dir := t.TempDir()
+	yml := fmt.Sprintf(`name: interrupted
+target:
+  command:
+    argv: [%q, "-port={{port}}", "-children=1"]
+    ready: {url: /healthz, timeout: 10s}
+    stop: {grace: 1s}
+traffic:
+  - {name: hello, weight: 1, path: /}
+phases:
+  - {name: long, duration: 60s, rate: 50}
+sample:
+  interval: 100ms
+`, fakeBin)
+	path := filepath.Join(dir, "s.yaml")
+	if err := os.WriteFile(path, []byte(yml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "runs")
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command(sawtoothBin, "run", "--ci", "--out", out, path)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
+	// Wait until results are being written, then interrupt.
+	var results string
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		m, _ := filepath.Glob(filepath.Join(out, "*-interrupted", "default", "1", rundir.ResultsFile))
+		if len(m) == 1 {
+			if st, err := os.Stat(m[0]); err == nil && st.Size() > 0 {
+				results = m[0]
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no results after 30s; stderr:\n%s", stderr.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(time.Second)
+	cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+		t.Fatalf("exit: %v, want status 130; stderr:\n%s", err, stderr.String())
+	}
+	runDir := filepath.Dir(filepath.Dir(filepath.Dir(results)))
+	if !strings.Contains(stdout.String(), runDir) {
+		t.Errorf("stdout does not name the run directory %s:\n%s", runDir, stdout.String())
+	}
+	d, err := rundir.Open(runDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !d.Meta.Partial || d.Meta.Reason != "interrupted" || len(d.Meta.Runs) != 1 {
+		t.Errorf("meta: %+v", d.Meta)
+	}
+	ri, err := d.RunInfo(d.Meta.Runs[0])
+	if err != nil || !ri.Partial {
+		t.Errorf("run.json partial %v (%v)", ri.Partial, err)
+	}
+	for _, p := range readMemory(t, d, d.Meta.Runs[0]) {
+		if alive(p.PID) {
+			t.Errorf("target process %d survived", p.PID)
+			syscall.Kill(p.PID, syscall.SIGKILL)
+		}
+	}
+	// Decode as "vegeta report" does.
+	f, err := os.Open(results)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	dec := vegeta.NewDecoder(f)
+	var m vegeta.Metrics
+	for {
+		var r vegeta.Result
+		if err := dec.Decode(&r); err != nil {
+			break
+		}
+		m.Add(&r)
+	}
+	m.Close()
+	if m.Requests < 50 || m.Success < 0.99 {
+		t.Errorf("decoded %d requests, success %.3f", m.Requests, m.Success)
+	}
+	// And with vegeta's own CLI, built from the module cache.
+	vegetaBin := filepath.Join(dir, "vegeta")
+	if b, err := exec.Command("go", "build", "-o", vegetaBin, "github.com/tsenart/vegeta/v12").CombinedOutput(); err != nil {
+		t.Fatalf("build vegeta: %v\n%s", err, b)
+	}
+	rep, err := exec.Command(vegetaBin, "report", results).CombinedOutput()
+	if err != nil || !strings.Contains(string(rep), "Requests") || !slices.Contains(strings.Fields(string(rep)), fmt.Sprintf("%d,", m.Requests)) {
+		t.Errorf("vegeta report: %v\n%s", err, rep)
+	}
+}
