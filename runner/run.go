@@ -239,11 +239,16 @@ func (r *run) attack(ctx context.Context, info *rundir.RunInfo, f *files) error 
 			scrapeLoop(side, interval, t0, r.plan.metrics, metW, r.events)
 		}()
 	}
+	// The server's events are followed until the target has stopped, to
+	// record its workers' exits at shutdown.
+	serverEvents, cancelServerEvents := context.WithCancel(context.Background())
+	defer cancelServerEvents()
+	var swg sync.WaitGroup
 	if r.plan.builtin {
-		wg.Add(1)
+		swg.Add(1)
 		go func() {
-			defer wg.Done()
-			readServerEvents(side, r.plan.adminURL+"/events", r.events)
+			defer swg.Done()
+			readServerEvents(serverEvents, r.plan.adminURL+"/events", r.events)
 		}()
 	}
 	wg.Add(1)
@@ -353,6 +358,8 @@ func (r *run) attack(ctx context.Context, info *rundir.RunInfo, f *files) error 
 	cancelSide()
 	wg.Wait()
 	stopErr := r.stopTarget()
+	cancelServerEvents()
+	swg.Wait()
 	r.tree.final(t0, r.events, &r.live)
 	r.events.add(rundir.Event{Time: time.Now(), Source: "runner", Event: "stop", PID: r.proc.PID(), Message: exitMessage(r.proc)})
 
