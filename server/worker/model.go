@@ -74,13 +74,16 @@ type httpModel struct {
 	srv      *http.Server
 	capacity int
 	perConn  bool // limit connections (sync) rather than requests (threads)
+
+	started chan struct{} // closed once gate is set
+	gate    *Gate
 }
 
 // NewSync is the sync model: one request at a time, no keep-alive, like
 // gunicorn's sync worker. The worker accepts the next connection only when
 // the previous one is closed.
 func NewSync(w *Worker) (Model, error) {
-	m := &httpModel{w: w, capacity: 1, perConn: true}
+	m := &httpModel{w: w, capacity: 1, perConn: true, started: make(chan struct{})}
 	m.srv = w.httpServer(w.Handler(w.Exec))
 	m.srv.SetKeepAlivesEnabled(false)
 	return m, nil
@@ -91,7 +94,7 @@ func NewSync(w *Worker) (Model, error) {
 // freely; a request waits for a free thread.
 func NewThreads(w *Worker) (Model, error) {
 	n := w.Config().threads()
-	m := &httpModel{w: w, capacity: n}
+	m := &httpModel{w: w, capacity: n, started: make(chan struct{})}
 	sem := make(chan struct{}, n)
 	h := w.Handler(w.Exec)
 	m.srv = w.httpServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
@@ -112,15 +115,28 @@ func (m *httpModel) Serve(ln net.Listener) error {
 	if m.perConn {
 		limit = m.capacity
 	}
-	return m.srv.Serve(m.w.Listener(ln, limit))
+	m.gate = m.w.Listener(ln, limit)
+	close(m.started)
+	return m.srv.Serve(m.gate)
 }
 
+// Shutdown drains without http.Server.Shutdown's race: a connection
+// accepted but not yet read when Shutdown starts is dropped by net/http
+// without a response. So: stop accepting, disable keep-alive (idle
+// connections close, busy ones close after their response), wait for every
+// accepted connection to close, and only then shut the server down.
 func (m *httpModel) Shutdown(ctx context.Context) error {
-	err := m.srv.Shutdown(ctx)
-	if err != nil {
-		m.srv.Close()
+	select {
+	case <-m.started:
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	return err
+	m.srv.SetKeepAlivesEnabled(false)
+	if err := m.gate.Drain(ctx); err != nil {
+		m.srv.Close()
+		return err
+	}
+	return m.srv.Shutdown(ctx)
 }
 
 func (m *httpModel) Alive() bool { return m.w.Progressing(m.capacity) }

@@ -245,24 +245,31 @@ func (w *Worker) Progressing(capacity int) bool {
 
 // Listener wraps the inherited listener for a model: it accepts nothing once
 // the worker stops, and with maxConns > 0 it holds at most that many
-// connections open at once (the next Accept waits for a Close).
-func (w *Worker) Listener(ln net.Listener, maxConns int) net.Listener {
-	g := &gate{Listener: ln, w: w, closed: make(chan struct{})}
+// connections open at once (the next Accept waits for a Close). Its Drain
+// waits for every accepted connection to close.
+func (w *Worker) Listener(ln net.Listener, maxConns int) *Gate {
+	g := &Gate{Listener: ln, w: w, closed: make(chan struct{})}
 	if maxConns > 0 {
 		g.slots = make(chan struct{}, maxConns)
 	}
 	return g
 }
 
-type gate struct {
+// Gate is a worker's listener; see Worker.Listener.
+type Gate struct {
 	net.Listener
 	w         *Worker
 	slots     chan struct{}
 	closeOnce sync.Once
 	closed    chan struct{}
+	accepting sync.WaitGroup // Accept calls in progress
+	open      atomic.Int64   // accepted connections not yet closed
 }
 
-func (g *gate) Accept() (net.Conn, error) {
+// Accept waits for a free connection slot and accepts a connection.
+func (g *Gate) Accept() (net.Conn, error) {
+	g.accepting.Add(1)
+	defer g.accepting.Done()
 	if g.slots != nil {
 		select {
 		case g.slots <- struct{}{}:
@@ -276,8 +283,7 @@ func (g *gate) Accept() (net.Conn, error) {
 		}
 	}
 	if g.w.Stopping() {
-		// Wait for the model's Shutdown to close us, so that Serve
-		// returns http.ErrServerClosed.
+		// Accept nothing more; Serve returns once the model closes us.
 		release()
 		<-g.closed
 		return nil, net.ErrClosed
@@ -287,15 +293,36 @@ func (g *gate) Accept() (net.Conn, error) {
 		release()
 		return nil, err
 	}
-	if g.slots == nil {
-		return c, nil
-	}
-	return &gateConn{Conn: c, release: sync.OnceFunc(release)}, nil
+	g.open.Add(1)
+	return &gateConn{Conn: c, release: sync.OnceFunc(func() { g.open.Add(-1); release() })}, nil
 }
 
-func (g *gate) Close() error {
-	g.closeOnce.Do(func() { close(g.closed) })
-	return g.Listener.Close()
+// Close stops accepting. It returns once no Accept is in progress, so
+// that the count Drain waits on can only go down.
+func (g *Gate) Close() error {
+	var err error
+	g.closeOnce.Do(func() {
+		close(g.closed)
+		err = g.Listener.Close()
+		g.accepting.Wait()
+	})
+	return err
+}
+
+// Drain closes g and waits until every connection it accepted is closed,
+// or ctx is done.
+func (g *Gate) Drain(ctx context.Context) error {
+	g.Close()
+	t := time.NewTicker(2 * time.Millisecond)
+	defer t.Stop()
+	for g.open.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	return nil
 }
 
 type gateConn struct {
@@ -452,7 +479,7 @@ func StatusOf(ctx context.Context, err error) int {
 func (w *Worker) httpServer(h http.Handler) *http.Server {
 	return &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 30 * time.Second,
+		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(w.log.Handler(), slog.LevelWarn),
 	}
 }
