@@ -1,9 +1,216 @@
 package reports
 
-import "io"
+import (
+	"bytes"
+	_ "embed"
+	"fmt"
+	"html/template"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+
+	"github.com/sawtooth-dev/sawtooth/reports/plots"
+	"github.com/sawtooth-dev/sawtooth/reports/stats"
+	"github.com/sawtooth-dev/sawtooth/rundir"
+)
+
+// plotData collects what the charts show: the first repeat's series of
+// every variant and numbers merged over its repeats.
+func (r *Report) plotData() []plots.Variant {
+	var out []plots.Variant
+	for _, v := range r.Summary.Variants {
+		runs := r.runs[v.Name]
+		if len(runs) == 0 {
+			continue
+		}
+		first := runs[0]
+		pv := plots.Variant{Name: v.Name, Params: v.Params, ClassP99: map[string]float64{}}
+		classes := make([]string, 0, len(first.timeline))
+		for c := range first.timeline {
+			classes = append(classes, c)
+		}
+		sort.Slice(classes, func(i, j int) bool {
+			if (classes[i] == AllClass) != (classes[j] == AllClass) {
+				return classes[i] == AllClass
+			}
+			return classes[i] < classes[j]
+		})
+		for _, c := range classes {
+			cs := plots.ClassSeries{Class: c}
+			for _, row := range first.timeline[c] {
+				iv := row.Interval
+				if iv <= 0 {
+					iv = 1
+				}
+				cs.T = append(cs.T, row.T+iv/2)
+				cs.P50 = append(cs.P50, row.P50)
+				cs.P99 = append(cs.P99, row.P99)
+				cs.OK = append(cs.OK, float64(row.OK)/iv)
+				cs.Errors = append(cs.Errors, float64(row.Errors)/iv)
+			}
+			pv.Classes = append(pv.Classes, cs)
+		}
+		for _, x := range first.exits {
+			pv.Exits = append(pv.Exits, x.T)
+		}
+		usePSS := first.summary.Memory.PSSAvailable
+		pv.MemLabel = "total PSS"
+		if !usePSS {
+			pv.MemLabel = "total RSS"
+		}
+		for _, p := range first.total {
+			pv.MemT = append(pv.MemT, p.T)
+			if usePSS {
+				pv.Mem = append(pv.Mem, float64(p.PSS))
+			} else {
+				pv.Mem = append(pv.Mem, float64(p.RSS))
+			}
+		}
+		for pid, ser := range first.workers {
+			ws := plots.WorkerSeries{PID: pid}
+			for _, p := range ser {
+				ws.T = append(ws.T, p.T)
+				ws.RSS = append(ws.RSS, float64(p.RSS))
+			}
+			pv.Workers = append(pv.Workers, ws)
+		}
+		for _, p := range first.lag {
+			pv.LagT = append(pv.LagT, p.T)
+			pv.LagP99 = append(pv.LagP99, p.P99)
+			pv.LagMean = append(pv.LagMean, p.Mean)
+		}
+		var lat []float64
+		for _, run := range runs {
+			if s := run.classes[AllClass]; s != nil {
+				lat = append(lat, s.lat...)
+			}
+		}
+		lat = stats.Sorted(lat)
+		for _, p := range plots.PercentilePoints {
+			pv.Percentiles = append(pv.Percentiles, stats.Percentile(lat, p/100))
+		}
+		for _, c := range v.Classes {
+			pv.ClassP99[c.Class] = c.Latency.P99
+		}
+		if m, ok := v.Metric("memory.pss.peak"); ok {
+			pv.PeakMem = m.Value
+		} else if m, ok := v.Metric("memory.rss.peak"); ok {
+			pv.PeakMem = m.Value
+		}
+		out = append(out, pv)
+	}
+	return out
+}
 
 // writeVisuals writes plots/ and report.html.
-func (r *Report) writeVisuals() error { return nil }
+func (r *Report) writeVisuals() error {
+	charts, err := plots.Render(filepath.Join(r.Dir, PlotsDir), r.plotData())
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	if err := r.html(&b, charts); err != nil {
+		return err
+	}
+	return writeAtomic(filepath.Join(r.Dir, HTMLFile), b.Bytes())
+}
 
-// HTML writes report.html.
-func (r *Report) HTML(w io.Writer) error { return nil }
+// HTML writes report.html: one self-contained page with the scenario, the
+// comparison, the thresholds, the harness's health and every chart as
+// inline SVG. It renders the charts into the run directory's plots/.
+func (r *Report) HTML(w io.Writer) error {
+	charts, err := plots.Render(filepath.Join(r.Dir, PlotsDir), r.plotData())
+	if err != nil {
+		return err
+	}
+	return r.html(w, charts)
+}
+
+//go:embed report.html.tmpl
+var htmlTemplate string
+
+var pageTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
+	"value":   FormatValue,
+	"verdict": VerdictText,
+	"dur":     formatDuration,
+	"errs":    errorsText,
+	"cell":    formatCell,
+}).Parse(htmlTemplate))
+
+// svgProlog is the XML declaration and DOCTYPE of a standalone SVG,
+// which do not belong inside HTML.
+var svgProlog = regexp.MustCompile(`(?s)^.*?(<svg\b)`)
+
+// svgSize is the fixed size of a gonum SVG; the page scales it instead.
+var svgSize = regexp.MustCompile(`(<svg\b[^>]*?)\swidth="[^"]*"\s+height="[^"]*"`)
+
+// htmlGrid is a grid with exported fields for the template.
+type htmlGrid struct {
+	Header []string
+	Rows   [][]htmlCell
+}
+
+type htmlCell struct{ Text, Change string }
+
+func toHTMLGrid(g grid) htmlGrid {
+	h := htmlGrid{Header: g.header}
+	for _, row := range g.rows {
+		var cells []htmlCell
+		for _, c := range row {
+			cells = append(cells, htmlCell{Text: c.text, Change: c.change})
+		}
+		h.Rows = append(h.Rows, cells)
+	}
+	return h
+}
+
+type htmlChart struct {
+	Name, Title string
+	SVG         template.HTML
+}
+
+type htmlVariantRow struct {
+	Variant   VariantSummary
+	Restarts  string
+	MaxConc   string
+	ReplaceMn string
+}
+
+func (r *Report) html(w io.Writer, charts []plots.Chart) error {
+	var hc []htmlChart
+	for _, c := range charts {
+		svg := svgProlog.ReplaceAll(c.SVG, []byte("$1"))
+		svg = svgSize.ReplaceAll(svg, []byte(`$1 width="100%"`))
+		hc = append(hc, htmlChart{Name: c.Name, Title: c.Title, SVG: template.HTML(svg)})
+	}
+	var scenario string
+	if b, err := os.ReadFile(filepath.Join(r.Dir, rundir.ScenarioFile)); err == nil {
+		scenario = string(b)
+	}
+	var rows []htmlVariantRow
+	for _, v := range r.Summary.Variants {
+		get := func(name string) string {
+			if m, ok := v.Metric(name); ok {
+				return formatCell(m)
+			}
+			return "-"
+		}
+		rows = append(rows, htmlVariantRow{Variant: v, Restarts: get("restarts.count"), MaxConc: get("restarts.max_concurrent"), ReplaceMn: get("restarts.replace_mean")})
+	}
+	data := struct {
+		S        *Summary
+		RunLine  string
+		Failed   int
+		Key, All htmlGrid
+		Recycle  []htmlVariantRow
+		Charts   []htmlChart
+		Scenario string
+		Window   float64
+	}{&r.Summary, r.runLine(), len(r.Failed()), toHTMLGrid(r.comparisonGrid(false)), toHTMLGrid(r.comparisonGrid(true)), rows, hc, scenario, RecycleWindow}
+	if err := pageTemplate.Execute(w, data); err != nil {
+		return fmt.Errorf("report.html: %w", err)
+	}
+	return nil
+}

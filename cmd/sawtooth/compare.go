@@ -35,8 +35,12 @@ naming each number and by how much; 0 otherwise.`,
 }
 
 func compareAction(c *cli.Context) error {
-	if c.NArg() != 2 {
-		return usageError("compare: want BASE_RUN and NEW_RUN, got %d arguments", c.NArg())
+	args, err := positionalArgs(c)
+	if err != nil {
+		return err
+	}
+	if len(args) != 2 {
+		return usageError("compare: want BASE_RUN and NEW_RUN, got %d arguments", len(args))
 	}
 	maxReg, err := parsePercent(c.String("max-regression"))
 	if err != nil {
@@ -53,11 +57,11 @@ func compareAction(c *cli.Context) error {
 		return usageError("compare: --alpha: want a level between 0 and 1, got %g", a)
 	}
 	opts := reports.Options{Alpha: c.Float64("alpha")}
-	base, err := reports.Build(c.Args().Get(0), opts)
+	base, err := reports.Build(args[0], opts)
 	if err != nil {
 		return cli.Exit(fmt.Sprintf("compare: base run: %v", err), 1)
 	}
-	next, err := reports.Build(c.Args().Get(1), opts)
+	next, err := reports.Build(args[1], opts)
 	if err != nil {
 		return cli.Exit(fmt.Sprintf("compare: new run: %v", err), 1)
 	}

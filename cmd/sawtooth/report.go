@@ -1,7 +1,9 @@
 package main
 
 import (
+	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -36,8 +38,12 @@ value and limit.`,
 }
 
 func reportAction(c *cli.Context) error {
-	if c.NArg() != 1 {
-		return usageError("report: want one RUN_DIR, got %d arguments", c.NArg())
+	args, err := positionalArgs(c)
+	if err != nil {
+		return err
+	}
+	if len(args) != 1 {
+		return usageError("report: want one RUN_DIR, got %d arguments", len(args))
 	}
 	format := c.String("format")
 	switch format {
@@ -48,7 +54,7 @@ func reportAction(c *cli.Context) error {
 	if a := c.Float64("alpha"); a <= 0 || a >= 1 {
 		return usageError("report: --alpha: want a level between 0 and 1, got %g", a)
 	}
-	rep, err := reports.Build(c.Args().First(), reports.Options{Baseline: c.String("baseline"), Alpha: c.Float64("alpha")})
+	rep, err := reports.Build(args[0], reports.Options{Baseline: c.String("baseline"), Alpha: c.Float64("alpha")})
 	if err != nil {
 		return cli.Exit(fmt.Sprintf("report: %v", err), 1)
 	}
@@ -95,4 +101,38 @@ func thresholdExit(rep *reports.Report) error {
 		lines = append(lines, "  "+reports.VerdictText(v))
 	}
 	return cli.Exit(strings.Join(lines, "\n"), 1)
+}
+
+// positionalArgs returns the command's positional arguments, accepting
+// its flags after them too ("sawtooth report RUN_DIR --format md"), which
+// urfave/cli alone would take as more arguments. Flags found there are
+// set on c.
+func positionalArgs(c *cli.Context) ([]string, error) {
+	fs := flag.NewFlagSet(c.Command.Name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	for _, f := range c.Command.Flags {
+		if err := f.Apply(fs); err != nil {
+			return nil, err
+		}
+	}
+	var pos []string
+	args := c.Args().Slice()
+	for len(args) > 0 {
+		if err := fs.Parse(args); err != nil {
+			return nil, usageError("%s: %v", c.Command.Name, err)
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+	var err error
+	fs.Visit(func(f *flag.Flag) {
+		if e := c.Set(f.Name, f.Value.String()); e != nil && err == nil {
+			err = usageError("%s: --%s: %v", c.Command.Name, f.Name, e)
+		}
+	})
+	return pos, err
 }

@@ -1,0 +1,708 @@
+// Package plots draws sawtooth's report charts with gonum/plot, each as a
+// PNG and an SVG sized to read well at 1200 pixels wide: latency and
+// throughput over time, the memory sawtooth, per-worker memory, loop lag,
+// latency by percentile, p99 and peak memory bars, and the trade-off of a
+// matrix scenario. It takes plain series; package reports fills them in.
+package plots
+
+import (
+	"bytes"
+	"fmt"
+	"image/color"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+
+	stdfont "golang.org/x/image/font"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
+)
+
+// Width is the width of every chart: 1200 pixels at DPI.
+const (
+	DPI   = 96
+	Width = 1200 * vg.Inch / DPI
+)
+
+// legendWidth is the strip right of each panel that holds its legend.
+const legendWidth = 230 * vg.Inch / DPI
+
+// ClassSeries is one request class of one run over time.
+type ClassSeries struct {
+	Class string
+	// T is each interval's middle in seconds; P50 and P99 latencies are
+	// seconds; OK and Errors are responses per second.
+	T, P50, P99, OK, Errors []float64
+}
+
+// WorkerSeries is one worker process's memory over its life.
+type WorkerSeries struct {
+	PID int
+	T   []float64 // seconds
+	RSS []float64 // bytes
+}
+
+// Variant is what the charts show of one variant: the time series of its
+// first repeat and numbers merged over repeats.
+type Variant struct {
+	Name   string
+	Params map[string]string
+	// Classes over time, "all" included.
+	Classes []ClassSeries
+	// Exits are worker exit times in seconds.
+	Exits []float64
+	// MemT and Mem are total memory (PSS, or RSS when MemLabel says so)
+	// over time, seconds and bytes.
+	MemT, Mem []float64
+	MemLabel  string
+	Workers   []WorkerSeries
+	// LagT, LagP99 and LagMean are the loop lag per scrape interval in
+	// seconds (empty when none was scraped).
+	LagT, LagP99, LagMean []float64
+	// Percentiles are latencies (all classes, seconds) at the
+	// percentiles of PercentilePoints.
+	Percentiles []float64
+	// ClassP99 is the p99 latency per class (seconds), PeakMem the peak
+	// total memory (bytes).
+	ClassP99 map[string]float64
+	PeakMem  float64
+}
+
+// PercentilePoints are the percentiles of Variant.Percentiles.
+var PercentilePoints = []float64{50, 90, 99, 99.9, 99.99}
+
+// Chart is one rendered chart.
+type Chart struct {
+	// Name is the file name without extension, e.g. "latency".
+	Name  string
+	Title string
+	// SVG is the chart as an SVG document.
+	SVG []byte
+}
+
+// Render draws every chart that has data for variants and writes
+// DIR/NAME.png and DIR/NAME.svg. workerVariant picks the variant of the
+// per-worker chart (the first with restarts when negative).
+func Render(dir string, variants []Variant) ([]Chart, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("plots: %w", err)
+	}
+	type chartFn struct {
+		name, title string
+		fn          func([]Variant) (*figure, error)
+	}
+	fns := []chartFn{
+		{"latency", "Latency over time", latencyChart},
+		{"throughput", "Throughput and errors over time", throughputChart},
+		{"memory", "Total memory over time", memoryChart},
+		{"workers", "Memory of each worker", workersChart},
+		{"lag", "Event-loop lag over time", lagChart},
+		{"percentiles", "Latency by percentile", percentileChart},
+		{"p99-memory", "p99 per class and peak memory", barsChart},
+		{"tradeoff", "Trade-off of the swept parameters", tradeoffChart},
+	}
+	var out []Chart
+	for _, c := range fns {
+		fig, err := c.fn(variants)
+		if err != nil {
+			return nil, fmt.Errorf("plots: %s: %w", c.name, err)
+		}
+		if fig == nil {
+			continue
+		}
+		svg, err := fig.save(filepath.Join(dir, c.name))
+		if err != nil {
+			return nil, fmt.Errorf("plots: %s: %w", c.name, err)
+		}
+		out = append(out, Chart{Name: c.name, Title: c.title, SVG: svg})
+	}
+	return out, nil
+}
+
+// panel is one plot with its legend, drawn to its right.
+type panel struct {
+	p      *plot.Plot
+	legend plot.Legend
+}
+
+// figure is panels stacked in rows (cols per row), height per row.
+type figure struct {
+	panels []panel
+	cols   int
+	rowH   vg.Length
+}
+
+// sans returns the sans-serif face of gonum's bundled Liberation fonts.
+func sans(size float64, bold bool) font.Font {
+	f := font.Font{Typeface: "Liberation", Variant: "Sans", Size: vg.Points(size)}
+	if bold {
+		f.Weight = stdfont.WeightBold
+	}
+	return f
+}
+
+func newPanel(title, xLabel, yLabel string) panel {
+	p := plot.New()
+	p.Title.Text = title
+	p.Title.TextStyle.Font = sans(14, true)
+	p.Title.Padding = vg.Points(6)
+	p.X.Label.Text = xLabel
+	p.Y.Label.Text = yLabel
+	p.X.Label.TextStyle.Font = sans(12, false)
+	p.Y.Label.TextStyle.Font = sans(12, false)
+	p.X.Tick.Label.Font = sans(11, false)
+	p.Y.Tick.Label.Font = sans(11, false)
+	grid := plotter.NewGrid()
+	grid.Vertical.Color = color.Gray{Y: 225}
+	grid.Horizontal.Color = color.Gray{Y: 225}
+	p.Add(grid)
+	l := plot.NewLegend()
+	l.Top = true
+	l.Left = true
+	l.TextStyle.Font = sans(12, false)
+	l.ThumbnailWidth = vg.Points(26)
+	l.Padding = vg.Points(3)
+	return panel{p: p, legend: l}
+}
+
+func (f *figure) draw(dc draw.Canvas) {
+	cols := max(1, f.cols)
+	rows := (len(f.panels) + cols - 1) / cols
+	grid := make([][]*plot.Plot, rows)
+	for i := range grid {
+		grid[i] = make([]*plot.Plot, cols)
+	}
+	for i, pn := range f.panels {
+		grid[i/cols][i%cols] = pn.p
+	}
+	// Each cell: the plot, then its legend strip.
+	cellW := (dc.Max.X - dc.Min.X) / vg.Length(cols)
+	for i, pn := range f.panels {
+		r, c := i/cols, i%cols
+		top := dc.Max.Y - vg.Length(r)*f.rowH
+		cell := draw.Canvas{Canvas: dc.Canvas, Rectangle: vg.Rectangle{
+			Min: vg.Point{X: dc.Min.X + vg.Length(c)*cellW, Y: top - f.rowH},
+			Max: vg.Point{X: dc.Min.X + vg.Length(c+1)*cellW, Y: top},
+		}}
+		plotArea := draw.Crop(cell, vg.Points(6), -legendWidth, vg.Points(4), -vg.Points(6))
+		pn.p.Draw(plotArea)
+		legendArea := draw.Crop(cell, cell.Max.X-cell.Min.X-legendWidth+vg.Points(10), 0, 0, -vg.Points(34))
+		leg := pn.legend
+		leg.Draw(legendArea)
+	}
+}
+
+// save writes path.png and path.svg and returns the SVG.
+func (f *figure) save(path string) ([]byte, error) {
+	rows := (len(f.panels) + max(1, f.cols) - 1) / max(1, f.cols)
+	h := f.rowH * vg.Length(rows)
+	img := vgimg.NewWith(vgimg.UseWH(Width, h), vgimg.UseDPI(DPI), vgimg.UseBackgroundColor(color.White))
+	f.draw(draw.New(img))
+	var png bytes.Buffer
+	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(&png); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(path+".png", png.Bytes(), 0o644); err != nil {
+		return nil, err
+	}
+	svg := vgsvg.NewWith(vgsvg.UseWH(Width, h))
+	svg.SetColor(color.White)
+	svg.Fill(rectPath(0, 0, Width, h))
+	f.draw(draw.New(svg))
+	var sb bytes.Buffer
+	if _, err := svg.WriteTo(&sb); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(path+".svg", sb.Bytes(), 0o644); err != nil {
+		return nil, err
+	}
+	return sb.Bytes(), nil
+}
+
+func rectPath(x, y, w, h vg.Length) vg.Path {
+	var p vg.Path
+	p.Move(vg.Point{X: x, Y: y})
+	p.Line(vg.Point{X: x + w, Y: y})
+	p.Line(vg.Point{X: x + w, Y: y + h})
+	p.Line(vg.Point{X: x, Y: y + h})
+	p.Close()
+	return p
+}
+
+// line adds a line of points to pn with a legend entry.
+func line(pn *panel, name string, xs, ys []float64, i int, dashed bool, keep func(y float64) bool) {
+	pts := make(plotter.XYs, 0, len(xs))
+	for j := range xs {
+		if j < len(ys) && (keep == nil || keep(ys[j])) && !math.IsNaN(ys[j]) {
+			pts = append(pts, plotter.XY{X: xs[j], Y: ys[j]})
+		}
+	}
+	if len(pts) == 0 {
+		return
+	}
+	l, err := plotter.NewLine(pts)
+	if err != nil {
+		return
+	}
+	l.Color = plotutil.Color(i)
+	l.Width = vg.Points(1.5)
+	if dashed {
+		l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+	}
+	pn.p.Add(l)
+	if name != "" {
+		pn.legend.Add(name, l)
+	}
+}
+
+// exitMarks draws a thin vertical line at every worker exit.
+type exitMarks struct {
+	xs    []float64
+	style draw.LineStyle
+}
+
+func newExitMarks(xs []float64) *exitMarks {
+	return &exitMarks{xs: xs, style: draw.LineStyle{Color: color.NRGBA{R: 200, G: 30, B: 30, A: 170}, Width: vg.Points(1),
+		Dashes: []vg.Length{vg.Points(2), vg.Points(2)}}}
+}
+
+// Plot implements plot.Plotter.
+func (m *exitMarks) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, _ := p.Transforms(&c)
+	for _, x := range m.xs {
+		if x < p.X.Min || x > p.X.Max {
+			continue
+		}
+		c.StrokeLine2(m.style, trX(x), c.Min.Y, trX(x), c.Max.Y)
+	}
+}
+
+// Thumbnail implements plot.Thumbnailer.
+func (m *exitMarks) Thumbnail(c *draw.Canvas) {
+	x := (c.Min.X + c.Max.X) / 2
+	c.StrokeLine2(m.style, x, c.Min.Y, x, c.Max.Y)
+}
+
+func addExits(pn *panel, xs []float64) {
+	if len(xs) == 0 {
+		return
+	}
+	m := newExitMarks(xs)
+	pn.p.Add(m)
+	pn.legend.Add("worker exit", m)
+}
+
+func positive(y float64) bool { return y > 0 }
+
+func scaled(ys []float64, k float64) []float64 {
+	out := make([]float64, len(ys))
+	for i, y := range ys {
+		out[i] = y * k
+	}
+	return out
+}
+
+// logY sets a log scale with readable ticks.
+func logY(p *plot.Plot) {
+	p.Y.Scale = plot.LogScale{}
+	p.Y.Tick.Marker = logTicks{}
+}
+
+// logTicks labels 1, 2 and 5 times each power of ten in range.
+type logTicks struct{}
+
+func (logTicks) Ticks(min, max float64) []plot.Tick {
+	var out []plot.Tick
+	if min <= 0 || max <= min {
+		return plot.LogTicks{Prec: -1}.Ticks(math.Max(min, 1e-9), math.Max(max, 1e-8))
+	}
+	for e := math.Floor(math.Log10(min)); e <= math.Ceil(math.Log10(max)); e++ {
+		for _, m := range []float64{1, 2, 5} {
+			v := m * math.Pow(10, e)
+			if v >= min*0.999 && v <= max*1.001 {
+				out = append(out, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'g', -1, 64)})
+			}
+		}
+	}
+	return out
+}
+
+const mib = 1 << 20
+
+func latencyChart(vs []Variant) (*figure, error) {
+	fig := &figure{cols: 1, rowH: 330 * vg.Inch / DPI}
+	for _, v := range vs {
+		pn := newPanel("Latency p50 (solid) and p99 (dashed): "+v.Name, "time since start (s)", "latency (ms, log scale)")
+		logY(pn.p)
+		any := false
+		for i, c := range v.Classes {
+			line(&pn, c.Class+" p50", c.T, scaled(c.P50, 1e3), i, false, positive)
+			line(&pn, c.Class+" p99", c.T, scaled(c.P99, 1e3), i, true, positive)
+			any = any || len(c.T) > 0
+		}
+		if !any {
+			continue
+		}
+		niceLogRange(&pn.p.Y)
+		addExits(&pn, v.Exits)
+		fig.panels = append(fig.panels, pn)
+	}
+	if len(fig.panels) == 0 {
+		return nil, nil
+	}
+	return fig, nil
+}
+
+func throughputChart(vs []Variant) (*figure, error) {
+	fig := &figure{cols: 1, rowH: 280 * vg.Inch / DPI}
+	for _, v := range vs {
+		for _, c := range v.Classes {
+			if c.Class != "all" || len(c.T) == 0 {
+				continue
+			}
+			pn := newPanel("Throughput and errors: "+v.Name, "time since start (s)", "responses per second")
+			line(&pn, "successful /s", c.T, c.OK, 0, false, nil)
+			line(&pn, "errors /s", c.T, c.Errors, 1, true, nil)
+			pn.p.Y.Min = 0
+			addExits(&pn, v.Exits)
+			fig.panels = append(fig.panels, pn)
+		}
+	}
+	if len(fig.panels) == 0 {
+		return nil, nil
+	}
+	return fig, nil
+}
+
+func memoryChart(vs []Variant) (*figure, error) {
+	label := "total PSS"
+	for _, v := range vs {
+		if v.MemLabel != "" {
+			label = v.MemLabel
+		}
+	}
+	pn := newPanel("The sawtooth: "+label+" of the target's process tree", "time since start (s)", label+" (MiB)")
+	n := 0
+	for i, v := range vs {
+		if len(v.MemT) == 0 {
+			continue
+		}
+		line(&pn, v.Name, v.MemT, scaled(v.Mem, 1.0/mib), i, false, nil)
+		n++
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	return &figure{panels: []panel{pn}, cols: 1, rowH: 420 * vg.Inch / DPI}, nil
+}
+
+func workersChart(vs []Variant) (*figure, error) {
+	var v *Variant
+	for i := range vs {
+		if len(vs[i].Workers) > 0 && (v == nil || (len(v.Exits) == 0 && len(vs[i].Exits) > 0)) {
+			v = &vs[i]
+		}
+	}
+	if v == nil {
+		return nil, nil
+	}
+	pn := newPanel("RSS of each worker process: "+v.Name, "time since start (s)", "worker RSS (MiB)")
+	ws := append([]WorkerSeries(nil), v.Workers...)
+	sort.Slice(ws, func(i, j int) bool { return ws[i].T[0] < ws[j].T[0] })
+	const maxLegend = 12
+	for i, w := range ws {
+		name := ""
+		if i < maxLegend {
+			name = fmt.Sprintf("pid %d", w.PID)
+		}
+		line(&pn, name, w.T, scaled(w.RSS, 1.0/mib), i, false, nil)
+	}
+	if len(ws) > maxLegend {
+		pn.legend.Add(fmt.Sprintf("… %d more workers", len(ws)-maxLegend))
+	}
+	addExits(&pn, v.Exits)
+	return &figure{panels: []panel{pn}, cols: 1, rowH: 420 * vg.Inch / DPI}, nil
+}
+
+func lagChart(vs []Variant) (*figure, error) {
+	pn := newPanel("Event-loop lag per scrape interval: p99 (solid) and mean (dashed)", "time since start (s)", "loop lag (ms, log scale)")
+	logY(pn.p)
+	n := 0
+	for i, v := range vs {
+		if len(v.LagT) == 0 {
+			continue
+		}
+		line(&pn, v.Name+" p99", v.LagT, scaled(v.LagP99, 1e3), i, false, positive)
+		line(&pn, v.Name+" mean", v.LagT, scaled(v.LagMean, 1e3), i, true, positive)
+		n++
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	niceLogRange(&pn.p.Y)
+	return &figure{panels: []panel{pn}, cols: 1, rowH: 380 * vg.Inch / DPI}, nil
+}
+
+// nines maps a percentile to -log10(1-p/100): 90 → 1, 99 → 2, 99.9 → 3.
+func nines(pct float64) float64 { return -math.Log10(1 - pct/100) }
+
+type percentileTicks struct{}
+
+func (percentileTicks) Ticks(min, max float64) []plot.Tick {
+	var out []plot.Tick
+	for _, p := range PercentilePoints {
+		out = append(out, plot.Tick{Value: nines(p), Label: fmt.Sprintf("p%g", p)})
+	}
+	return out
+}
+
+func percentileChart(vs []Variant) (*figure, error) {
+	pn := newPanel("Latency by percentile, all request classes", "percentile (spaced by nines)", "latency (ms, log scale)")
+	logY(pn.p)
+	pn.p.X.Tick.Marker = percentileTicks{}
+	n := 0
+	for i, v := range vs {
+		if len(v.Percentiles) != len(PercentilePoints) {
+			continue
+		}
+		xs := make([]float64, len(PercentilePoints))
+		for j, p := range PercentilePoints {
+			xs[j] = nines(p)
+		}
+		line(&pn, v.Name, xs, scaled(v.Percentiles, 1e3), i, false, positive)
+		pts := make(plotter.XYs, 0, len(xs))
+		for j := range xs {
+			if v.Percentiles[j] > 0 {
+				pts = append(pts, plotter.XY{X: xs[j], Y: v.Percentiles[j] * 1e3})
+			}
+		}
+		if s, err := plotter.NewScatter(pts); err == nil && len(pts) > 0 {
+			s.Color = plotutil.Color(i)
+			s.Shape = draw.CircleGlyph{}
+			pn.p.Add(s)
+		}
+		n++
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	niceLogRange(&pn.p.Y)
+	pn.p.X.Min, pn.p.X.Max = nines(PercentilePoints[0])-0.15, nines(PercentilePoints[len(PercentilePoints)-1])+0.15
+	return &figure{panels: []panel{pn}, cols: 1, rowH: 400 * vg.Inch / DPI}, nil
+}
+
+func barsChart(vs []Variant) (*figure, error) {
+	classSet := map[string]bool{}
+	for _, v := range vs {
+		for c := range v.ClassP99 {
+			classSet[c] = true
+		}
+	}
+	if len(vs) == 0 || len(classSet) == 0 {
+		return nil, nil
+	}
+	var classes []string
+	for c := range classSet {
+		if c != "all" {
+			classes = append(classes, c)
+		}
+	}
+	sort.Strings(classes)
+	if classSet["all"] {
+		classes = append(classes, "all")
+	}
+	lat := newPanel("p99 latency per request class", "request class", "p99 latency (ms)")
+	w := vg.Points(math.Min(28, 300/float64(len(vs))))
+	for i, v := range vs {
+		vals := make(plotter.Values, len(classes))
+		for j, c := range classes {
+			vals[j] = v.ClassP99[c] * 1e3
+		}
+		b, err := plotter.NewBarChart(vals, w)
+		if err != nil {
+			return nil, err
+		}
+		b.Color = plotutil.Color(i)
+		b.LineStyle.Width = 0
+		b.Offset = vg.Length(float64(i)-float64(len(vs)-1)/2) * w
+		lat.p.Add(b)
+		lat.legend.Add(v.Name, b)
+	}
+	lat.p.NominalX(classes...)
+	padBars(lat.p, len(classes))
+
+	mem := newPanel("Peak total memory per variant", "variant", "peak memory (MiB)")
+	names := make([]string, len(vs))
+	for i, v := range vs {
+		vals := make(plotter.Values, len(vs))
+		vals[i] = v.PeakMem / mib
+		b, err := plotter.NewBarChart(vals, vg.Points(40))
+		if err != nil {
+			return nil, err
+		}
+		b.Color = plotutil.Color(i)
+		b.LineStyle.Width = 0
+		mem.p.Add(b)
+		mem.legend.Add(v.Name, b)
+		names[i] = v.Name
+	}
+	mem.p.NominalX(names...)
+	padBars(mem.p, len(vs))
+	return &figure{panels: []panel{lat, mem}, cols: 1, rowH: 360 * vg.Inch / DPI}, nil
+}
+
+// tradeoffChart plots p99 and peak memory against each numeric swept
+// parameter, one line per combination of the other parameters.
+func tradeoffChart(vs []Variant) (*figure, error) {
+	params := map[string]bool{}
+	for _, v := range vs {
+		for k := range v.Params {
+			params[k] = true
+		}
+	}
+	if len(params) == 0 || len(vs) < 2 {
+		return nil, nil
+	}
+	var names []string
+	for k := range params {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	fig := &figure{cols: 2, rowH: 360 * vg.Inch / DPI}
+	for _, x := range names {
+		groups := map[string][]int{}
+		var order []string
+		numeric := true
+		for i, v := range vs {
+			if _, err := parseFloat(v.Params[x]); err != nil {
+				numeric = false
+			}
+			key := otherParams(v.Params, x)
+			if _, ok := groups[key]; !ok {
+				order = append(order, key)
+			}
+			groups[key] = append(groups[key], i)
+		}
+		if !numeric {
+			continue
+		}
+		lat := newPanel("p99 against "+x, x, "p99 latency, all classes (ms)")
+		mem := newPanel("peak memory against "+x, x, "peak memory (MiB)")
+		for gi, key := range order {
+			idx := groups[key]
+			sort.Slice(idx, func(a, b int) bool {
+				fa, _ := parseFloat(vs[idx[a]].Params[x])
+				fb, _ := parseFloat(vs[idx[b]].Params[x])
+				return fa < fb
+			})
+			var xs, p99, peak []float64
+			for _, i := range idx {
+				f, _ := parseFloat(vs[i].Params[x])
+				xs = append(xs, f)
+				p99 = append(p99, vs[i].ClassP99["all"]*1e3)
+				peak = append(peak, vs[i].PeakMem/mib)
+			}
+			label := key
+			if label == "" {
+				label = "p99"
+			}
+			line(&lat, label, xs, p99, gi, false, nil)
+			line(&mem, orDefault(key, "peak"), xs, peak, gi, false, nil)
+			for _, pn := range []*panel{&lat, &mem} {
+				ys := p99
+				if pn == &mem {
+					ys = peak
+				}
+				pts := make(plotter.XYs, len(xs))
+				for j := range xs {
+					pts[j] = plotter.XY{X: xs[j], Y: ys[j]}
+				}
+				if s, err := plotter.NewScatter(pts); err == nil {
+					s.Color = plotutil.Color(gi)
+					s.Shape = draw.CircleGlyph{}
+					pn.p.Add(s)
+				}
+			}
+		}
+		lat.p.Y.Min, mem.p.Y.Min = 0, 0
+		fig.panels = append(fig.panels, lat, mem)
+	}
+	if len(fig.panels) == 0 {
+		return nil, nil
+	}
+	return fig, nil
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func otherParams(ps map[string]string, except string) string {
+	var keys []string
+	for k := range ps {
+		if k != except {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	s := ""
+	for i, k := range keys {
+		if i > 0 {
+			s += ","
+		}
+		s += k + "=" + ps[k]
+	}
+	return s
+}
+
+func parseFloat(s string) (float64, error) {
+	var f float64
+	_, err := fmt.Sscanf(s, "%g", &f)
+	return f, err
+}
+
+// padBars leaves half a category of room at each side of a bar chart and
+// a tenth of headroom above the tallest bar.
+func padBars(p *plot.Plot, n int) {
+	p.X.Min, p.X.Max = -0.5, float64(n)-0.5
+	p.Y.Min = 0
+	p.Y.Max *= 1.1
+}
+
+// niceLogRange widens a log axis to the 1-2-5 values around its data, so
+// that both ends carry a labelled tick.
+func niceLogRange(a *plot.Axis) {
+	if a.Min <= 0 || a.Max <= a.Min {
+		return
+	}
+	down := func(v float64) float64 {
+		e := math.Pow(10, math.Floor(math.Log10(v)))
+		for _, m := range []float64{5, 2, 1} {
+			if m*e <= v {
+				return m * e
+			}
+		}
+		return e
+	}
+	up := func(v float64) float64 {
+		e := math.Pow(10, math.Floor(math.Log10(v)))
+		for _, m := range []float64{1, 2, 5, 10} {
+			if m*e >= v {
+				return m * e
+			}
+		}
+		return 10 * e
+	}
+	a.Min, a.Max = down(a.Min), up(a.Max)
+}
