@@ -56,7 +56,7 @@ type testServer struct {
 	served chan error
 }
 
-func startServer(t *testing.T, cfg Config, opts Options) *testServer {
+func startServer(t testing.TB, cfg Config, opts Options) *testServer {
 	t.Helper()
 	logs := &syncBuffer{}
 	if opts.Logger == nil {
