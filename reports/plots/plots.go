@@ -160,6 +160,8 @@ func newPanel(title, xLabel, yLabel string) panel {
 	p.Y.Label.TextStyle.Font = sans(12, false)
 	p.X.Tick.Label.Font = sans(11, false)
 	p.Y.Tick.Label.Font = sans(11, false)
+	p.X.Tick.Marker = plainTicks{}
+	p.Y.Tick.Marker = plainTicks{}
 	grid := plotter.NewGrid()
 	grid.Vertical.Color = color.Gray{Y: 225}
 	grid.Horizontal.Color = color.Gray{Y: 225}
@@ -633,6 +635,8 @@ func tradeoffChart(vs []Variant) (*figure, error) {
 			}
 		}
 		lat.p.Y.Min, mem.p.Y.Min = 0, 0
+		lat.p.Y.Max *= 1.1
+		mem.p.Y.Max *= 1.1
 		fig.panels = append(fig.panels, lat, mem)
 	}
 	if len(fig.panels) == 0 {
@@ -705,4 +709,18 @@ func niceLogRange(a *plot.Axis) {
 		return 10 * e
 	}
 	a.Min, a.Max = down(a.Min), up(a.Max)
+}
+
+// plainTicks are gonum's default ticks labelled without trailing zeros
+// ("75" rather than "75.00").
+type plainTicks struct{}
+
+func (plainTicks) Ticks(min, max float64) []plot.Tick {
+	ticks := plot.DefaultTicks{}.Ticks(min, max)
+	for i := range ticks {
+		if ticks[i].Label != "" {
+			ticks[i].Label = strconv.FormatFloat(ticks[i].Value, 'g', 6, 64)
+		}
+	}
+	return ticks
 }
