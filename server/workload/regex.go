@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // record is one entry of the generated document.
@@ -46,8 +47,6 @@ func Document(kib int) []byte {
 	return []byte(b.String())
 }
 
-// The validation rules: several patterns per field, some unanchored, so that
-// the cost per byte is real even with Go's linear-time regexp engine.
 // rule is a pattern a field must (or must not) match.
 type rule struct {
 	re   *regexp.Regexp
@@ -57,38 +56,45 @@ type rule struct {
 func must(p string) rule    { return rule{regexp.MustCompile(p), true} }
 func mustNot(p string) rule { return rule{regexp.MustCompile(p), false} }
 
-var fieldRules = map[string][]rule{
-	"id": {
-		must(`^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`),
-		must(`(?i)^[[:xdigit:]-]+$`),
-	},
-	"email": {
-		must(`^[a-zA-Z0-9._%+\-]+@[a-zA-Z0-9.\-]+\.[a-zA-Z]{2,}$`),
-		mustNot(`(?i)(\.\.|@\.|\.@)`),
-		must(`^.{3,254}$`),
-	},
-	"url": {
-		must(`^https?://[\w.\-]+(:\d+)?(/[\w.\-~%]*)*(\?([\w.\-~%]+=[\w.\-~%]*&?)*)?$`),
-		mustNot(`(?i)(javascript:|data:|<script)`),
-		mustNot(`[\s"'<>]`),
-	},
-	"phone": {
-		must(`^\+?\d{1,3}[\- ]?\d{1,4}[\- ]?\d{3,4}[\- ]?\d{4}$`),
-	},
-	"date": {
-		must(`^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\dZ$`),
-	},
-	"name": {
-		must(`^[\p{L} .'\-0-9]{1,100}$`),
-		mustNot(`(?i)(select|insert|drop|union)\s`),
-	},
-	"comment": {
-		mustNot(`(?i)(<script|onerror=|onload=|javascript:)`),
-		mustNot(`(?i)\b(viagra|casino|lottery)\b`),
-		must(`^[\p{L}\p{N}\p{P}\p{Z}]*$`),
-		must(`(\w+)\s+\w+\s+\w+\s+\w+`),
-	},
-}
+// fieldRules are the validation rules: several patterns per field, some
+// unanchored, so that the cost per byte is real even with Go's linear-time
+// regexp engine. They are compiled on first use, not at init: compiling
+// them takes about 15 ms, which every worker process would otherwise pay at
+// boot, on every recycling.
+var fieldRules = sync.OnceValue(func() map[string][]rule {
+	return map[string][]rule{
+		"id": {
+			must(`^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`),
+			must(`(?i)^[[:xdigit:]-]+$`),
+		},
+		"email": {
+			must(`^[a-zA-Z0-9._%+\-]+@[a-zA-Z0-9.\-]+\.[a-zA-Z]{2,}$`),
+			mustNot(`(?i)(\.\.|@\.|\.@)`),
+			must(`^.{3,254}$`),
+		},
+		"url": {
+			must(`^https?://[\w.\-]+(:\d+)?(/[\w.\-~%]*)*(\?([\w.\-~%]+=[\w.\-~%]*&?)*)?$`),
+			mustNot(`(?i)(javascript:|data:|<script)`),
+			mustNot(`[\s"'<>]`),
+		},
+		"phone": {
+			must(`^\+?\d{1,3}[\- ]?\d{1,4}[\- ]?\d{3,4}[\- ]?\d{4}$`),
+		},
+		"date": {
+			must(`^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\dZ$`),
+		},
+		"name": {
+			must(`^[\p{L} .'\-0-9]{1,100}$`),
+			mustNot(`(?i)(select|insert|drop|union)\s`),
+		},
+		"comment": {
+			mustNot(`(?i)(<script|onerror=|onload=|javascript:)`),
+			mustNot(`(?i)\b(viagra|casino|lottery)\b`),
+			must(`^[\p{L}\p{N}\p{P}\p{Z}]*$`),
+			must(`(\w+)\s+\w+\s+\w+\s+\w+`),
+		},
+	}
+})
 
 // Validation is the outcome of Validate.
 type Validation struct {
@@ -105,6 +111,7 @@ func Validate(doc []byte, yield Yield) (Validation, error) {
 	if err := json.Unmarshal(doc, &recs); err != nil {
 		return Validation{}, fmt.Errorf("validate: parse document: %w", err)
 	}
+	rules := fieldRules()
 	var v Validation
 	for i := range recs {
 		r := &recs[i]
@@ -112,7 +119,7 @@ func Validate(doc []byte, yield Yield) (Validation, error) {
 			name, val string
 		}{{"id", r.ID}, {"email", r.Email}, {"url", r.URL}, {"phone", r.Phone}, {"date", r.Date}, {"name", r.Name}, {"comment", r.Comment}}
 		for _, f := range fields {
-			for _, r := range fieldRules[f.name] {
+			for _, r := range rules[f.name] {
 				v.Checks++
 				if r.re.MatchString(f.val) != r.must {
 					v.Flagged++

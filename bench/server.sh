@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# bench/server.sh: the recycling server's benchmark (issue 2).
+#
+#  1. /light throughput with wrk, as ratios: sawtooth serve with 2 workers
+#     (sync and threads) against a plain net/http server in one process and
+#     against gunicorn 20.1 with 2 sync workers and with 2x4 gthread workers.
+#  2. The price of recycling: p99 at a constant RATE (vegeta) with
+#     --max-requests 100 --max-requests-jitter 20, with and without
+#     --overlap, against no recycling, next to gunicorn sync with the same
+#     flags.
+#
+# Usage: bench/server.sh            (about 2.5 minutes)
+# Knobs: DUR=8s CONNS=32 THREADS=2 RATE=1000 RDUR=10s OUT=dir
+# Needs: go, /usr/bin/wrk, /usr/bin/gunicorn, python3 (Debian: apt-get install -y wrk gunicorn).
+# Everything listens on 127.0.0.1 free ports; every server runs in its own
+# process group and is killed with it on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DUR=${DUR:-8s}
+CONNS=${CONNS:-32}
+THREADS=${THREADS:-2}
+RATE=${RATE:-1000}
+RDUR=${RDUR:-10s}
+OUT=${OUT:-$(mktemp -d -t sawtooth-bench.XXXXXX)}
+mkdir -p "$OUT/logs"
+for tool in /usr/bin/wrk /usr/bin/gunicorn; do
+	[[ -x $tool ]] || { echo "bench/server.sh: $tool missing (apt-get install -y wrk gunicorn)" >&2; exit 2; }
+done
+
+echo "building into $OUT ..." >&2
+go build -o "$OUT/sawtooth" ./cmd/sawtooth
+go build -o "$OUT/vegeta" github.com/tsenart/vegeta/v12
+mkdir -p "$OUT/plain"
+cat > "$OUT/plain/main.go" <<'GO'
+// A plain net/http server in one process, answering /light as sawtooth's workers do.
+package main
+
+import (
+	"net/http"
+	"os"
+	"strconv"
+	"sync/atomic"
+)
+
+func main() {
+	var n atomic.Int64
+	pid := strconv.Itoa(os.Getpid())
+	http.HandleFunc("/light", func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Worker-Pid", pid)
+		h.Set("X-Worker-Requests", strconv.FormatInt(n.Add(1), 10))
+		h.Set("Content-Type", "text/plain; charset=utf-8")
+		h.Set("Content-Length", "6")
+		w.Write([]byte("light\n"))
+	})
+	panic(http.ListenAndServe(os.Args[1], nil))
+}
+GO
+(cd "$OUT/plain" && GO111MODULE=off go build -o "$OUT/plainhttp" main.go)
+
+# Job control: every background job gets its own process group.
+set -m
+PGIDS=()
+cleanup() {
+	for g in "${PGIDS[@]}"; do kill -KILL -- "-$g" 2>/dev/null || true; done
+}
+trap cleanup EXIT INT TERM
+
+freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# The servers; each reads $PORT when it runs and execs, so the job's
+# process group is the server's.
+plainsrv() { exec "$OUT/plainhttp" "127.0.0.1:$PORT"; }
+saw() { exec "$OUT/sawtooth" serve --bind "127.0.0.1:$PORT" --admin-bind off --workers 2 "$@"; }
+guni() { exec /usr/bin/gunicorn --chdir testdata/apps --bind "127.0.0.1:$PORT" --workers 2 --log-level warning "$@" wsgi_hello:app; }
+
+# start NAME FUNC ARGS...: picks a free PORT, starts the server, waits for /light.
+start() {
+	local name=$1; shift
+	PORT=$(freeport)
+	"$@" >"$OUT/logs/$name.log" 2>&1 &
+	CUR=$!
+	PGIDS+=("$CUR")
+	for _ in $(seq 200); do
+		curl -fsS -o /dev/null "http://127.0.0.1:$PORT/light" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "bench/server.sh: $name did not come up; log:" >&2
+	cat "$OUT/logs/$name.log" >&2
+	exit 1
+}
+stop() {
+	kill -TERM -- "-$CUR" 2>/dev/null || true
+	for _ in $(seq 100); do kill -0 -- "-$CUR" 2>/dev/null || { wait "$CUR" 2>/dev/null || true; return 0; }; sleep 0.1; done
+	kill -KILL -- "-$CUR" 2>/dev/null || true
+	wait "$CUR" 2>/dev/null || true
+}
+
+# throughput NAME FUNC ARGS...: requests/s and errors under wrk.
+declare -A RPS ERR P99 RERR
+throughput() {
+	local name=$1; shift
+	start "$name" "$@"
+	/usr/bin/wrk -t"$THREADS" -c"$CONNS" -d"$DUR" "http://127.0.0.1:$PORT/light" >"$OUT/logs/wrk-$name.txt" 2>&1
+	stop
+	read -r RPS[$name] ERR[$name] < <(python3 - "$OUT/logs/wrk-$name.txt" <<'PY'
+import re, sys
+t = open(sys.argv[1]).read()
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
+err = 0
+m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", t)
+if m: err += sum(int(x) for x in m.groups())
+m = re.search(r"Non-2xx or 3xx responses: (\d+)", t)
+if m: err += int(m.group(1))
+print(f"{rps:.0f} {err}")
+PY
+)
+	echo "  $name: ${RPS[$name]} req/s, ${ERR[$name]} errors" >&2
+}
+
+# constant NAME FUNC ARGS...: p99 and errors at RATE req/s for RDUR under vegeta.
+constant() {
+	local name=$1; shift
+	start "$name" "$@"
+	echo "GET http://127.0.0.1:$PORT/light" | "$OUT/vegeta" attack -rate="$RATE" -duration="$RDUR" -timeout=10s >"$OUT/logs/vegeta-$name.bin"
+	stop
+	"$OUT/vegeta" report -type=json <"$OUT/logs/vegeta-$name.bin" >"$OUT/logs/vegeta-$name.json"
+	read -r P99[$name] RERR[$name] < <(python3 - "$OUT/logs/vegeta-$name.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+ok = r["status_codes"].get("200", 0)
+print(f'{r["latencies"]["99th"]/1e6:.2f} {r["requests"] - ok}')
+PY
+)
+	echo "  $name: p99 ${P99[$name]} ms, ${RERR[$name]} errors" >&2
+}
+
+echo "throughput: wrk -t$THREADS -c$CONNS -d$DUR /light" >&2
+throughput plain plainsrv
+throughput saw-sync saw --worker-model sync
+throughput saw-threads saw --worker-model threads --threads 4
+throughput gunicorn-sync guni --worker-class sync
+throughput gunicorn-gthread guni --worker-class gthread --threads 4
+
+REC=(--max-requests 100 --max-requests-jitter 20)
+echo "price of recycling: vegeta attack -rate=$RATE -duration=$RDUR /light" >&2
+constant saw-none saw --worker-model sync
+constant saw-recycle saw --worker-model sync "${REC[@]}"
+constant saw-overlap saw --worker-model sync "${REC[@]}" --overlap
+constant gunicorn-none guni --worker-class sync
+constant gunicorn-recycle guni --worker-class sync "${REC[@]}"
+
+ratio() { python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print(f'{a/b:.2f}x' if b else 'n/a')" "$1" "$2"; }
+{
+	echo "## sawtooth serve: /light throughput (wrk -t$THREADS -c$CONNS -d$DUR, $(nproc) cores)"
+	echo
+	echo "| server | req/s | errors | vs net/http | vs gunicorn gthread 2x4 |"
+	echo "|---|---:|---:|---:|---:|"
+	for n in plain saw-sync saw-threads gunicorn-sync gunicorn-gthread; do
+		echo "| $n | ${RPS[$n]} | ${ERR[$n]} | $(ratio "${RPS[$n]}" "${RPS[plain]}") | $(ratio "${RPS[$n]}" "${RPS[gunicorn-gthread]}") |"
+	done
+	echo
+	echo "## price of recycling: p99 at $RATE req/s for $RDUR (vegeta), 2 sync workers, --max-requests 100 --max-requests-jitter 20"
+	echo
+	echo "| server | p99 ms | errors | p99 vs no recycling |"
+	echo "|---|---:|---:|---:|"
+	for n in saw-none saw-recycle saw-overlap; do
+		echo "| $n | ${P99[$n]} | ${RERR[$n]} | $(ratio "${P99[$n]}" "${P99[saw-none]}") |"
+	done
+	for n in gunicorn-none gunicorn-recycle; do
+		echo "| $n | ${P99[$n]} | ${RERR[$n]} | $(ratio "${P99[$n]}" "${P99[gunicorn-none]}") |"
+	done
+} | tee "$OUT/results.md"
+echo "logs and raw results in $OUT" >&2

@@ -1,0 +1,1 @@
+def app(environ, start_response): start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "6")]); return [b"light\n"]  # noqa: E702 -- the one-line WSGI app bench/server.sh runs under gunicorn
