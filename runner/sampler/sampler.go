@@ -5,13 +5,10 @@
 package sampler
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
-	"strconv"
 	"time"
 
 	"github.com/prometheus/procfs"
@@ -75,7 +72,8 @@ type Sampler struct {
 	// process, so it can be turned off for huge trees).
 	PSS bool
 
-	prev map[key]Proc
+	prev  map[key]Proc
+	files map[int]*procFiles
 	// seen remembers every process ever sampled, so that a stopped
 	// target's survivors can be found even if they left its group.
 	seen map[key]struct{}
@@ -93,7 +91,8 @@ func New(pid int) (*Sampler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sampler: %w", err)
 	}
-	return &Sampler{fs: f, root: pid, PSS: true, prev: map[key]Proc{}, seen: map[key]struct{}{}}, nil
+	return &Sampler{fs: f, root: pid, PSS: true, prev: map[key]Proc{}, seen: map[key]struct{}{},
+		files: map[int]*procFiles{}, buf: make([]byte, 0, 8<<10)}, nil
 }
 
 // Sample reads the tree now. When the root has exited it returns an
@@ -147,23 +146,35 @@ func (s *Sampler) Sample() (Sample, []Change, error) {
 		}
 	}
 	s.prev = cur
+	for pid, pf := range s.files {
+		if !visited[pid] || !containsPID(smp.Procs, pid) {
+			pf.close()
+			delete(s.files, pid)
+		}
+	}
 	return smp, changes, nil
 }
 
 // read reads one process; false when it has gone.
 func (s *Sampler) read(pid int) (Proc, bool) {
-	proc, err := s.fs.Proc(pid)
-	if err != nil {
+	pf := s.files[pid]
+	if pf == nil {
+		var err error
+		if pf, err = openProc(pid, s.PSS); err != nil {
+			return Proc{}, false
+		}
+		s.files[pid] = pf
+	}
+	st, err := pf.readStat(s.buf[:cap(s.buf)])
+	if err != nil || st.state == 'Z' || st.state == 'X' {
+		pf.close()
+		delete(s.files, pid)
 		return Proc{}, false
 	}
-	st, err := proc.Stat()
-	if err != nil || st.State == "Z" {
-		return Proc{}, false
-	}
-	p := Proc{PID: pid, PPID: st.PPID, RSS: int64(st.ResidentMemory()), PSS: -1, CPU: st.CPUTime(), Start: st.Starttime}
+	p := Proc{PID: pid, PPID: st.ppid, RSS: st.rss, PSS: -1, CPU: st.cpu, Start: st.start}
 	if s.PSS {
-		if r, err := proc.ProcSMapsRollup(); err == nil {
-			p.PSS = int64(r.Pss)
+		if pss, err := pf.readPSS(s.buf[:cap(s.buf)]); err == nil {
+			p.PSS = pss
 		}
 	}
 	return p, true
@@ -172,42 +183,15 @@ func (s *Sampler) read(pid int) (Proc, bool) {
 // children lists the child pids of pid from the children files of all
 // its threads, falling back to a scan of /proc when the kernel has none.
 func (s *Sampler) children(pid int) []int {
-	tasks, err := os.ReadDir(filepath.Join("/proc", strconv.Itoa(pid), "task"))
-	if err != nil {
+	pf := s.files[pid]
+	if pf == nil {
 		return nil
 	}
-	var out []int
-	for _, t := range tasks {
-		b, err := s.readFile(filepath.Join("/proc", strconv.Itoa(pid), "task", t.Name(), "children"))
-		if errors.Is(err, fs.ErrNotExist) {
-			return s.scanChildren(pid)
-		}
-		for _, f := range bytes.Fields(b) {
-			if c, err := strconv.Atoi(string(f)); err == nil {
-				out = append(out, c)
-			}
-		}
+	kids, err := pf.children(s.buf[:cap(s.buf)], pid == s.root)
+	if errors.Is(err, fs.ErrNotExist) {
+		return s.scanChildren(pid)
 	}
-	return out
-}
-
-func (s *Sampler) readFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	s.buf = s.buf[:0]
-	for {
-		if len(s.buf) == cap(s.buf) {
-			s.buf = append(s.buf, 0)[:len(s.buf)]
-		}
-		n, err := f.Read(s.buf[len(s.buf):cap(s.buf)])
-		s.buf = s.buf[:len(s.buf)+n]
-		if err != nil || n == 0 {
-			return s.buf, nil
-		}
-	}
+	return kids
 }
 
 func (s *Sampler) scanChildren(pid int) []int {
@@ -222,6 +206,23 @@ func (s *Sampler) scanChildren(pid int) []int {
 		}
 	}
 	return out
+}
+
+func containsPID(ps []Proc, pid int) bool {
+	for _, p := range ps {
+		if p.PID == pid {
+			return true
+		}
+	}
+	return false
+}
+
+// Close releases the files the sampler holds open.
+func (s *Sampler) Close() {
+	for pid, pf := range s.files {
+		pf.close()
+		delete(s.files, pid)
+	}
 }
 
 // Survivors returns the processes still alive that are in process group

@@ -78,14 +78,20 @@ func (h *Histogram) Quantile(q float64) time.Duration {
 	}
 	rank := int64(math.Ceil(q * float64(h.n)))
 	rank = max(rank, 1)
+	if rank >= h.n {
+		return h.max
+	}
 	var seen int64
 	for i, c := range h.counts {
 		seen += int64(c)
 		if seen >= rank {
 			// The geometric middle of the bucket.
 			v := time.Duration(upper(i) / math.Sqrt(growth))
-			if i == 0 {
+			switch i {
+			case 0:
 				v = time.Duration(minLatency)
+			case nBuckets - 1: // holds everything above the range
+				v = h.max
 			}
 			return min(v, h.max)
 		}
