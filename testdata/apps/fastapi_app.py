@@ -172,11 +172,27 @@ class Heartbeat:
 heartbeat = Heartbeat(LAG_INTERVAL, LAG_THRESHOLD)
 
 
+def parse_heavy(spec):
+    """Parse HEAVY ("cpu:100") into the work function and its argument."""
+    kind, _, arg = spec.partition(":")
+    funcs = {"cpu": (workload.burn_cpu, 0, workload.MAX_MILLIS),
+             "block": (workload.block, 0, workload.MAX_MILLIS),
+             "regex": (workload.validate, 1, workload.MAX_REGEX_KIB)}
+    if kind not in funcs or not arg.isdigit() or not funcs[kind][1] <= int(arg) <= funcs[kind][2]:
+        raise SystemExit(f"HEAVY={spec!r}: want cpu:MS, block:MS or regex:KB")
+    return funcs[kind][0], int(arg)
+
+
+HEAVY_FUNC, HEAVY_ARG = parse_heavy(HEAVY)
+
+
 # FastAPI 0.92 has no lifespan= parameter; startup and shutdown handlers are
 # its lifespan.
 @app.on_event("startup")
 async def startup():
     global pool
+    # /heavy's regex document is generated before serving, where it will be used.
+    kib = HEAVY_ARG if HEAVY_FUNC is workload.validate else 0
     if OFFLOAD == "threads":
         pool = ThreadPoolExecutor(max_workers=POOL_WORKERS, thread_name_prefix="offload")
     elif OFFLOAD == "processes":
@@ -184,7 +200,9 @@ async def startup():
         pool = ProcessPoolExecutor(max_workers=POOL_WORKERS, mp_context=multiprocessing.get_context("spawn"))
         # Start every child now, so no request pays for an interpreter start.
         loop = asyncio.get_running_loop()
-        await asyncio.gather(*(loop.run_in_executor(pool, workload.block, 50) for _ in range(POOL_WORKERS)))
+        await asyncio.gather(*(loop.run_in_executor(pool, workload.warm, 50, kib) for _ in range(POOL_WORKERS)))
+    if kib and OFFLOAD != "processes":
+        workload.prepare(kib)
     heartbeat.start()
     log.info("fastapi_app ready: pid %d, OFFLOAD=%s, POOL_WORKERS=%d, HEAVY=%s, LOSE_CONTEXT=%s",
              os.getpid(), OFFLOAD, POOL_WORKERS, HEAVY, LOSE_CONTEXT)
@@ -264,20 +282,6 @@ async def block(request: Request):
     ms = workload.int_param(request.query_params, "ms", 0, workload.MAX_MILLIS)
     where, work_id, _ = await run_heavy(workload.block, ms)
     return heavy_response(where, work_id, {"ms": ms})
-
-
-def parse_heavy(spec):
-    """Parse HEAVY ("cpu:100") into the work function and its argument."""
-    kind, _, arg = spec.partition(":")
-    funcs = {"cpu": (workload.burn_cpu, 0, workload.MAX_MILLIS),
-             "block": (workload.block, 0, workload.MAX_MILLIS),
-             "regex": (workload.validate, 1, workload.MAX_REGEX_KIB)}
-    if kind not in funcs or not arg.isdigit() or not funcs[kind][1] <= int(arg) <= funcs[kind][2]:
-        raise SystemExit(f"HEAVY={spec!r}: want cpu:MS, block:MS or regex:KB")
-    return funcs[kind][0], int(arg)
-
-
-HEAVY_FUNC, HEAVY_ARG = parse_heavy(HEAVY)
 
 
 @app.get("/heavy")
