@@ -64,22 +64,39 @@ func (e *ValidationError) Unwrap() []error {
 // position is where a YAML node starts.
 type position struct{ line, col int }
 
+// maxErrors bounds the errors reported for one scenario.
+const maxErrors = 100
+
 // errorList collects field errors for one source.
 type errorList struct {
-	file string
-	errs []*FieldError
+	file   string
+	errs   []*FieldError
+	paths  map[string]bool // paths with an error, and every parent of them
+	capped bool
 }
 
 // add records an error unless path already has one (a value that failed to
 // decode is not also reported as out of range).
 func (l *errorList) add(p position, path, format string, args ...any) {
-	for _, e := range l.errs {
-		if path != "" && e.Path == path {
-			return
-		}
+	if l.paths == nil {
+		l.paths = map[string]bool{}
+	}
+	if path != "" && l.paths["="+path] {
+		return
+	}
+	if len(l.errs) >= maxErrors {
+		l.capped = true
+		return
 	}
 	l.errs = append(l.errs, &FieldError{File: l.file, Line: p.line, Column: p.col, Path: path, Msg: fmt.Sprintf(format, args...)})
+	l.paths["="+path] = true
+	for q := path; q != ""; q = parentPath(q) {
+		l.paths[q] = true
+	}
 }
+
+// has reports whether path or a field under it already has an error.
+func (l *errorList) has(path string) bool { return l.paths[path] }
 
 // err returns the collected errors sorted by position, or nil.
 func (l *errorList) err() error {
@@ -93,5 +110,9 @@ func (l *errorList) err() error {
 		}
 		return a.Column < b.Column
 	})
+	if l.capped {
+		l.errs = append(l.errs, &FieldError{File: l.file, Msg: fmt.Sprintf("more than %d errors; the rest are not shown", maxErrors)})
+		l.capped = false
+	}
 	return &ValidationError{Errors: l.errs}
 }

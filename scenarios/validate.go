@@ -156,15 +156,16 @@ func (s *Scenario) validate(d *decoder) {
 		if _, given := d.pos[p+".duration"]; given && (ph.Duration <= 0 || ph.Duration.D() > MaxPhase) {
 			at(p+".duration", "got %v, want a duration > 0 and at most %v", ph.Duration, Duration(MaxPhase))
 		}
-		_, hasRate := d.pos[p+".rate"]
-		hasRate = hasRate || ph.Rate != nil
+		hasRate := ph.Rate != nil
 		_, hasConc := d.pos[p+".concurrency"]
 		switch {
+		case d.has(p + ".rate"):
+			// A rate that did not decode is already reported.
 		case hasRate && hasConc:
 			at(p+".concurrency", "both rate and concurrency given, want one: rate (open model) or concurrency (closed model)")
 		case !hasRate && !hasConc:
 			at(p, "neither rate nor concurrency given, want rate (requests/s, open model) or concurrency (clients, closed model)")
-		case hasRate && ph.Rate != nil:
+		case hasRate:
 			r := ph.Rate
 			if r.From < 0 || r.To < 0 || r.From > MaxRate || r.To > MaxRate || math.Max(r.From, r.To) == 0 {
 				at(p+".rate", "got from %v to %v, want rates from 0 to %d requests/s, not both 0", r.From, r.To, MaxRate)

@@ -211,3 +211,16 @@ func TestAliasBomb(t *testing.T) {
 		t.Fatalf("err = %v, want document too large", err)
 	}
 }
+
+func TestManyErrorsCapped(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(base + "variants:\n")
+	for i := 0; i < 3000; i++ {
+		fmt.Fprintf(&b, "  - {name: v, set: {bogus%d: 1}}\n", i)
+	}
+	_, err := Parse([]byte(b.String()), "many.yaml")
+	var ve *ValidationError
+	if !errors.As(err, &ve) || len(ve.Errors) != maxErrors+1 || !strings.Contains(err.Error(), "the rest are not shown") {
+		t.Fatalf("got %d errors, want %d and a note", len(ve.Errors), maxErrors+1)
+	}
+}
