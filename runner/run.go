@@ -159,6 +159,7 @@ func (r *run) record(ctx context.Context, info *rundir.RunInfo, f *files) error 
 	if err != nil {
 		return err
 	}
+	defer r.tree.close()
 	if err := r.proc.WaitReady(ctx); err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("%w while waiting for the target to be ready", ErrInterrupted)

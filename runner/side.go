@@ -92,6 +92,13 @@ func newTreeSampler(pid int) (*treeSampler, error) {
 	return &treeSampler{s: s, self: self}, nil
 }
 
+// close releases the sampler's open files.
+func (ts *treeSampler) close() {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	ts.s.Close()
+}
+
 // survivors returns the processes of the tree ever seen that still live.
 func (ts *treeSampler) survivors() []int {
 	ts.mu.Lock()
