@@ -106,26 +106,27 @@ func (r *Report) plotData() []plots.Variant {
 
 // writeVisuals writes plots/ and report.html.
 func (r *Report) writeVisuals() error {
-	charts, err := plots.Render(filepath.Join(r.Dir, PlotsDir), r.plotData())
-	if err != nil {
-		return err
-	}
+	// report.html is written with the charts that could be drawn.
+	charts, plotErr := plots.Render(filepath.Join(r.Dir, PlotsDir), r.plotData())
 	var b bytes.Buffer
 	if err := r.html(&b, charts); err != nil {
 		return err
 	}
-	return writeAtomic(filepath.Join(r.Dir, HTMLFile), b.Bytes())
+	if err := writeAtomic(filepath.Join(r.Dir, HTMLFile), b.Bytes()); err != nil {
+		return err
+	}
+	return plotErr
 }
 
 // HTML writes report.html: one self-contained page with the scenario, the
 // comparison, the thresholds, the harness's health and every chart as
 // inline SVG. It renders the charts into the run directory's plots/.
 func (r *Report) HTML(w io.Writer) error {
-	charts, err := plots.Render(filepath.Join(r.Dir, PlotsDir), r.plotData())
-	if err != nil {
+	charts, plotErr := plots.Render(filepath.Join(r.Dir, PlotsDir), r.plotData())
+	if err := r.html(w, charts); err != nil {
 		return err
 	}
-	return r.html(w, charts)
+	return plotErr
 }
 
 //go:embed report.html.tmpl

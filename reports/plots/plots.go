@@ -7,6 +7,7 @@ package plots
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"image/color"
 	"math"
@@ -109,22 +110,35 @@ func Render(dir string, variants []Variant) ([]Chart, error) {
 		{"p99-memory", "p99 per class and peak memory", barsChart},
 		{"tradeoff", "Trade-off of the swept parameters", tradeoffChart},
 	}
+	// A chart that cannot be drawn does not stop the others.
 	var out []Chart
+	var errs []error
 	for _, c := range fns {
-		fig, err := c.fn(variants)
+		svg, err := renderOne(filepath.Join(dir, c.name), variants, c.fn)
 		if err != nil {
-			return nil, fmt.Errorf("plots: %s: %w", c.name, err)
-		}
-		if fig == nil {
+			errs = append(errs, fmt.Errorf("plots: %s: %w", c.name, err))
 			continue
 		}
-		svg, err := fig.save(filepath.Join(dir, c.name))
-		if err != nil {
-			return nil, fmt.Errorf("plots: %s: %w", c.name, err)
+		if svg != nil {
+			out = append(out, Chart{Name: c.name, Title: c.title, SVG: svg})
 		}
-		out = append(out, Chart{Name: c.name, Title: c.title, SVG: svg})
 	}
-	return out, nil
+	return out, errors.Join(errs...)
+}
+
+// renderOne draws one chart, turning a panic inside gonum/plot (which
+// panics on some degenerate data) into an error.
+func renderOne(path string, vs []Variant, fn func([]Variant) (*figure, error)) (svg []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("drawing failed: %v", r)
+		}
+	}()
+	fig, err := fn(vs)
+	if err != nil || fig == nil {
+		return nil, err
+	}
+	return fig.save(path)
 }
 
 // panel is one plot with its legend, drawn to its right.
@@ -371,8 +385,8 @@ func throughputChart(vs []Variant) (*figure, error) {
 				continue
 			}
 			pn := newPanel("Throughput and errors: "+v.Name, "time since start (s)", "responses per second")
-			line(&pn, "successful /s", c.T, c.OK, 0, false, nil)
-			line(&pn, "errors /s", c.T, c.Errors, 1, true, nil)
+			line(&pn, "successful /s", c.T, c.OK, 2, false, nil)
+			line(&pn, "errors /s", c.T, c.Errors, 0, true, nil)
 			pn.p.Y.Min = 0
 			addExits(&pn, v.Exits)
 			fig.panels = append(fig.panels, pn)
@@ -687,8 +701,14 @@ func padBars(p *plot.Plot, n int) {
 // niceLogRange widens a log axis to the 1-2-5 values around its data, so
 // that both ends carry a labelled tick.
 func niceLogRange(a *plot.Axis) {
-	if a.Min <= 0 || a.Max <= a.Min {
-		return
+	switch {
+	case a.Max <= 0: // nothing positive to show
+		a.Min, a.Max = 0.1, 1
+	case a.Min <= 0:
+		a.Min = a.Max / 100
+	}
+	if a.Max <= a.Min {
+		a.Max = a.Min * 10
 	}
 	down := func(v float64) float64 {
 		e := math.Pow(10, math.Floor(math.Log10(v)))
