@@ -97,3 +97,10 @@ func Load(path string) (*Scenario, error) {
 	s.File = ""
 	return s, nil
 }
+
+//go:embed schema.json
+var schemaJSON []byte
+
+// Schema returns the JSON Schema of scenario files (schema.json), for
+// editors that complete and check YAML against a schema.
+func Schema() []byte { return append([]byte(nil), schemaJSON...) }
