@@ -188,7 +188,11 @@ func (s *Scenario) validate(d *decoder) {
 	for i, m := range s.Sample.Metrics {
 		p := index("sample.metrics", i)
 		if _, given := d.pos[p+".url"]; given {
-			s.checkURL(p+".url", m.URL, places, at)
+			if strings.HasPrefix(m.URL, "/") {
+				at(p+".url", "got %q, want an http URL such as {{base_url}}/metrics or {{admin_url}}/metrics", m.URL)
+			} else {
+				s.checkURL(p+".url", m.URL, places, at)
+			}
 		}
 		for j, n := range m.Names {
 			if !promNameRE.MatchString(n) {

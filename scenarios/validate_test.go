@@ -224,3 +224,20 @@ func TestManyErrorsCapped(t *testing.T) {
 		t.Fatalf("got %d errors, want %d and a note", len(ve.Errors), maxErrors+1)
 	}
 }
+
+func TestMetricsURL(t *testing.T) {
+	for y, want := range map[string]string{
+		"sample: {metrics: [{url: /metrics}]}\n":                       "want an http URL",
+		"sample: {metrics: [{url: 'ftp://x/metrics'}]}\n":              "want a path starting with / or an http URL",
+		"sample: {metrics: [{url: '{{nope}}/metrics'}]}\n":             "undefined placeholder {{nope}}",
+		"sample: {metrics: [{url: '{{admin_url}}/m', names: [9x]}]}\n": "Prometheus metric name",
+	} {
+		_, err := Parse([]byte(base+y), "m.yaml")
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: err = %v, want %q", y, err, want)
+		}
+	}
+	if _, err := Parse([]byte(base+"sample: {metrics: [{url: 'http://127.0.0.1:{{admin_port}}/metrics'}]}\n"), "m.yaml"); err != nil {
+		t.Error(err)
+	}
+}
