@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -426,7 +427,7 @@ func parseDuration(s string) (Duration, error) {
 	if s == "0" {
 		return 0, nil
 	}
-	d, err := timeParseDuration(s)
+	d, err := time.ParseDuration(s)
 	if err != nil {
 		return 0, err
 	}

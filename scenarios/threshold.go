@@ -69,23 +69,42 @@ func classMetric(suffix string) (MetricKind, bool) {
 // globalMetric gives the kind of each metric that is not per class.
 func globalMetric(name string) (MetricKind, bool) {
 	switch name {
-	case "errors.ratio":
+	case "errors.ratio", "recycle.near.error_ratio", "recycle.other.error_ratio":
 		return KindRatio, true
-	case "errors.count", "restarts.count", "restarts.max_concurrent":
+	case "errors.count", "restarts.count", "restarts.max_concurrent", "recycle.near.errors", "recycle.other.errors":
 		return KindCount, true
-	case "memory.pss.peak", "memory.rss.peak", "memory.worker_rss.peak":
+	case "memory.pss.peak", "memory.rss.peak", "memory.worker_rss.peak", "memory.worker_pss.peak",
+		"memory.pss.final", "memory.rss.final":
 		return KindSize, true
 	case "memory.pss.slope":
 		return KindSlope, true
-	case "lag.p99":
+	case "lag.p99", "restarts.replace_mean",
+		"recycle.near.p50", "recycle.near.p99", "recycle.near.max",
+		"recycle.other.p50", "recycle.other.p99", "recycle.other.max":
 		return KindDuration, true
+	case "harness.achieved_rate":
+		return KindRate, true
 	}
 	return 0, false
 }
 
+// globalMetrics lists the metrics that are not per class, in documentation
+// order.
+func globalMetrics() []string {
+	return []string{"errors.ratio", "errors.count",
+		"memory.pss.peak", "memory.pss.final", "memory.rss.peak", "memory.rss.final",
+		"memory.worker_rss.peak", "memory.worker_pss.peak", "memory.pss.slope",
+		"restarts.count", "restarts.max_concurrent", "restarts.replace_mean",
+		"recycle.near.errors", "recycle.near.error_ratio", "recycle.near.p50", "recycle.near.p99", "recycle.near.max",
+		"recycle.other.errors", "recycle.other.error_ratio", "recycle.other.p50", "recycle.other.p99", "recycle.other.max",
+		"lag.p99", "harness.achieved_rate"}
+}
+
 // reservedClassNames are the first elements of the global metrics, which a
-// request class may not be named.
-var reservedClassNames = []string{"all", "errors", "memory", "restarts", "lag"}
+// request class may not be named ("all" first).
+func reservedClassNames() []string {
+	return []string{"all", "errors", "memory", "restarts", "recycle", "lag", "harness"}
+}
 
 // Metrics lists every metric name valid for a scenario with the given
 // request classes: CLASS.{mean,p50,p90,p99,p999,max,rps,errors} for each
@@ -97,8 +116,7 @@ func Metrics(classes []string) []string {
 			out = append(out, c+"."+s)
 		}
 	}
-	return append(out, "errors.ratio", "errors.count", "memory.pss.peak", "memory.rss.peak",
-		"memory.worker_rss.peak", "memory.pss.slope", "restarts.count", "restarts.max_concurrent", "lag.p99")
+	return append(out, globalMetrics()...)
 }
 
 // MetricKindOf returns the kind of a metric name by its shape, accepting
@@ -108,7 +126,7 @@ func MetricKindOf(metric string) (MetricKind, bool) {
 		return k, true
 	}
 	class, suffix, ok := strings.Cut(metric, ".")
-	if !ok || class == "" || strings.Contains(suffix, ".") || slices.Contains(reservedClassNames[1:], class) {
+	if !ok || class == "" || strings.Contains(suffix, ".") || slices.Contains(reservedClassNames()[1:], class) {
 		return 0, false
 	}
 	return classMetric(suffix)
@@ -121,7 +139,7 @@ func KnownMetric(name string, classes []string) error {
 		return nil
 	}
 	class, suffix, ok := strings.Cut(name, ".")
-	if ok && !slices.Contains(reservedClassNames[1:], class) {
+	if ok && !slices.Contains(reservedClassNames()[1:], class) {
 		if class != "all" && !slices.Contains(classes, class) {
 			return fmt.Errorf("metric %q names request class %q, which the traffic does not define (classes: %s, and all)",
 				name, class, strings.Join(classes, ", "))
@@ -136,10 +154,10 @@ func KnownMetric(name string, classes []string) error {
 // metricShapeError says why name is not a metric.
 func metricShapeError(name string) error {
 	class, _, ok := strings.Cut(name, ".")
-	if ok && class != "" && !slices.Contains(reservedClassNames, class) {
+	if ok && class != "" && !slices.Contains(reservedClassNames(), class) {
 		return fmt.Errorf("unknown metric %q, want CLASS.SUFFIX with SUFFIX one of mean, p50, p90, p99, p999, max, rps, errors", name)
 	}
-	return fmt.Errorf("unknown metric %q, want CLASS.{mean,p50,p90,p99,p999,max,rps,errors}, all.{...}, errors.ratio, errors.count, memory.pss.peak, memory.rss.peak, memory.worker_rss.peak, memory.pss.slope, restarts.count, restarts.max_concurrent or lag.p99", name)
+	return fmt.Errorf("unknown metric %q, want CLASS.{mean,p50,p90,p99,p999,max,rps,errors}, all.{...} or one of %s", name, strings.Join(globalMetrics(), ", "))
 }
 
 var thresholdRE = regexp.MustCompile(`^\s*([^\s<>=!]+)\s*(<=|>=|==|!=|<|>)\s*([-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)\s*(\S*)\s*$`)

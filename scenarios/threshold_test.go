@@ -38,6 +38,11 @@ func TestParseThresholdUnits(t *testing.T) {
 		{"restarts.max_concurrent <= 1", "restarts.max_concurrent", "<=", 1, ""},
 		{"errors.count == 0", "errors.count", "==", 0, ""},
 		{"all.rps > 400", "all.rps", ">", 400, ""},
+		{"recycle.near.p99 < 100ms", "recycle.near.p99", "<", 0.1, "ms"},
+		{"recycle.near.error_ratio < 1%", "recycle.near.error_ratio", "<", 0.01, "%"},
+		{"memory.pss.final < 1GiB", "memory.pss.final", "<", 1 << 30, "GiB"},
+		{"restarts.replace_mean < 500ms", "restarts.replace_mean", "<", 0.5, "ms"},
+		{"harness.achieved_rate >= 99", "harness.achieved_rate", ">=", 99, ""},
 		{"light.rps > 400", "light.rps", ">", 400, ""},
 	}
 	for _, c := range cases {

@@ -34,16 +34,24 @@ var (
 )
 
 // commandPlaceholders are the placeholders the runner defines for every
-// command target; builtinPlaceholders those for the built-in server's
-// metrics URLs.
-var (
-	commandPlaceholders = []string{"port", "admin_port", "base_url"}
-	builtinPlaceholders = []string{"port", "admin_port", "base_url", "admin_url"}
-	reservedVars        = []string{"port", "admin_port", "base_url", "admin_url", "repeat"}
-	eventGroups         = []string{"pid", "reason", "requests"}
-	methods             = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
+// command target.
+func commandPlaceholders() []string { return []string{"port", "admin_port", "base_url"} }
+
+// builtinPlaceholders are those defined for the built-in server's metrics
+// URLs.
+func builtinPlaceholders() []string { return []string{"port", "admin_port", "base_url", "admin_url"} }
+
+// reservedVars may not be command variables.
+func reservedVars() []string { return []string{"port", "admin_port", "base_url", "admin_url", "repeat"} }
+
+// eventGroups are the named groups a log pattern may have.
+func eventGroups() []string { return []string{"pid", "reason", "requests"} }
+
+// methods are the HTTP methods a request class may use.
+func methods() []string {
+	return []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
 		http.MethodPatch, http.MethodDelete, http.MethodOptions}
-)
+}
 
 // signals maps the stop signal names a scenario may use to their numbers.
 func signals() map[string]syscall.Signal {
@@ -115,8 +123,8 @@ func (s *Scenario) validate(d *decoder) {
 		case c.Name == "":
 		case !classNameRE.MatchString(c.Name):
 			at(p+".name", "got %q, want letters, digits, _ and - only (the name is used in metric names such as %s.p99)", c.Name, "NAME")
-		case slices.Contains(reservedClassNames, c.Name):
-			at(p+".name", "%q is reserved for metrics, want another name (reserved: %s)", c.Name, strings.Join(reservedClassNames, ", "))
+		case slices.Contains(reservedClassNames(), c.Name):
+			at(p+".name", "%q is reserved for metrics, want another name (reserved: %s)", c.Name, strings.Join(reservedClassNames(), ", "))
 		case seen[c.Name]:
 			at(p+".name", "duplicate class name %q, want each class once", c.Name)
 		}
@@ -124,8 +132,8 @@ func (s *Scenario) validate(d *decoder) {
 		if _, given := d.pos[p+".weight"]; given && !(c.Weight > 0) {
 			at(p+".weight", "got %v, want a number > 0", c.Weight)
 		}
-		if !slices.Contains(methods, c.Method) {
-			at(p+".method", "got %q, want one of %s", c.Method, strings.Join(methods, ", "))
+		if !slices.Contains(methods(), c.Method) {
+			at(p+".method", "got %q, want one of %s", c.Method, strings.Join(methods(), ", "))
 		}
 		if _, given := d.pos[p+".path"]; given {
 			if u, err := url.ParseRequestURI(c.Path); err != nil || !strings.HasPrefix(c.Path, "/") || u.Host != "" {
@@ -181,9 +189,9 @@ func (s *Scenario) validate(d *decoder) {
 	if iv := s.Sample.Interval.D(); iv < MinInterval || iv > MaxInterval {
 		at("sample.interval", "got %v, want a duration from %v to %v", s.Sample.Interval, Duration(MinInterval), Duration(MaxInterval))
 	}
-	places := builtinPlaceholders
+	places := builtinPlaceholders()
 	if t.Command != nil {
-		places = append(slices.Clone(commandPlaceholders), sortedKeys(t.Command.Vars)...)
+		places = append(slices.Clone(commandPlaceholders()), sortedKeys(t.Command.Vars)...)
 	}
 	for i, m := range s.Sample.Metrics {
 		p := index("sample.metrics", i)
@@ -230,11 +238,11 @@ func (s *Scenario) validateCommand(c *Command, at func(string, string, ...any)) 
 		at(p+".argv[0]", "empty program name, want a path such as /usr/bin/gunicorn")
 	}
 	for _, k := range sortedKeys(c.Vars) {
-		if !varNameRE.MatchString(k) || slices.Contains(reservedVars, k) {
-			at(p+".vars."+k, "bad variable name %q, want letters, digits and _ not starting with a digit, and not one of %s", k, strings.Join(reservedVars, ", "))
+		if !varNameRE.MatchString(k) || slices.Contains(reservedVars(), k) {
+			at(p+".vars."+k, "bad variable name %q, want letters, digits and _ not starting with a digit, and not one of %s", k, strings.Join(reservedVars(), ", "))
 		}
 	}
-	names := append(slices.Clone(commandPlaceholders), sortedKeys(c.Vars)...)
+	names := append(slices.Clone(commandPlaceholders()), sortedKeys(c.Vars)...)
 	for i, a := range c.Argv {
 		s.checkPlaceholders(index(p+".argv", i), a, names, at)
 	}
@@ -275,7 +283,7 @@ func (s *Scenario) validateCommand(c *Command, at func(string, string, ...any)) 
 				at(ep+".pattern", "bad regular expression: %v", err)
 			} else {
 				for _, g := range re.SubexpNames() {
-					if g != "" && !slices.Contains(eventGroups, g) {
+					if g != "" && !slices.Contains(eventGroups(), g) {
 						at(ep+".pattern", "named group %q, want only groups named pid, reason or requests", g)
 					}
 				}
