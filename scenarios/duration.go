@@ -8,7 +8,6 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-
 // String formats d compactly: "250ms", "5s", "2m", "1h30m".
 func (d Duration) String() string {
 	t := time.Duration(d)

@@ -42,7 +42,9 @@ func commandPlaceholders() []string { return []string{"port", "admin_port", "bas
 func builtinPlaceholders() []string { return []string{"port", "admin_port", "base_url", "admin_url"} }
 
 // reservedVars may not be command variables.
-func reservedVars() []string { return []string{"port", "admin_port", "base_url", "admin_url", "repeat"} }
+func reservedVars() []string {
+	return []string{"port", "admin_port", "base_url", "admin_url", "repeat"}
+}
 
 // eventGroups are the named groups a log pattern may have.
 func eventGroups() []string { return []string{"pid", "reason", "requests"} }
