@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/sawtooth-dev/sawtooth/reports"
 	"github.com/sawtooth-dev/sawtooth/runner"
 	"github.com/sawtooth-dev/sawtooth/scenarios"
 )
@@ -24,7 +26,9 @@ shipped scenario ("sawtooth scenarios" lists them): starts the target, drives
 the scenario's phases of traffic at it, samples the memory of its whole process
 tree, scrapes its metrics and records its worker events, then stops it.
 Everything is written to a new run directory, OUT/<UTC time>-<scenario>
-(see docs/run-directory.md), whose path is printed at the end.
+(see docs/run-directory.md); at the end the report is built into it
+(report.html, report.md, summary.json, plots/), the comparison table is
+printed and so is the directory's path.
 
 Ctrl-C stops the run, keeps what was recorded, marks it partial and exits 130.`,
 		Flags: []cli.Flag{
@@ -33,7 +37,7 @@ Ctrl-C stops the run, keeps what was recorded, marks it partial and exits 130.`,
 			&cli.StringSliceFlag{Name: "set", Usage: "override a builtin flag or command variable, `KEY=VALUE` (repeatable), e.g. max_requests=500"},
 			&cli.Int64Flag{Name: "seed", Value: 1, Usage: "seed of the choice of request classes (same seed, same request sequence)"},
 			&cli.BoolFlag{Name: "quick", Usage: fmt.Sprintf("scale every phase's duration by %g (at least 1s per phase) for a smoke run", runner.QuickFactor)},
-			&cli.BoolFlag{Name: "ci", Usage: "plain progress lines instead of a live status line"},
+			&cli.BoolFlag{Name: "ci", Usage: "plain progress lines instead of a live status line, and exit 1 when a threshold is broken"},
 			&cli.DurationFlag{Name: "timeout", Value: runner.DefaultTimeout, Usage: "timeout of each request"},
 		},
 		Action: runAction,
@@ -41,13 +45,17 @@ Ctrl-C stops the run, keeps what was recorded, marks it partial and exits 130.`,
 }
 
 func runAction(c *cli.Context) error {
-	if c.NArg() != 1 {
-		return usageError("run: want one SCENARIO (a file or a shipped scenario's name), got %d arguments", c.NArg())
+	args, err := positionalArgs(c)
+	if err != nil {
+		return err
+	}
+	if len(args) != 1 {
+		return usageError("run: want one SCENARIO (a file or a shipped scenario's name), got %d arguments", len(args))
 	}
 	if c.Duration("timeout") <= 0 {
 		return usageError("run: --timeout: want a positive duration, got %v", c.Duration("timeout"))
 	}
-	s, err := scenarios.Load(c.Args().First())
+	s, err := scenarios.Load(args[0])
 	if err != nil {
 		return usageError("%v", err)
 	}
@@ -67,7 +75,12 @@ func runAction(c *cli.Context) error {
 		CommandLine: os.Args,
 		ToolVersion: version,
 	})
+	var rep *reports.Report
 	if res.Dir != "" {
+		var rerr error
+		if rep, rerr = writeReport(c, res.Dir); rerr != nil {
+			fmt.Fprintf(c.App.ErrWriter, "sawtooth: %v\n", rerr)
+		}
 		fmt.Fprintf(c.App.Writer, "run directory: %s\n", res.Dir)
 	}
 	switch {
@@ -77,6 +90,28 @@ func runAction(c *cli.Context) error {
 		return usageError("run: %v", err)
 	case err != nil:
 		return cli.Exit(err.Error(), 1)
+	case rep == nil:
+		return cli.Exit("run: the report could not be built", 1)
+	case c.Bool("ci"):
+		return thresholdExit(rep)
 	}
 	return nil
+}
+
+// writeReport builds the report of the run directory dir, writes its files
+// and prints its table, so a run ends with the comparison on screen.
+func writeReport(c *cli.Context, dir string) (*reports.Report, error) {
+	rep, err := reports.Build(dir, reports.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	if err := rep.WriteFiles(); err != nil {
+		return rep, fmt.Errorf("report: %w", err)
+	}
+	fmt.Fprintln(c.App.Writer)
+	if err := rep.Table(c.App.Writer, colorOutput(os.Stdout)); err != nil {
+		return rep, fmt.Errorf("report: %w", err)
+	}
+	fmt.Fprintf(c.App.Writer, "report: %s\n", filepath.Join(dir, "report.html"))
+	return rep, nil
 }
