@@ -91,7 +91,7 @@ start() {
 	exit 1
 }
 stop() {
-	kill -TERM -- "-$CUR" 2>/dev/null || true
+	kill -TERM "$CUR" 2>/dev/null || true # the master (or gunicorn arbiter) shuts its workers down
 	for _ in $(seq 100); do kill -0 -- "-$CUR" 2>/dev/null || { wait "$CUR" 2>/dev/null || true; return 0; }; sleep 0.1; done
 	kill -KILL -- "-$CUR" 2>/dev/null || true
 	wait "$CUR" 2>/dev/null || true

@@ -285,7 +285,7 @@ func (m *master) message(pid int, msg control.Message) {
 		m.emit(p, EventReady, fmt.Sprintf("worker %d ready in %v", p.pid, now.Sub(p.spawned).Round(time.Millisecond)))
 		// Overlap: the worker this one replaces may go now.
 		for _, o := range m.sorted() {
-			if o.slot == p.slot && o.pending != "" {
+			if o != p && o.slot == p.slot && o.pending != "" {
 				m.retire(o, o.pending, "")
 			}
 		}
@@ -462,6 +462,8 @@ func (m *master) exited(pid int, st *os.ProcessState) {
 		reason, detail = control.Crash, fmt.Sprintf("exit status %d", ws.ExitStatus())
 	case p.retiring != "":
 		reason = p.retiring
+	case p.pending != "":
+		reason = p.pending // e.g. a worker sent SIGTERM directly, with --overlap
 	default:
 		reason, detail = control.Crash, "exited without retiring"
 	}

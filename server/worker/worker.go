@@ -262,14 +262,14 @@ type Gate struct {
 	slots     chan struct{}
 	closeOnce sync.Once
 	closed    chan struct{}
-	accepting sync.WaitGroup // Accept calls in progress
-	open      atomic.Int64   // accepted connections not yet closed
+	accepting sync.RWMutex // read-held by Accept calls in progress
+	open      atomic.Int64 // accepted connections not yet closed
 }
 
 // Accept waits for a free connection slot and accepts a connection.
 func (g *Gate) Accept() (net.Conn, error) {
-	g.accepting.Add(1)
-	defer g.accepting.Done()
+	g.accepting.RLock()
+	defer g.accepting.RUnlock()
 	if g.slots != nil {
 		select {
 		case g.slots <- struct{}{}:
@@ -281,6 +281,12 @@ func (g *Gate) Accept() (net.Conn, error) {
 		if g.slots != nil {
 			<-g.slots
 		}
+	}
+	select {
+	case <-g.closed:
+		release()
+		return nil, net.ErrClosed
+	default:
 	}
 	if g.w.Stopping() {
 		// Accept nothing more; Serve returns once the model closes us.
@@ -304,7 +310,9 @@ func (g *Gate) Close() error {
 	g.closeOnce.Do(func() {
 		close(g.closed)
 		err = g.Listener.Close()
-		g.accepting.Wait()
+		// Wait out any Accept in progress; later ones see closed.
+		g.accepting.Lock()
+		g.accepting.Unlock()
 	})
 	return err
 }
