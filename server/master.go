@@ -32,7 +32,6 @@ type proc struct {
 	ready      bool
 	limit      int64 // drawn max_requests (base + jitter), 0 = off
 	jitter     int64
-	lifetime   time.Duration
 	lifeJitter time.Duration
 
 	requests, inflight, rss int64
@@ -572,7 +571,7 @@ func (m *master) spawn(slot int) {
 	}
 	now := time.Now()
 	p := &proc{pid: sp.cmd.Process.Pid, slot: slot, cmd: sp.cmd, conn: sp.conn, spawned: now, lastBeat: now,
-		limit: cfg.MaxRequests, jitter: jitter, lifetime: cfg.MaxLifetime, lifeJitter: lifeJitter}
+		limit: cfg.MaxRequests, jitter: jitter, lifeJitter: lifeJitter}
 	m.mu.Lock()
 	m.procs[p.pid] = p
 	m.mu.Unlock()

@@ -48,8 +48,7 @@ type Config struct {
 	// workers are ready: a JSON object with pid, bind and admin.
 	ReadyFile string
 	// Models are the worker models that may be named in Worker.Model;
-	// nil means worker.Builtin(). The worker processes use RunChild's
-	// registry, which must hold the same names.
+	// nil means the registry RunChild's workers use (sync and threads).
 	Models worker.Registry
 }
 
@@ -67,7 +66,7 @@ const eventHistory = 10000
 
 func (c *Config) models() worker.Registry {
 	if c.Models == nil {
-		return worker.Builtin()
+		return registry()
 	}
 	return c.Models
 }

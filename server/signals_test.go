@@ -127,3 +127,27 @@ func TestHeartbeatLoopLag(t *testing.T) {
 		t.Errorf("snapshot %+v desired %d", live, desired)
 	}
 }
+
+// --max-lifetime with jitter retires workers with reason max_lifetime, each
+// after its drawn lifetime, and replaces them.
+func TestMaxLifetime(t *testing.T) {
+	s := startServer(t, "--workers", "2", "--max-lifetime", "400ms", "--max-lifetime-jitter", "200ms")
+	ev := s.waitFor("3 max_lifetime exits", func(ev []Event) bool { return countEvents(ev, EventExit, "max_lifetime") >= 3 })
+	spawned := map[int]time.Time{}
+	for _, e := range ev {
+		switch e.Event {
+		case EventSpawn:
+			spawned[e.Pid] = e.Time
+		case EventRetiring:
+			if e.Reason != "max_lifetime" {
+				t.Errorf("worker %d retiring with reason %q, want max_lifetime", e.Pid, e.Reason)
+			}
+			if up := e.Time.Sub(spawned[e.Pid]); up < 400*time.Millisecond {
+				t.Errorf("worker %d retired after %v, before max_lifetime 400ms", e.Pid, up)
+			}
+		}
+	}
+	if got := alive(s.snapshot()); got < 1 {
+		t.Errorf("%d workers alive, want replacements", got)
+	}
+}

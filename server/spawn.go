@@ -45,12 +45,19 @@ func RunChild() bool {
 	case "":
 		return false
 	case RoleWorker:
-		os.Exit(runWorker(worker.Builtin()))
+		os.Exit(runWorker(registry()))
 	default:
 		fmt.Fprintf(os.Stderr, "sawtooth: unknown child role %s=%q\n", ChildEnv, role)
 		os.Exit(2)
 	}
 	return true
+}
+
+// registry returns the worker models of "sawtooth serve": the master
+// validates --worker-model against it and workers build their model from
+// it. A new model is one more entry here.
+func registry() worker.Registry {
+	return worker.Builtin()
 }
 
 // runWorker runs a worker process from its environment and inherited files
