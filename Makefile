@@ -33,7 +33,7 @@ deps: ## install gunicorn, uvicorn, Flask, FastAPI, wrk from Debian (idempotent)
 	bash scripts/deps.sh
 
 fuzz: ## fuzz the scenario loader for 60s
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./scenarios
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s -fuzzminimizetime 5s ./scenarios
 
 report-shot: build ## render the newest run's report.html to report-shot.png with headless Chromium
 	bash scripts/report-shot.sh

@@ -130,8 +130,14 @@ func positionalArgs(c *cli.Context) ([]string, error) {
 	}
 	var err error
 	fs.Visit(func(f *flag.Flag) {
-		if e := c.Set(f.Name, f.Value.String()); e != nil && err == nil {
-			err = usageError("%s: --%s: %v", c.Command.Name, f.Name, e)
+		vals := []string{f.Value.String()}
+		if sl, ok := f.Value.(interface{ Value() []string }); ok {
+			vals = sl.Value() // repeatable flags such as --set
+		}
+		for _, v := range vals {
+			if e := c.Set(f.Name, v); e != nil && err == nil {
+				err = usageError("%s: --%s: %v", c.Command.Name, f.Name, e)
+			}
 		}
 	})
 	return pos, err

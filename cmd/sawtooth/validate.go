@@ -32,14 +32,12 @@ Exit status: 0 when every scenario is valid, 2 otherwise.`,
 }
 
 func validateAction(c *cli.Context) error {
-	args := c.Args().Slice()
+	args, err := positionalArgs(c)
+	if err != nil {
+		return err
+	}
 	if len(args) == 0 {
 		return usageError("validate: want at least one SCENARIO (a file or a shipped scenario's name)")
-	}
-	for _, a := range args {
-		if strings.HasPrefix(a, "-") {
-			return usageError("validate: flag %s after the scenarios, want flags first: sawtooth validate [--set K=V]... SCENARIO...", a)
-		}
 	}
 	out, errOut := c.App.Writer, c.App.ErrWriter
 	bad := 0

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/urfave/cli/v2"
+)
+
+// TestExitStatus checks the exit statuses the CLI promises: 0 ok, 2 for
+// bad usage or input, whether flags come before or after the arguments.
+func TestExitStatus(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(bad, []byte("name: x\ntraffic: []\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	exited := -1
+	old := cli.OsExiter
+	cli.OsExiter = func(code int) { exited = code }
+	t.Cleanup(func() { cli.OsExiter = old })
+
+	for _, tc := range []struct {
+		args []string
+		want int
+	}{
+		{[]string{"validate", "quickstart"}, 0},
+		{[]string{"validate", "quickstart", "--set", "max_requests=5", "--set", "workers=3"}, 0},
+		{[]string{"validate", "--set", "max_requests=-5", "quickstart"}, 2},
+		{[]string{"validate", "quickstart", "--set", "max_requests=-5"}, 2},
+		{[]string{"validate", "quickstart", "--set", "bogus=1"}, 2},
+		{[]string{"validate", bad}, 2},
+		{[]string{"validate"}, 2},
+		{[]string{"run", "no-such-scenario"}, 2},
+		{[]string{"report", "--format", "pdf", "x"}, 2},
+		{[]string{"serve", "--workers", "-1"}, 2},
+		{[]string{"serve", "--worker-model", "bogus"}, 2},
+		{[]string{"serve", "--max-rss", "12 parsecs"}, 2},
+		{[]string{"--no-such-flag"}, 2},
+	} {
+		exited = -1
+		got := run(append([]string{"sawtooth"}, tc.args...))
+		if exited >= 0 {
+			got = exited
+		}
+		if got != tc.want {
+			t.Errorf("sawtooth %q: exit %d, want %d", tc.args, got, tc.want)
+		}
+	}
+}
+
+// TestUnknownCommand checks that an unknown command exits 2.
+func TestUnknownCommand(t *testing.T) {
+	exited := -1
+	old := cli.OsExiter
+	cli.OsExiter = func(code int) { exited = code }
+	t.Cleanup(func() { cli.OsExiter = old })
+	run([]string{"sawtooth", "bogus"})
+	if exited != 2 {
+		t.Errorf("sawtooth bogus: exit %d, want 2", exited)
+	}
+}
