@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -33,7 +34,10 @@ func requireTargets(t *testing.T, servers ...string) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, python, "-c", "import flask, fastapi, uvicorn, prometheus_client").CombinedOutput()
+	cmd := exec.CommandContext(ctx, python, "-c", "import flask, fastapi, uvicorn, prometheus_client")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		missing = append(missing, fmt.Sprintf("%s modules flask, fastapi, uvicorn, prometheus_client (%v: %s)", python, err, strings.TrimSpace(string(out))))
 	}
