@@ -9,8 +9,8 @@
 #     --overlap, against no recycling, next to gunicorn sync with the same
 #     flags.
 #
-# Usage: bench/server.sh            (about 2.5 minutes)
-# Knobs: DUR=8s CONNS=32 THREADS=2 RATE=1000 RDUR=10s OUT=dir
+# Usage: bench/server.sh            (about 4 minutes)
+# Knobs: DUR=8s CONNS=32 THREADS=2 RATE=1000 RDUR=8s REPEAT=3 OUT=dir
 # Needs: go, /usr/bin/wrk, /usr/bin/gunicorn, python3 (Debian: apt-get install -y wrk gunicorn).
 # Everything listens on 127.0.0.1 free ports; every server runs in its own
 # process group and is killed with it on exit.
@@ -21,7 +21,8 @@ DUR=${DUR:-8s}
 CONNS=${CONNS:-32}
 THREADS=${THREADS:-2}
 RATE=${RATE:-1000}
-RDUR=${RDUR:-10s}
+RDUR=${RDUR:-8s}
+REPEAT=${REPEAT:-3}
 OUT=${OUT:-$(mktemp -d -t sawtooth-bench.XXXXXX)}
 mkdir -p "$OUT/logs"
 for tool in /usr/bin/wrk /usr/bin/gunicorn; do
@@ -119,21 +120,30 @@ PY
 	echo "  $name: ${RPS[$name]} req/s, ${ERR[$name]} errors" >&2
 }
 
-# constant NAME FUNC ARGS...: p99 and errors at RATE req/s for RDUR under vegeta.
+# constant NAME FUNC ARGS...: p99 and errors at RATE req/s for RDUR under
+# vegeta, REPEAT times on a fresh server each; the median p99 and the total
+# errors are kept (a shared machine makes single runs noisy).
 constant() {
 	local name=$1; shift
-	start "$name" "$@"
-	echo "GET http://127.0.0.1:$PORT/light" | "$OUT/vegeta" attack -rate="$RATE" -duration="$RDUR" -timeout=10s >"$OUT/logs/vegeta-$name.bin"
-	stop
-	"$OUT/vegeta" report -type=json <"$OUT/logs/vegeta-$name.bin" >"$OUT/logs/vegeta-$name.json"
-	read -r P99[$name] RERR[$name] < <(python3 - "$OUT/logs/vegeta-$name.json" <<'PY'
+	local p99s=() errs=0 p e
+	for i in $(seq "$REPEAT"); do
+		start "$name" "$@"
+		echo "GET http://127.0.0.1:$PORT/light" | "$OUT/vegeta" attack -rate="$RATE" -duration="$RDUR" -timeout=10s >"$OUT/logs/vegeta-$name-$i.bin"
+		stop
+		"$OUT/vegeta" report -type=json <"$OUT/logs/vegeta-$name-$i.bin" >"$OUT/logs/vegeta-$name-$i.json"
+		read -r p e < <(python3 - "$OUT/logs/vegeta-$name-$i.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
 ok = r["status_codes"].get("200", 0)
 print(f'{r["latencies"]["99th"]/1e6:.2f} {r["requests"] - ok}')
 PY
 )
-	echo "  $name: p99 ${P99[$name]} ms, ${RERR[$name]} errors" >&2
+		p99s+=("$p")
+		errs=$((errs + e))
+	done
+	P99[$name]=$(printf '%s\n' "${p99s[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+	RERR[$name]=$errs
+	echo "  $name: p99 ${p99s[*]} ms (median ${P99[$name]}), $errs errors" >&2
 }
 
 echo "throughput: wrk -t$THREADS -c$CONNS -d$DUR /light" >&2
@@ -161,9 +171,9 @@ ratio() { python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); pri
 		echo "| $n | ${RPS[$n]} | ${ERR[$n]} | $(ratio "${RPS[$n]}" "${RPS[plain]}") | $(ratio "${RPS[$n]}" "${RPS[gunicorn-gthread]}") |"
 	done
 	echo
-	echo "## price of recycling: p99 at $RATE req/s for $RDUR (vegeta), 2 sync workers, --max-requests 100 --max-requests-jitter 20"
+	echo "## price of recycling: median p99 of $REPEAT runs at $RATE req/s for $RDUR (vegeta), 2 sync workers, --max-requests 100 --max-requests-jitter 20"
 	echo
-	echo "| server | p99 ms | errors | p99 vs no recycling |"
+	echo "| server | p99 ms | errors (all runs) | p99 vs no recycling |"
 	echo "|---|---:|---:|---:|"
 	for n in saw-none saw-recycle saw-overlap; do
 		echo "| $n | ${P99[$n]} | ${RERR[$n]} | $(ratio "${P99[$n]}" "${P99[saw-none]}") |"
