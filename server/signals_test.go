@@ -151,3 +151,29 @@ func TestMaxLifetime(t *testing.T) {
 		t.Errorf("%d workers alive, want replacements", got)
 	}
 }
+
+// Workers die with their master, even when it is SIGKILLed and cannot
+// clean up (PR_SET_PDEATHSIG and the closed control channel).
+func TestWorkersDieWithMaster(t *testing.T) {
+	s := startServer(t, "--workers", "2")
+	ev := s.waitFor("2 workers", func(ev []Event) bool { return alive(ev) == 2 })
+	var pids []int
+	for _, e := range ev {
+		if e.Event == EventReady {
+			pids = append(pids, e.Pid)
+		}
+	}
+	if err := s.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-s.waited
+	deadline := time.Now().Add(10 * time.Second)
+	for _, pid := range pids {
+		for syscall.Kill(pid, 0) == nil {
+			if time.Now().After(deadline) {
+				t.Fatalf("worker %d still alive 10s after its master was killed", pid)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
