@@ -3,6 +3,7 @@ package sampler
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"strconv"
 	"syscall"
@@ -113,14 +114,20 @@ func (pf *procFiles) readStat(buf []byte) (statFields, error) {
 	}, nil
 }
 
-var pssKey = []byte("\nPss:")
+var (
+	rssKey = []byte("\nRss:")
+	pssKey = []byte("\nPss:")
+)
 
-// readPSS returns the Pss line of smaps_rollup in bytes. The open file
-// is bound to the address space the process had when it was opened, so
-// after an exec it reads nothing: then it is opened again.
-func (pf *procFiles) readPSS(buf []byte) (int64, error) {
+// readRollup returns the Rss and Pss lines of smaps_rollup in bytes. Both
+// come from one walk of the page tables, so they are consistent (PSS never
+// exceeds RSS), unlike the RSS of /proc/PID/stat, which the kernel keeps in
+// approximate per-CPU counters. The open file is bound to the address space
+// the process had when it was opened, so after an exec it reads nothing:
+// then it is opened again.
+func (pf *procFiles) readRollup(buf []byte) (rss, pss int64, err error) {
 	if pf.smaps < 0 {
-		return 0, os.ErrNotExist
+		return 0, 0, os.ErrNotExist
 	}
 	b, err := pread(pf.smaps, buf)
 	if err != nil || !bytes.Contains(b, pssKey) {
@@ -128,23 +135,35 @@ func (pf *procFiles) readPSS(buf []byte) (int64, error) {
 		pf.smaps, err = syscall.Open("/proc/"+strconv.Itoa(pf.pid)+"/smaps_rollup", syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
 		if err != nil {
 			pf.smaps = -1
-			return 0, err
+			return 0, 0, err
 		}
 		if b, err = pread(pf.smaps, buf); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 	}
-	i := bytes.Index(b, pssKey)
-	if i < 0 {
-		return 0, errors.New("no Pss in smaps_rollup")
+	if rss, err = rollupField(b, rssKey); err != nil {
+		return 0, 0, err
 	}
-	f := bytes.Fields(b[i+len(pssKey):])
+	if pss, err = rollupField(b, pssKey); err != nil {
+		return 0, 0, err
+	}
+	return rss, pss, nil
+}
+
+// rollupField returns the value in bytes of the smaps_rollup line that
+// starts with key ("Pss:"), given in kB.
+func rollupField(b, key []byte) (int64, error) {
+	i := bytes.Index(b, key)
+	if i < 0 {
+		return 0, fmt.Errorf("no %s in smaps_rollup", key)
+	}
+	f := bytes.Fields(b[i+len(key):])
 	if len(f) < 2 {
-		return 0, errors.New("short Pss line in smaps_rollup")
+		return 0, fmt.Errorf("short %s line in smaps_rollup", key)
 	}
 	kb, err := strconv.ParseInt(string(f[0]), 10, 64)
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("%s in smaps_rollup: %w", key, err)
 	}
 	return kb << 10, nil
 }

@@ -173,8 +173,8 @@ func (s *Sampler) read(pid int) (Proc, bool) {
 	}
 	p := Proc{PID: pid, PPID: st.ppid, RSS: st.rss, PSS: -1, CPU: st.cpu, Start: st.start}
 	if s.PSS {
-		if pss, err := pf.readPSS(s.buf[:cap(s.buf)]); err == nil {
-			p.PSS = pss
+		if rss, pss, err := pf.readRollup(s.buf[:cap(s.buf)]); err == nil {
+			p.RSS, p.PSS = rss, pss
 		}
 	}
 	return p, true

@@ -53,7 +53,7 @@ func TestTreeRolesAndChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, changes := waitFor(t, s, func(smp Sample) bool { return len(smp.Procs) == 4 })
-	// Let the new processes exec and the kernel's RSS counters settle.
+	// Let the new processes exec.
 	time.Sleep(300 * time.Millisecond)
 	smp, more := waitFor(t, s, func(smp Sample) bool { return len(smp.Procs) == 4 })
 	if len(more) != 0 {
