@@ -21,9 +21,10 @@ test: ## vet and run every test (real gunicorn/uvicorn tests need `make deps`)
 demo: build ## run the quickstart scenario on the built-in server and show its report
 	./$(BIN) run $(SCENARIO)
 
-bench: build ## run the benchmarks (see BENCHMARKS.md)
+bench: build ## run the benchmarks, about 12 minutes (see BENCHMARKS.md; make deps first)
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./...
-	@for s in bench/*.sh; do [ -x "$$s" ] || continue; echo "== $$s"; "$$s" || exit 1; done
+	@for s in bench/*.sh; do echo "== $$s"; bash "$$s" || exit 1; done
+	@echo "== bench/loop"; $(GO) run ./bench/loop -duration 30s
 
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
