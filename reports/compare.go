@@ -152,7 +152,7 @@ func RegressionText(d Delta) string {
 // grid lays the comparison out: per variant and gated or changed metric,
 // base, new and the change.
 func (c *RunComparison) grid(all bool) grid {
-	g := grid{header: []string{"variant", "metric", "base", "new", "change"}, left: 2}
+	g := grid{header: []string{"variant", "metric", "base", "new", "change"}, left: 2, code: true}
 	regressed := map[string]bool{}
 	for _, d := range c.Regressions {
 		regressed[d.Variant+"\x00"+d.Metric] = true

@@ -18,8 +18,9 @@ func (r *Report) Markdown(w io.Writer) error {
 	if s.Description != "" {
 		b.printf("%s\n\n", strings.TrimSpace(s.Description))
 	}
-	b.printf("%s. Baseline **%s**; ratios are variant/base; `~` means no significant difference (Mann-Whitney U test over repeats, alpha %.2f).\n\n",
-		mdEscape(r.runLine()), mdEscape(s.Baseline), s.Alpha)
+	b.printf("%s.\n\n", mdEscape(r.runLine()))
+	writeMarkdownGrid(b, r.headlineGrid())
+	b.printf("\n")
 
 	if len(s.Thresholds) > 0 {
 		failed := len(r.Failed())
@@ -46,7 +47,8 @@ func (r *Report) Markdown(w io.Writer) error {
 		return b.err
 	}
 
-	b.printf("## Key numbers\n\n")
+	b.printf("## Key numbers\n\nBaseline **%s**; ratios are variant/base; `~` means no significant difference (Mann-Whitney U test over repeats, alpha %.2f).\n\n",
+		mdEscape(s.Baseline), s.Alpha)
 	writeMarkdownGrid(b, r.comparisonGrid(false))
 
 	b.printf("\n## Cost of recycling\n\nRequests in flight within ±%gs of a worker exit against all others.\n\n", RecycleWindow)
@@ -113,7 +115,7 @@ func writeMarkdownGrid(b *errWriter, g grid) {
 		for i, c := range row {
 			text := mdEscape(c.text)
 			switch {
-			case i == 0:
+			case i == 0 && g.code:
 				text = "`" + c.text + "`"
 			case c.change == "worse":
 				text = "**" + text + "** 🔺"

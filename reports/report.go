@@ -83,6 +83,8 @@ type VariantSummary struct {
 	Set     map[string]string `json:"set,omitempty"`
 	Repeats int               `json:"repeats"`
 	Partial bool              `json:"partial,omitempty"`
+	// Headline is the four numbers every report leads with.
+	Headline Headline `json:"headline"`
 	// Classes and Recycling pool every repeat's requests.
 	Classes   []ClassStats  `json:"classes"`
 	Recycling RecyclingCost `json:"recycling"`
@@ -208,6 +210,7 @@ func Build(dir string, opts Options) (*Report, error) {
 		v.Classes = classList(pooledClasses, duration)
 		v.Recycling = RecyclingCost{Window: RecycleWindow, Near: near.group(), Other: other.group()}
 		v.Metrics = mergeMetrics(requestMetrics(v.Classes, v.Recycling), perRun)
+		v.Headline = headline(&v)
 		s.Variants = append(s.Variants, v)
 	}
 	if len(s.Variants) == 0 {

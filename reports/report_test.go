@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -94,6 +95,19 @@ func TestGolden(t *testing.T) {
 	}
 	if s.Schema != SummarySchema || s.Version != SummaryVersion || len(s.Variants) != 2 || s.Baseline != "no-recycling" {
 		t.Fatalf("summary header = %q v%d, %d variants, baseline %q", s.Schema, s.Version, len(s.Variants), s.Baseline)
+	}
+	// The headline: the article's four numbers, over all requests.
+	if h := s.Variants[1].Headline; h.Mean == nil || h.P99 == nil || h.Throughput == nil || h.ErrorRate == nil ||
+		math.Abs(*h.ErrorRate-0.04) > 1e-9 || *h.Throughput <= 0 || *h.P99 < *h.Mean {
+		t.Errorf("max-requests headline = %+v, want every number, error rate 4%%", h)
+	}
+	top := strings.SplitN(table.String(), "\n", 8)
+	if len(top) < 8 || !strings.HasPrefix(top[3], "mean response time ") || !strings.HasPrefix(top[4], "p99 ") ||
+		!strings.HasPrefix(top[5], "throughput ") || !strings.HasPrefix(top[6], "error rate ") {
+		t.Errorf("the table does not lead with the headline:\n%s", strings.Join(top, "\n"))
+	}
+	if !strings.Contains(md.String(), "| error rate | 0% | 4.00% |") {
+		t.Errorf("report.md lacks the headline's error rate row")
 	}
 	mr := rep.variant("max-requests")
 	if m, _ := mr.Metric("restarts.count"); m.Value != 4 {

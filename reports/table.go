@@ -22,20 +22,18 @@ type grid struct {
 	rows   [][]cell
 	// left is how many leading columns are text, aligned left (at least 1).
 	left int
+	// code is true when the first column holds metric names, set as code
+	// in Markdown.
+	code bool
 }
 
 // comparisonGrid builds the comparison table, with every metric or only
 // the key ones.
 func (r *Report) comparisonGrid(all bool) grid {
 	s := &r.Summary
-	base := r.variant(s.Baseline)
-	order := []*VariantSummary{base}
-	for i := range s.Variants {
-		if s.Variants[i].Name != s.Baseline {
-			order = append(order, &s.Variants[i])
-		}
-	}
-	g := grid{header: []string{"metric", base.Name + " (base)"}}
+	order := r.orderedVariants()
+	base := order[0]
+	g := grid{header: []string{"metric", base.Name + " (base)"}, code: true}
 	for _, v := range order[1:] {
 		g.header = append(g.header, v.Name, "vs base")
 	}
@@ -77,6 +75,31 @@ func (r *Report) comparisonGrid(all bool) grid {
 		g.rows = append(g.rows, row)
 	}
 	return g
+}
+
+// orderedVariants returns the variants with the baseline first.
+func (r *Report) orderedVariants() []*VariantSummary {
+	s := &r.Summary
+	order := []*VariantSummary{r.variant(s.Baseline)}
+	for i := range s.Variants {
+		if s.Variants[i].Name != s.Baseline {
+			order = append(order, &s.Variants[i])
+		}
+	}
+	return order
+}
+
+// Unmeasured is what a report prints for a number that was not measured
+// (summary.json leaves it out or writes null).
+const Unmeasured = "—"
+
+// cellText formats a variant's metric for a table, Unmeasured when the
+// variant has no such metric.
+func (v *VariantSummary) cellText(name string) string {
+	if m, ok := v.Metric(name); ok {
+		return formatCell(m)
+	}
+	return Unmeasured
 }
 
 // ANSI colours for a terminal.
@@ -146,8 +169,14 @@ func writeAligned(w io.Writer, g grid, color bool) error {
 func (r *Report) Table(w io.Writer, color bool) error {
 	s := &r.Summary
 	bw := &errWriter{w: w}
-	bw.printf("sawtooth report: %s  (%s)\n", s.Scenario, r.runLine())
-	bw.printf("baseline %s; ratios are variant/base; ~ means no significant difference (Mann-Whitney U, alpha %.2f)\n\n", s.Baseline, s.Alpha)
+	bw.printf("sawtooth report: %s  (%s)\n\n", s.Scenario, r.runLine())
+	if bw.err != nil {
+		return bw.err
+	}
+	if err := writeAligned(w, r.headlineGrid(), color); err != nil {
+		return err
+	}
+	bw.printf("\nall numbers: baseline %s; ratios are variant/base; ~ means no significant difference (Mann-Whitney U, alpha %.2f)\n\n", s.Baseline, s.Alpha)
 	if bw.err != nil {
 		return bw.err
 	}
@@ -183,9 +212,9 @@ func (r *Report) Table(w io.Writer, color bool) error {
 // runLine describes the run in one line.
 func (r *Report) runLine() string {
 	s := &r.Summary
-	parts := []string{fmt.Sprintf("%d variants", len(s.Variants))}
+	parts := []string{plural(len(s.Variants), "variant")}
 	if len(s.Variants) > 0 {
-		parts = append(parts, fmt.Sprintf("%d repeats", s.Variants[0].Repeats))
+		parts = append(parts, plural(s.Variants[0].Repeats, "repeat"))
 	}
 	if !s.Start.IsZero() {
 		parts = append(parts, s.Start.UTC().Format("2006-01-02 15:04 UTC"))
@@ -229,4 +258,12 @@ func insertGrouped(names []string, name string) []string {
 		}
 	}
 	return append(names[:at], append([]string{name}, names[at:]...)...)
+}
+
+// plural is "1 repeat" or "3 repeats".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -151,12 +151,14 @@ var svgSize = regexp.MustCompile(`(<svg\b[^>]*?)\swidth="[^"]*"\s+height="[^"]*"
 type htmlGrid struct {
 	Header []string
 	Rows   [][]htmlCell
+	// Code is true when the first column holds metric names.
+	Code bool
 }
 
 type htmlCell struct{ Text, Change string }
 
 func toHTMLGrid(g grid) htmlGrid {
-	h := htmlGrid{Header: g.header}
+	h := htmlGrid{Header: g.header, Code: g.code}
 	for _, row := range g.rows {
 		var cells []htmlCell
 		for _, c := range row {
@@ -204,12 +206,13 @@ func (r *Report) html(w io.Writer, charts []plots.Chart) error {
 		S        *Summary
 		RunLine  string
 		Failed   int
+		Headline htmlGrid
 		Key, All htmlGrid
 		Recycle  []htmlVariantRow
 		Charts   []htmlChart
 		Scenario string
 		Window   float64
-	}{&r.Summary, r.runLine(), len(r.Failed()), toHTMLGrid(r.comparisonGrid(false)), toHTMLGrid(r.comparisonGrid(true)), rows, hc, scenario, RecycleWindow}
+	}{&r.Summary, r.runLine(), len(r.Failed()), toHTMLGrid(r.headlineGrid()), toHTMLGrid(r.comparisonGrid(false)), toHTMLGrid(r.comparisonGrid(true)), rows, hc, scenario, RecycleWindow}
 	if err := pageTemplate.Execute(w, data); err != nil {
 		return fmt.Errorf("report.html: %w", err)
 	}
