@@ -6,6 +6,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/procfs"
+
+	"github.com/sawtooth-dev/sawtooth/server/loop"
 )
 
 // Metric names served by the admin listener's /metrics.
@@ -56,7 +58,7 @@ func newMetrics(s snapshotter) *metrics {
 			Help: "Workers that started retiring, by reason."}, []string{"reason"}),
 		loopLag: prometheus.NewHistogram(prometheus.HistogramOpts{Name: MetricLoopLag,
 			Help:    "Event-loop lag observed by loop workers, in seconds, over all workers.",
-			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}}),
+			Buckets: loop.LagBuckets()}),
 	}
 	m.reg.MustRegister(m.spawns, m.exits, m.retirements, m.loopLag, &workerCollector{s: s},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/sawtooth-dev/sawtooth/server/loop"
 	"github.com/sawtooth-dev/sawtooth/server/worker"
 )
 
@@ -48,7 +49,8 @@ type Config struct {
 	// workers are ready: a JSON object with pid, bind and admin.
 	ReadyFile string
 	// Models are the worker models that may be named in Worker.Model;
-	// nil means the registry RunChild's workers use (sync and threads).
+	// nil means the registry RunChild's workers use (sync, threads and
+	// loop).
 	Models worker.Registry
 }
 
@@ -107,7 +109,38 @@ func (c *Config) Validate() error {
 	if c.Worker.LeakPerRequest < 0 {
 		errs = append(errs, fmt.Errorf("--leak-per-request %d: want a size ≥ 0", c.Worker.LeakPerRequest))
 	}
+	if l := c.Worker.Loop; l != nil {
+		errs = append(errs, validateLoop(l)...)
+	}
 	return errors.Join(errs...)
+}
+
+// validateLoop checks the loop model's settings, naming their flags.
+func validateLoop(l *loop.Config) []error {
+	var errs []error
+	switch l.Offload {
+	case loop.OffloadNone, loop.OffloadThreads, loop.OffloadProcesses:
+	default:
+		errs = append(errs, fmt.Errorf("--offload %q: want none, threads or processes", l.Offload))
+	}
+	if l.OffloadWorkers < 1 || l.OffloadWorkers > loop.MaxOffloadWorkers {
+		errs = append(errs, fmt.Errorf("--offload-workers %d: want an integer in [1, %d]", l.OffloadWorkers, loop.MaxOffloadWorkers))
+	}
+	if l.SwitchInterval <= 0 {
+		errs = append(errs, fmt.Errorf("--switch-interval %v: want a duration > 0, e.g. 5ms", l.SwitchInterval))
+	}
+	if l.LagInterval < time.Millisecond {
+		errs = append(errs, fmt.Errorf("--lag-interval %v: want a duration ≥ 1ms, e.g. 10ms", l.LagInterval))
+	}
+	if l.LagThreshold <= 0 {
+		errs = append(errs, fmt.Errorf("--lag-threshold %v: want a duration > 0, e.g. 100ms", l.LagThreshold))
+	}
+	if len(errs) == 0 {
+		if err := l.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
 }
 
 // heartbeat is the interval at which workers report: a quarter of the

@@ -275,7 +275,15 @@ const mib = 1 << 20
 // Test 1: every retired worker served max_requests plus its jitter, within
 // [50, 60], and no request failed.
 func TestMaxRequestsWithJitter(t *testing.T) {
-	s := startServer(t, "--workers", "2", "--max-requests", "50", "--max-requests-jitter", "10")
+	checkMaxRequests(t, "--workers", "2", "--max-requests", "50", "--max-requests-jitter", "10")
+}
+
+// checkMaxRequests starts a server with args (which set max_requests 50,
+// jitter 10), sends 1,000 requests from 8 clients and checks that every
+// retired worker served exactly its drawn limit, in [50, 60], and that no
+// request failed.
+func checkMaxRequests(t *testing.T, args ...string) {
+	s := startServer(t, args...)
 	rs := load(s.base+"/light", 1000, 8)
 	if n, err := failures(rs); n > 0 {
 		t.Fatalf("%d of %d requests failed, first: %v", n, len(rs), err)
@@ -674,7 +682,16 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"--threads", "-3"}, "--threads -3"},
 		{[]string{"--max-requests", "-5"}, "--max-requests -5"},
 		{[]string{"--max-requests-jitter", "-1"}, "--max-requests-jitter -1"},
-		{[]string{"--worker-model", "bogus"}, `--worker-model "bogus": want one of sync or threads`},
+		{[]string{"--worker-model", "bogus"}, `--worker-model "bogus": want one of loop, sync or threads`},
+		{[]string{"--worker-model", "loop", "--offload", "gpu"}, `--offload "gpu": want none, threads or processes`},
+		{[]string{"--worker-model", "loop", "--offload-workers", "0"}, "--offload-workers 0: want an integer in [1, 256]"},
+		{[]string{"--worker-model", "loop", "--offload-workers", "-2"}, "--offload-workers -2"},
+		{[]string{"--worker-model", "loop", "--switch-interval", "0s"}, "--switch-interval 0s: want a duration > 0"},
+		{[]string{"--worker-model", "loop", "--lag-interval", "100us"}, "--lag-interval 100µs: want a duration ≥ 1ms"},
+		{[]string{"--worker-model", "loop", "--lag-threshold", "-1s"}, "--lag-threshold -1s"},
+		{[]string{"--worker-model", "loop", "--gil=maybe"}, "gil"},
+		{[]string{"--worker-model", "sync", "--offload", "threads"}, "--offload: only with --worker-model loop"},
+		{[]string{"--worker-model", "threads", "--lose-context", "--gil=false"}, "--gil, --lose-context: only with --worker-model loop"},
 		{[]string{"--max-rss", "12 parsecs"}, `--max-rss: bad size "12 parsecs"`},
 		{[]string{"--leak-per-request", "-1MiB"}, "--leak-per-request"},
 		{[]string{"--timeout", "5"}, "timeout"},

@@ -12,18 +12,22 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sawtooth-dev/sawtooth/server/control"
+	"github.com/sawtooth-dev/sawtooth/server/loop"
 	"github.com/sawtooth-dev/sawtooth/server/worker"
 )
 
 // ChildEnv is the environment variable that makes the sawtooth binary (or a
 // test binary) run a child role instead of its main: RunChild dispatches on
 // it.
-const ChildEnv = "SAWTOOTH_CHILD"
+const ChildEnv = loop.ChildEnv
 
 // Child roles.
 const (
 	// RoleWorker is a worker process of "sawtooth serve".
 	RoleWorker = "worker"
+	// RoleOffload is an offload child of a loop worker (--offload
+	// processes); it is loop.ChildEnvOffload.
+	RoleOffload = loop.ChildEnvOffload
 )
 
 // workerConfigEnv carries a worker's Config as JSON.
@@ -46,6 +50,13 @@ func RunChild() bool {
 		return false
 	case RoleWorker:
 		os.Exit(runWorker(registry()))
+	case loop.ChildEnvOffload:
+		// An offload child of a loop worker (--offload processes).
+		if err := loop.RunOffloadChild(); err != nil {
+			fmt.Fprintln(os.Stderr, "sawtooth:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
 	default:
 		fmt.Fprintf(os.Stderr, "sawtooth: unknown child role %s=%q\n", ChildEnv, role)
 		os.Exit(2)
@@ -53,7 +64,8 @@ func RunChild() bool {
 	return true
 }
 
-// registry returns the worker models of "sawtooth serve": the master
+// registry returns the worker models of "sawtooth serve" (sync, threads
+// and loop): the master
 // validates --worker-model against it and workers build their model from
 // it. A new model is one more entry here.
 func registry() worker.Registry {

@@ -10,9 +10,11 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"os/signal"
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/sawtooth-dev/sawtooth/server/workload"
 )
@@ -288,7 +290,15 @@ func (p *procPool) pids() []int {
 // separate process) and writes the result to stdout, until stdin is closed.
 // The binary's main must call it, before anything else writes to stdout,
 // when os.Getenv(ChildEnv) == ChildEnvOffload.
+//
+// A child belongs to its worker: it ignores the signals a terminal or a
+// process-group signal would send it (the worker decides when it stops), and
+// exits when its stdin closes, when the worker dies (Pdeathsig, and a check
+// of its parent pid every parentCheck, should the signal be missed) or when
+// it is killed.
 func RunOffloadChild() error {
+	signal.Ignore(syscall.SIGINT, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGTTIN, syscall.SIGTTOU)
+	go watchParent(os.Getppid(), parentCheck)
 	dec := gob.NewDecoder(bufio.NewReader(os.Stdin))
 	w := bufio.NewWriter(os.Stdout)
 	enc := gob.NewEncoder(w)
@@ -311,6 +321,20 @@ func RunOffloadChild() error {
 		}
 		if err := w.Flush(); err != nil {
 			return fmt.Errorf("offload child: write result to stdout: %w", err)
+		}
+	}
+}
+
+// parentCheck is how often an offload child checks that its worker is alive.
+const parentCheck = 200 * time.Millisecond
+
+// watchParent exits the process once its parent is no longer ppid (the
+// worker died and the child was reparented).
+func watchParent(ppid int, every time.Duration) {
+	for range time.Tick(every) {
+		if os.Getppid() != ppid {
+			fmt.Fprintf(os.Stderr, "offload child %d: worker %d is gone; exiting\n", os.Getpid(), ppid)
+			os.Exit(1)
 		}
 	}
 }

@@ -51,6 +51,14 @@ type Options struct {
 	// the place to check recycling limits. Neither hook may call Shutdown
 	// itself (Shutdown waits for the loop): start a goroutine or signal one.
 	AfterRequest func(r *http.Request, h http.Header, status int, n int64)
+	// Handover is called on the loop when a request that is not the first
+	// on its connection is about to begin. If it returns true (the worker
+	// is retiring and a replacement takes over), the request is dropped
+	// before any hook runs: its connection is closed without a response,
+	// which HTTP clients answer by retrying the idempotent request on a new
+	// connection (RFC 9112 §9.3.1) — one the worker no longer accepts. A
+	// first request on a connection is always served.
+	Handover func() bool
 	// Heartbeat is called on the loop at most every HeartbeatInterval, from
 	// the lag probe, so a stuck loop stops heartbeating.
 	Heartbeat func()
@@ -166,7 +174,10 @@ func New(cfg Config, opts Options) (*Server, error) {
 	}()
 
 	s.http = &http.Server{
-		Handler:           s,
+		Handler: s,
+		ConnContext: func(ctx context.Context, _ net.Conn) context.Context {
+			return context.WithValue(ctx, connRequestsKey{}, new(atomic.Int64))
+		},
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
@@ -212,6 +223,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	return nil
 }
+
+// SetKeepAlivesEnabled controls HTTP keep-alive, as
+// http.Server.SetKeepAlivesEnabled does: disabling it closes idle
+// connections at once and busy ones after their response. A worker disables
+// it before draining, so that Shutdown has nothing idle left to drop.
+func (s *Server) SetKeepAlivesEnabled(v bool) { s.http.SetKeepAlivesEnabled(v) }
 
 // Close closes the listener and every connection at once and stops the
 // loop, the monitor and the executor, killing offload children.
@@ -289,14 +306,20 @@ func (s *Server) stackIDs() map[uint64]bool {
 // handler goroutine reads status, header and body only after done is
 // closed.
 type request struct {
-	r      *http.Request
-	ctx    context.Context
-	header http.Header
-	n      int64 // BeforeRequest's value
-	status int
-	body   string
-	done   chan struct{}
+	r       *http.Request
+	ctx     context.Context
+	header  http.Header
+	reused  bool  // not the first request on its connection
+	dropped bool  // Handover said so: close the connection, no response
+	n       int64 // BeforeRequest's value
+	status  int
+	body    string
+	done    chan struct{}
 }
+
+// connRequestsKey is the context key of a connection's request counter
+// (*atomic.Int64).
+type connRequestsKey struct{}
 
 // ServeHTTP posts the request to the loop and writes the response the loop
 // produced. Only this goroutine touches w.
@@ -307,6 +330,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		header: make(http.Header),
 		done:   make(chan struct{}),
 	}
+	if c, ok := r.Context().Value(connRequestsKey{}).(*atomic.Int64); ok {
+		rq.reused = c.Add(1) > 1
+	}
 	if !s.loop.Post(func() { s.begin(rq) }) {
 		http.Error(w, "server is shutting down", http.StatusServiceUnavailable)
 		return
@@ -316,6 +342,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case <-s.loop.Done():
 		http.Error(w, "server is shutting down", http.StatusServiceUnavailable)
 		return
+	}
+	if rq.dropped {
+		// Closes the connection without writing anything.
+		panic(http.ErrAbortHandler)
 	}
 	h := w.Header()
 	for k, v := range rq.header {
@@ -328,6 +358,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // begin is the first callback of a request: parse, hook, then await or work.
 func (s *Server) begin(rq *request) {
+	if rq.reused && s.opts.Handover != nil && s.opts.Handover() {
+		rq.dropped = true
+		s.gil.Blocking(func() { close(rq.done) })
+		return
+	}
 	if id := rq.r.Header.Get(workload.HeaderRequestID); id != "" {
 		rq.header.Set(workload.HeaderRequestID, id)
 	}

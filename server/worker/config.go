@@ -3,6 +3,8 @@ package worker
 import (
 	"fmt"
 	"time"
+
+	"github.com/sawtooth-dev/sawtooth/server/loop"
 )
 
 // Config is everything a worker process needs to know. The master fills one
@@ -38,6 +40,9 @@ type Config struct {
 	// Overlap makes a worker that reaches a limit keep serving until the
 	// master, having started its replacement, tells it to retire.
 	Overlap bool `json:"overlap,omitempty"`
+	// Loop configures the "loop" model (offload, GIL, lag monitor); nil
+	// means loop.DefaultConfig(). Other models ignore it.
+	Loop *loop.Config `json:"loop,omitempty"`
 }
 
 // Defaults for zero Config fields.
@@ -52,6 +57,14 @@ func (c Config) threads() int {
 		return DefaultThreads
 	}
 	return c.Threads
+}
+
+// loopConfig returns the loop model's configuration, defaults filled in.
+func (c Config) loopConfig() loop.Config {
+	if c.Loop == nil {
+		return loop.DefaultConfig()
+	}
+	return *c.Loop
 }
 
 func (c Config) gracefulTimeout() time.Duration {
@@ -86,6 +99,9 @@ func (c Config) Validate(reg Registry) error {
 		return fmt.Errorf("graceful_timeout %v: want a duration ≥ 0", c.GracefulTimeout)
 	case c.LeakPerRequest < 0:
 		return fmt.Errorf("leak_per_request %d: want a size ≥ 0", c.LeakPerRequest)
+	}
+	if c.Loop != nil {
+		return c.Loop.Validate()
 	}
 	return nil
 }

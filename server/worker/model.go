@@ -40,10 +40,10 @@ type Factory func(w *Worker) (Model, error)
 // Registry maps worker model names to their factories.
 type Registry map[string]Factory
 
-// Builtin returns a new Registry with the models of this package: "sync"
-// and "threads". Callers add other models (e.g. "loop") to it.
+// Builtin returns a new Registry with the models of this package: "sync",
+// "threads" and "loop". Callers may add others to it.
 func Builtin() Registry {
-	return Registry{"sync": NewSync, "threads": NewThreads}
+	return Registry{"sync": NewSync, "threads": NewThreads, "loop": NewLoop}
 }
 
 // Names returns the model names, sorted.

@@ -421,15 +421,34 @@ func (w *Worker) Begin(r *http.Request, h http.Header) int64 {
 // connection the worker is about to drop.
 func (w *Worker) End(n int64, h http.Header) {
 	w.inflight.Add(-1)
-	if lim := w.cfg.MaxRequests; lim > 0 && n >= lim {
-		w.retire(control.MaxRequests, fmt.Sprintf("served %d requests, max_requests %d", n, lim))
-	}
+	w.CheckRequests(n)
 	if w.cfg.MaxRSS > 0 {
 		w.checkRSS()
 	}
 	if w.Stopping() {
 		h.Set("Connection", "close")
 	}
+}
+
+// CheckRequests retires the worker if request n reached max_requests. End
+// calls it; a model that serves requests concurrently may call it right
+// after Begin, so that requests that begin later are left to the
+// replacement.
+func (w *Worker) CheckRequests(n int64) {
+	if lim := w.cfg.MaxRequests; lim > 0 && n >= lim {
+		w.retire(control.MaxRequests, fmt.Sprintf("served %d requests, max_requests %d", n, lim))
+	}
+}
+
+// HandingOver reports whether the worker has stopped for a reason that
+// brings a replacement (anything but the master's shutdown), so a request
+// it has read but not begun may be left for the client to retry elsewhere.
+func (w *Worker) HandingOver() bool {
+	if !w.stopping.Load() {
+		return false
+	}
+	r, _ := w.reason.Load().(control.Reason)
+	return r != control.Shutdown
 }
 
 // Leaker returns the worker's leaker (used by --leak-per-request and
