@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
@@ -910,3 +911,64 @@ func histogramQuantile(q float64, buckets map[string]float64) float64 {
 }
 
 func (r *run) String() string { return fmt.Sprintf("%s/%d", r.summary.Variant, r.summary.Repeat) }
+
+// replaced is the number of exits whose replacement was seen, over which
+// ReplaceMean and ReplaceMax are taken.
+func (r RestartStats) replaced() int {
+	n := 0
+	for _, x := range r.Exits {
+		if x.Replacement != 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// MarshalJSON leaves out replace_mean and replace_max when no exit was
+// replaced: they were not measured, which is not 0.
+func (r RestartStats) MarshalJSON() ([]byte, error) {
+	type plain RestartStats
+	out := struct {
+		plain
+		ReplaceMean *float64 `json:"replace_mean,omitempty"`
+		ReplaceMax  *float64 `json:"replace_max,omitempty"`
+	}{plain: plain(r)}
+	if r.replaced() > 0 {
+		out.ReplaceMean, out.ReplaceMax = &r.ReplaceMean, &r.ReplaceMax
+	}
+	return json.Marshal(out)
+}
+
+// MarshalJSON leaves out error_ratio and latency when the group has no
+// requests.
+func (g GroupStats) MarshalJSON() ([]byte, error) {
+	type plain GroupStats
+	out := struct {
+		plain
+		ErrorRatio *float64 `json:"error_ratio,omitempty"`
+		Latency    *Latency `json:"latency,omitempty"`
+	}{plain: plain(g)}
+	if g.Count > 0 {
+		out.ErrorRatio, out.Latency = &g.ErrorRatio, &g.Latency
+	}
+	return json.Marshal(out)
+}
+
+// measured reports whether loop lag was scraped and observed anything.
+func (l *LagStats) measured() bool { return l != nil && l.Count > 0 }
+
+// MarshalJSON leaves out mean, p50 and p99 when the histogram observed
+// nothing.
+func (l LagStats) MarshalJSON() ([]byte, error) {
+	type plain LagStats
+	out := struct {
+		plain
+		Mean *float64 `json:"mean,omitempty"`
+		P50  *float64 `json:"p50,omitempty"`
+		P99  *float64 `json:"p99,omitempty"`
+	}{plain: plain(l)}
+	if l.Count > 0 {
+		out.Mean, out.P50, out.P99 = &l.Mean, &l.P50, &l.P99
+	}
+	return json.Marshal(out)
+}

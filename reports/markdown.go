@@ -2,7 +2,6 @@ package reports
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 	"strings"
 )
@@ -51,24 +50,8 @@ func (r *Report) Markdown(w io.Writer) error {
 		mdEscape(s.Baseline), s.Alpha)
 	writeMarkdownGrid(b, r.comparisonGrid(false))
 
-	b.printf("\n## Cost of recycling\n\nRequests in flight within ±%gs of a worker exit against all others.\n\n", RecycleWindow)
-	b.printf("| variant | restarts | most at once | exit → ready | near exit: requests | errors | p50 | p99 | others: errors | p50 | p99 |\n")
-	b.printf("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
-	for _, v := range s.Variants {
-		get := func(name string) string {
-			m, ok := v.Metric(name)
-			if !ok {
-				return "-"
-			}
-			return formatCell(m)
-		}
-		n, o := v.Recycling.Near, v.Recycling.Other
-		b.printf("| %s | %s | %s | %s | %d | %s | %s | %s | %s | %s | %s |\n", mdEscape(v.Name),
-			get("restarts.count"), get("restarts.max_concurrent"), get("restarts.replace_mean"),
-			n.Count, errorsText(n), formatDuration(n.Latency.P50), formatDuration(n.Latency.P99),
-			errorsText(o), formatDuration(o.Latency.P50), formatDuration(o.Latency.P99))
-	}
-
+	b.printf("\n## Cost of recycling\n\nRequests in flight within ±%gs of a worker exit against all others (counts per repeat, latencies over all repeats).\n\n", RecycleWindow)
+	writeMarkdownGrid(b, r.recyclingGrid())
 	b.printf("\n## Harness health\n\n| variant | repeat | requested | achieved | send lag p99 | harness CPU |\n|---|--:|--:|--:|--:|--:|\n")
 	for _, v := range s.Variants {
 		for _, run := range v.Runs {
@@ -92,22 +75,18 @@ func (r *Report) Markdown(w io.Writer) error {
 	return b.err
 }
 
-// errorsText is "3 (1.2%)" or "0".
-func errorsText(g GroupStats) string {
-	if g.Errors == 0 {
-		return "0"
-	}
-	return fmt.Sprintf("%d (%s)", g.Errors, formatPercent(g.ErrorRatio))
-}
-
 func writeMarkdownGrid(b *errWriter, g grid) {
 	b.printf("|")
 	for _, h := range g.header {
 		b.printf(" %s |", mdEscape(h))
 	}
 	b.printf("\n|---|")
-	for range g.header[1:] {
-		b.printf("--:|")
+	for i := range g.header[1:] {
+		if i+1 < g.left {
+			b.printf("---|")
+		} else {
+			b.printf("--:|")
+		}
 	}
 	b.printf("\n")
 	for _, row := range g.rows {

@@ -3,6 +3,7 @@ package reports
 import (
 	"math"
 	"sort"
+	"strings"
 
 	"github.com/sawtooth-dev/sawtooth/reports/stats"
 )
@@ -40,6 +41,16 @@ type Metric struct {
 	Pooled bool `json:"pooled,omitempty"`
 }
 
+// Metrics that were not measured are absent. A variant's metric list
+// holds only numbers that were measured: a percentile of no requests,
+// the loop lag of a run whose histogram was never scraped or never
+// observed anything, the replacement time of no restarts or the slope
+// of too few samples are left out rather than set to 0, so that every
+// format shows them as Unmeasured and no comparison or threshold reads
+// them as zero. Counts by kind (errors.KIND, restarts.reason.REASON) are
+// the exception: a kind that never occurred was counted 0 times
+// (zeroWhenAbsent).
+
 // requestMetrics returns the metrics computed from requests: per class
 // (all first), errors, and the cost of recycling.
 func requestMetrics(classes []ClassStats, rec RecyclingCost) []Metric {
@@ -63,6 +74,9 @@ func requestMetrics(classes []ClassStats, rec RecyclingCost) []Metric {
 		p := c.Class + "."
 		add(p+"count", UnitCount, float64(c.Count), "")
 		add(p+"rps", UnitRate, c.Throughput, BetterHigher)
+		if c.Count == 0 {
+			continue // no error ratio or latency of no requests
+		}
 		add(p+"errors", UnitRatio, c.ErrorRatio, BetterLower)
 		add(p+"mean", UnitSeconds, c.Latency.Mean, BetterLower)
 		add(p+"p50", UnitSeconds, c.Latency.P50, BetterLower)
@@ -71,23 +85,31 @@ func requestMetrics(classes []ClassStats, rec RecyclingCost) []Metric {
 		add(p+"p999", UnitSeconds, c.Latency.P999, BetterLower)
 		add(p+"max", UnitSeconds, c.Latency.Max, BetterLower)
 	}
-	add("errors.count", UnitCount, float64(all.Count-all.OK), BetterLower)
-	add("errors.ratio", UnitRatio, all.ErrorRatio, BetterLower)
-	for _, k := range sortedKeys(all.Errors) {
-		add("errors."+k, UnitCount, float64(all.Errors[k]), BetterLower)
+	if all.Count > 0 {
+		add("errors.count", UnitCount, float64(all.Count-all.OK), BetterLower)
+		add("errors.ratio", UnitRatio, all.ErrorRatio, BetterLower)
+		for _, k := range sortedKeys(all.Errors) {
+			add("errors."+k, UnitCount, float64(all.Errors[k]), BetterLower)
+		}
 	}
-	add("recycle.near.count", UnitCount, float64(rec.Near.Count), "")
-	add("recycle.near.errors", UnitCount, float64(rec.Near.Errors), BetterLower)
-	add("recycle.near.error_ratio", UnitRatio, rec.Near.ErrorRatio, BetterLower)
-	add("recycle.near.p50", UnitSeconds, rec.Near.Latency.P50, BetterLower)
-	add("recycle.near.p99", UnitSeconds, rec.Near.Latency.P99, BetterLower)
-	add("recycle.near.max", UnitSeconds, rec.Near.Latency.Max, BetterLower)
-	add("recycle.other.count", UnitCount, float64(rec.Other.Count), "")
-	add("recycle.other.errors", UnitCount, float64(rec.Other.Errors), BetterLower)
-	add("recycle.other.error_ratio", UnitRatio, rec.Other.ErrorRatio, BetterLower)
-	add("recycle.other.p50", UnitSeconds, rec.Other.Latency.P50, BetterLower)
-	add("recycle.other.p99", UnitSeconds, rec.Other.Latency.P99, BetterLower)
-	add("recycle.other.max", UnitSeconds, rec.Other.Latency.Max, BetterLower)
+	for _, side := range []struct {
+		name string
+		g    GroupStats
+	}{{"near", rec.Near}, {"other", rec.Other}} {
+		p := "recycle." + side.name + "."
+		g := side.g
+		add(p+"count", UnitCount, float64(g.Count), "")
+		if g.Count == 0 {
+			// No request was in flight near an exit (or every one was):
+			// nothing to say about that side.
+			continue
+		}
+		add(p+"errors", UnitCount, float64(g.Errors), BetterLower)
+		add(p+"error_ratio", UnitRatio, g.ErrorRatio, BetterLower)
+		add(p+"p50", UnitSeconds, g.Latency.P50, BetterLower)
+		add(p+"p99", UnitSeconds, g.Latency.P99, BetterLower)
+		add(p+"max", UnitSeconds, g.Latency.Max, BetterLower)
+	}
 	return out
 }
 
@@ -103,8 +125,10 @@ func processMetrics(s *RunSummary) []Metric {
 		if m.PSSAvailable {
 			add("memory.pss.peak", UnitBytes, float64(m.PeakPSS), BetterLower)
 			add("memory.pss.final", UnitBytes, float64(m.FinalPSS), BetterLower)
-			add("memory.pss.slope", UnitBytesMin, m.PSSSlope.Slope, BetterLower)
-			add("memory.pss.slope_r2", UnitR2, m.PSSSlope.R2, "")
+			if m.PSSSlope.Defined() {
+				add("memory.pss.slope", UnitBytesMin, m.PSSSlope.Slope, BetterLower)
+				add("memory.pss.slope_r2", UnitR2, m.PSSSlope.R2, "")
+			}
 		}
 		add("memory.rss.peak", UnitBytes, float64(m.PeakRSS), BetterLower)
 		add("memory.rss.final", UnitBytes, float64(m.FinalRSS), BetterLower)
@@ -114,7 +138,7 @@ func processMetrics(s *RunSummary) []Metric {
 				add("memory.worker_pss.peak", UnitBytes, float64(m.PeakWorkerPSS), BetterLower)
 			}
 		}
-		if m.RequestsMethod != "" {
+		if m.RequestsMethod != "" && m.WorkerRSSPerRequest.Defined() {
 			add("memory.worker_rss.per_request", UnitBytesReq, m.WorkerRSSPerRequest.Slope, BetterLower)
 			add("memory.worker_rss.per_request_r2", UnitR2, m.WorkerRSSPerRequest.R2, "")
 		}
@@ -122,12 +146,14 @@ func processMetrics(s *RunSummary) []Metric {
 	r := s.Restarts
 	add("restarts.count", UnitCount, float64(r.Count), "")
 	add("restarts.max_concurrent", UnitCount, float64(r.MaxConcurrent), BetterLower)
-	add("restarts.replace_mean", UnitSeconds, r.ReplaceMean, BetterLower)
-	add("restarts.replace_max", UnitSeconds, r.ReplaceMax, BetterLower)
+	if r.replaced() > 0 {
+		add("restarts.replace_mean", UnitSeconds, r.ReplaceMean, BetterLower)
+		add("restarts.replace_max", UnitSeconds, r.ReplaceMax, BetterLower)
+	}
 	for _, k := range sortedKeys(r.ByReason) {
 		add("restarts.reason."+k, UnitCount, float64(r.ByReason[k]), "")
 	}
-	if s.Lag != nil {
+	if s.Lag.measured() {
 		add("lag.p99", UnitSeconds, s.Lag.P99, BetterLower)
 		add("lag.mean", UnitSeconds, s.Lag.Mean, BetterLower)
 	}
@@ -146,9 +172,10 @@ func runMetrics(s *RunSummary) []Metric {
 
 // mergeMetrics combines the metrics of a variant's repeats: pooled values
 // for request metrics (counts as the mean per repeat), the median across
-// repeats for the rest, and the
-// per-repeat values as the spread. A metric missing from a repeat (an
-// error kind it never saw) counts as 0 there, as do pooled ones.
+// repeats for the rest, and the per-repeat values as the spread. A
+// metric missing from a repeat was not measured there and does not count
+// towards its median or spread, except counts by kind (an error kind a
+// repeat never saw), which count as 0.
 func mergeMetrics(pooled []Metric, perRun [][]Metric) []Metric {
 	var order []Metric
 	index := map[string]int{}
@@ -172,13 +199,12 @@ func mergeMetrics(pooled []Metric, perRun [][]Metric) []Metric {
 	}
 	out := make([]Metric, len(order))
 	for i, m := range order {
-		vals := make([]float64, len(perRun))
-		for r, ms := range perRun {
-			for _, x := range ms {
-				if x.Name == m.Name {
-					vals[r] = x.Value
-					break
-				}
+		var vals []float64
+		for _, ms := range perRun {
+			if x, ok := lookup(ms, m.Name); ok {
+				vals = append(vals, x.Value)
+			} else if zeroWhenAbsent(m.Name) {
+				vals = append(vals, 0)
 			}
 		}
 		sp := stats.NewSpread(vals)
@@ -197,6 +223,33 @@ func mergeMetrics(pooled []Metric, perRun [][]Metric) []Metric {
 		out[i] = m
 	}
 	return out
+}
+
+// zeroWhenAbsent reports whether a metric missing from a run means 0
+// rather than "not measured": counts by kind, which list only the kinds
+// that occurred.
+func zeroWhenAbsent(name string) bool {
+	if rest, ok := strings.CutPrefix(name, "errors."); ok {
+		return rest != "count" && rest != "ratio"
+	}
+	return strings.HasPrefix(name, "restarts.reason.")
+}
+
+// absentMetric is the metric a variant without it has: zero for counts by
+// kind (with a zero per repeat), nothing otherwise.
+func absentMetric(name string, repeats int) (Metric, bool) {
+	if !zeroWhenAbsent(name) {
+		return Metric{}, false
+	}
+	m := Metric{Name: name, Unit: UnitCount}
+	if strings.HasPrefix(name, "errors.") {
+		m.Better = BetterLower
+	}
+	if repeats > 1 {
+		sp := stats.NewSpread(make([]float64, repeats))
+		m.Spread = &sp
+	}
+	return m, true
 }
 
 // lookup returns the metric called name in ms.

@@ -95,7 +95,14 @@ type VariantSummary struct {
 }
 
 // Metric returns the variant's metric called name.
-func (v *VariantSummary) Metric(name string) (Metric, bool) { return lookup(v.Metrics, name) }
+// A metric that was not measured is absent (ok false), except counts by
+// kind (errors.KIND, restarts.reason.REASON), which are 0 when absent.
+func (v *VariantSummary) Metric(name string) (Metric, bool) {
+	if m, ok := lookup(v.Metrics, name); ok {
+		return m, true
+	}
+	return absentMetric(name, v.Repeats)
+}
 
 // Delta compares one metric of a variant with the baseline's.
 type Delta struct {
@@ -296,18 +303,26 @@ func (r *Report) variantNames() []string {
 	return names
 }
 
-// compareVariants compares every directional metric of v with base's.
+// compareVariants compares every directional metric of v with base's
+// that both measured.
 func compareVariants(base, v *VariantSummary, label string, alpha float64) []Delta {
 	var out []Delta
-	for _, m := range v.Metrics {
-		if m.Better == "" {
-			continue
+	names := make([]string, 0, len(v.Metrics))
+	seen := map[string]bool{}
+	for _, ms := range [][]Metric{v.Metrics, base.Metrics} {
+		for _, m := range ms {
+			if m.Better != "" && !seen[m.Name] {
+				seen[m.Name] = true
+				names = append(names, m.Name)
+			}
 		}
-		b, ok := base.Metric(m.Name)
-		if !ok {
-			continue
+	}
+	for _, name := range names {
+		b, okb := base.Metric(name)
+		m, okm := v.Metric(name)
+		if okb && okm {
+			out = append(out, newDelta(label, b, m, alpha))
 		}
-		out = append(out, newDelta(label, b, m, alpha))
 	}
 	return out
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -108,6 +109,24 @@ func TestGolden(t *testing.T) {
 	}
 	if !strings.Contains(md.String(), "| error rate | 0% | 4.00% |") {
 		t.Errorf("report.md lacks the headline's error rate row")
+	}
+	// Unmeasured is not zero: no exit in no-recycling, so no latency near
+	// one and no replacement time; absent from the metrics and from the
+	// JSON, "—" in the table with no ratio.
+	nr := rep.variant("no-recycling")
+	for _, name := range []string{"recycle.near.p99", "recycle.near.errors", "restarts.replace_mean"} {
+		if m, ok := nr.Metric(name); ok {
+			t.Errorf("no-recycling %s = %v, want unmeasured", name, m.Value)
+		}
+		if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + ` +— +\S+( ±\d+%)? +—$`).MatchString(table.String()) {
+			t.Errorf("table row %s is not \"— value —\":\n%s", name, table.String())
+		}
+	}
+	if m, ok := nr.Metric("errors.http_502"); !ok || m.Value != 0 {
+		t.Errorf("no-recycling errors.http_502 = %v, %v; want a count of 0", m.Value, ok)
+	}
+	if strings.Contains(js.String(), `"replace_mean": 0,`) {
+		t.Errorf("summary.json has a replace_mean of 0 for a run without restarts")
 	}
 	mr := rep.variant("max-requests")
 	if m, _ := mr.Metric("restarts.count"); m.Value != 4 {

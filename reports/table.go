@@ -3,6 +3,7 @@ package reports
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -39,10 +40,28 @@ func (r *Report) comparisonGrid(all bool) grid {
 	}
 	var names []string
 	seen := map[string]bool{}
+	shown := func(name string) bool { return !hiddenMetric(name) && (all || keyMetric(name)) }
 	for _, v := range order {
-		for _, m := range v.Metrics {
-			if !seen[m.Name] && !hiddenMetric(m.Name) && (all || keyMetric(m.Name)) {
-				seen[m.Name] = true
+		for j, m := range v.Metrics {
+			if seen[m.Name] || !shown(m.Name) {
+				continue
+			}
+			seen[m.Name] = true
+			// Before the next of this variant's metrics already listed,
+			// when it is of the same group (a metric the baseline did not
+			// measure keeps its place), else after the group.
+			at := -1
+			for _, next := range v.Metrics[j+1:] {
+				if seen[next.Name] {
+					if group(next.Name) == group(m.Name) {
+						at = slices.Index(names, next.Name)
+					}
+					break
+				}
+			}
+			if at >= 0 {
+				names = slices.Insert(names, at, m.Name)
+			} else {
 				names = insertGrouped(names, m.Name)
 			}
 		}
@@ -55,21 +74,18 @@ func (r *Report) comparisonGrid(all bool) grid {
 		row := []cell{{text: metricLabel(name)}}
 		for i, v := range order {
 			m, ok := v.Metric(name)
-			if !ok {
-				row = append(row, cell{text: "-"})
-				if i > 0 {
-					row = append(row, cell{})
-				}
-				continue
-			}
-			row = append(row, cell{text: formatCell(m)})
+			row = append(row, cell{text: v.cellText(name)})
 			if i == 0 {
 				continue
 			}
-			if d, ok := deltas[v.Name+"\x00"+name]; ok {
+			d, compared := deltas[v.Name+"\x00"+name]
+			switch {
+			case compared:
 				row = append(row, cell{text: formatDelta(d), change: d.Change})
-			} else {
-				row = append(row, cell{})
+			case ok && m.Better == "":
+				row = append(row, cell{}) // a number without a direction
+			default:
+				row = append(row, cell{text: Unmeasured}) // not measured on a side
 			}
 		}
 		g.rows = append(g.rows, row)
@@ -100,6 +116,30 @@ func (v *VariantSummary) cellText(name string) string {
 		return formatCell(m)
 	}
 	return Unmeasured
+}
+
+// recyclingGrid is the cost of recycling per variant: restarts, and the
+// requests in flight near an exit against all others (counts and errors
+// per repeat, latencies pooled).
+func (r *Report) recyclingGrid() grid {
+	g := grid{header: []string{"variant", "restarts", "most at once", "exit → ready",
+		"near exit: requests", "errors", "p50", "p99", "others: requests", "errors", "p50", "p99"}}
+	for _, v := range r.orderedVariants() {
+		row := []cell{{text: v.Name}}
+		for _, name := range []string{"restarts.count", "restarts.max_concurrent", "restarts.replace_mean"} {
+			row = append(row, cell{text: v.cellText(name)})
+		}
+		for _, side := range []string{"recycle.near.", "recycle.other."} {
+			errs := v.cellText(side + "errors")
+			if m, ok := v.Metric(side + "error_ratio"); ok && m.Value > 0 {
+				errs += " (" + formatPercent(m.Value) + ")"
+			}
+			row = append(row, cell{text: v.cellText(side + "count")}, cell{text: errs},
+				cell{text: v.cellText(side + "p50")}, cell{text: v.cellText(side + "p99")})
+		}
+		g.rows = append(g.rows, row)
+	}
+	return g
 }
 
 // ANSI colours for a terminal.
@@ -250,14 +290,19 @@ func (e *errWriter) printf(format string, args ...any) {
 // insertGrouped inserts name after the last name of its group (the part
 // before its first dot), or at the end.
 func insertGrouped(names []string, name string) []string {
-	group, _, _ := strings.Cut(name, ".")
 	at := len(names)
 	for i, n := range names {
-		if g, _, _ := strings.Cut(n, "."); g == group {
+		if group(n) == group(name) {
 			at = i + 1
 		}
 	}
-	return append(names[:at], append([]string{name}, names[at:]...)...)
+	return slices.Insert(names, at, name)
+}
+
+// group is a metric's group: the part of its name before the first dot.
+func group(name string) string {
+	g, _, _ := strings.Cut(name, ".")
+	return g
 }
 
 // plural is "1 repeat" or "3 repeats".

@@ -136,7 +136,6 @@ var pageTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"value":   FormatValue,
 	"verdict": VerdictText,
 	"dur":     formatDuration,
-	"errs":    errorsText,
 	"cell":    formatCell,
 }).Parse(htmlTemplate))
 
@@ -174,13 +173,6 @@ type htmlChart struct {
 	SVG         template.HTML
 }
 
-type htmlVariantRow struct {
-	Variant   VariantSummary
-	Restarts  string
-	MaxConc   string
-	ReplaceMn string
-}
-
 func (r *Report) html(w io.Writer, charts []plots.Chart) error {
 	var hc []htmlChart
 	for _, c := range charts {
@@ -192,27 +184,17 @@ func (r *Report) html(w io.Writer, charts []plots.Chart) error {
 	if b, err := os.ReadFile(filepath.Join(r.Dir, rundir.ScenarioFile)); err == nil {
 		scenario = string(b)
 	}
-	var rows []htmlVariantRow
-	for _, v := range r.Summary.Variants {
-		get := func(name string) string {
-			if m, ok := v.Metric(name); ok {
-				return formatCell(m)
-			}
-			return "-"
-		}
-		rows = append(rows, htmlVariantRow{Variant: v, Restarts: get("restarts.count"), MaxConc: get("restarts.max_concurrent"), ReplaceMn: get("restarts.replace_mean")})
-	}
 	data := struct {
 		S        *Summary
 		RunLine  string
 		Failed   int
 		Headline htmlGrid
 		Key, All htmlGrid
-		Recycle  []htmlVariantRow
+		Recycle  htmlGrid
 		Charts   []htmlChart
 		Scenario string
 		Window   float64
-	}{&r.Summary, r.runLine(), len(r.Failed()), toHTMLGrid(r.headlineGrid()), toHTMLGrid(r.comparisonGrid(false)), toHTMLGrid(r.comparisonGrid(true)), rows, hc, scenario, RecycleWindow}
+	}{&r.Summary, r.runLine(), len(r.Failed()), toHTMLGrid(r.headlineGrid()), toHTMLGrid(r.comparisonGrid(false)), toHTMLGrid(r.comparisonGrid(true)), toHTMLGrid(r.recyclingGrid()), hc, scenario, RecycleWindow}
 	if err := pageTemplate.Execute(w, data); err != nil {
 		return fmt.Errorf("report.html: %w", err)
 	}

@@ -5,6 +5,7 @@
 package stats
 
 import (
+	"encoding/json"
 	"math"
 	"sort"
 
@@ -59,6 +60,28 @@ type Fit struct {
 	R2 float64 `json:"r2"`
 	// N is the number of points fitted.
 	N int `json:"n"`
+	// ok is true when a line was fitted (see Defined).
+	ok bool
+}
+
+// Defined reports whether a line was fitted: at least three points whose
+// x varies. An undefined Fit is not a slope of 0 but no slope at all.
+func (f Fit) Defined() bool { return f.ok }
+
+// MarshalJSON writes an undefined Fit as {"n": N} alone, so that no one
+// reads its zero slope as a measured one.
+func (f Fit) MarshalJSON() ([]byte, error) {
+	type plain struct {
+		Slope     *float64 `json:"slope,omitempty"`
+		Intercept *float64 `json:"intercept,omitempty"`
+		R2        *float64 `json:"r2,omitempty"`
+		N         int      `json:"n"`
+	}
+	p := plain{N: f.N}
+	if f.ok {
+		p.Slope, p.Intercept, p.R2 = &f.Slope, &f.Intercept, &f.R2
+	}
+	return json.Marshal(p)
 }
 
 // LinearFit fits a line to the points (x[i], y[i]) by ordinary least
@@ -78,7 +101,7 @@ func LinearFit(x, y []float64) Fit {
 		// y is constant: the line explains all there is to explain.
 		r2 = 1
 	}
-	return Fit{Slope: beta, Intercept: alpha, R2: r2, N: n}
+	return Fit{Slope: beta, Intercept: alpha, R2: r2, N: n, ok: true}
 }
 
 // Spread summarises repeated measurements of one number.

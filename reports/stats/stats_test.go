@@ -38,7 +38,7 @@ func TestLinearFit(t *testing.T) {
 	if math.Abs(f.Slope) > 0.05*slope || f.R2 > 0.05 {
 		t.Errorf("flat fit = %+v, want |slope| < 5%% of %.0f and R² < 0.05", f, slope)
 	}
-	if f := LinearFit([]float64{1, 1, 1}, []float64{1, 2, 3}); f.Slope != 0 || f.N != 3 {
+	if f := LinearFit([]float64{1, 1, 1}, []float64{1, 2, 3}); f.Slope != 0 || f.N != 3 || f.Defined() {
 		t.Errorf("constant x: fit = %+v, want zero slope", f)
 	}
 }
