@@ -51,14 +51,14 @@ type Options struct {
 	// the place to check recycling limits. Neither hook may call Shutdown
 	// itself (Shutdown waits for the loop): start a goroutine or signal one.
 	AfterRequest func(r *http.Request, h http.Header, status int, n int64)
-	// Handover is called on the loop when a request that is not the first
-	// on its connection is about to begin. If it returns true (the worker
-	// is retiring and a replacement takes over), the request is dropped
-	// before any hook runs: its connection is closed without a response,
-	// which HTTP clients answer by retrying the idempotent request on a new
-	// connection (RFC 9112 §9.3.1) — one the worker no longer accepts. A
-	// first request on a connection is always served.
-	Handover func() bool
+	// Admit is called on the loop before a request begins, with the
+	// connection it came on (as the listener returned it) and whether it
+	// is the connection's first request. If it returns false the request
+	// is dropped before any hook runs: its connection is closed without a
+	// response. HTTP clients retry an idempotent request dropped that way
+	// on a reused connection (RFC 9112 §9.3.1), on a new connection; a
+	// dropped first request is an error to them.
+	Admit func(c net.Conn, first bool) bool
 	// Heartbeat is called on the loop at most every HeartbeatInterval, from
 	// the lag probe, so a stuck loop stops heartbeating.
 	Heartbeat func()
@@ -175,8 +175,8 @@ func New(cfg Config, opts Options) (*Server, error) {
 
 	s.http = &http.Server{
 		Handler: s,
-		ConnContext: func(ctx context.Context, _ net.Conn) context.Context {
-			return context.WithValue(ctx, connRequestsKey{}, new(atomic.Int64))
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			return context.WithValue(ctx, connKey{}, &connState{conn: c})
 		},
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
@@ -309,17 +309,23 @@ type request struct {
 	r       *http.Request
 	ctx     context.Context
 	header  http.Header
-	reused  bool  // not the first request on its connection
-	dropped bool  // Handover said so: close the connection, no response
+	conn    net.Conn
+	first   bool  // the first request on its connection
+	dropped bool  // Admit said so: close the connection, no response
 	n       int64 // BeforeRequest's value
 	status  int
 	body    string
 	done    chan struct{}
 }
 
-// connRequestsKey is the context key of a connection's request counter
-// (*atomic.Int64).
-type connRequestsKey struct{}
+// connKey is the context key of a connection's *connState.
+type connKey struct{}
+
+// connState is what the server knows of a connection.
+type connState struct {
+	conn     net.Conn
+	requests atomic.Int64
+}
 
 // ServeHTTP posts the request to the loop and writes the response the loop
 // produced. Only this goroutine touches w.
@@ -330,8 +336,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		header: make(http.Header),
 		done:   make(chan struct{}),
 	}
-	if c, ok := r.Context().Value(connRequestsKey{}).(*atomic.Int64); ok {
-		rq.reused = c.Add(1) > 1
+	if c, ok := r.Context().Value(connKey{}).(*connState); ok {
+		rq.conn, rq.first = c.conn, c.requests.Add(1) == 1
 	}
 	if !s.loop.Post(func() { s.begin(rq) }) {
 		http.Error(w, "server is shutting down", http.StatusServiceUnavailable)
@@ -358,7 +364,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // begin is the first callback of a request: parse, hook, then await or work.
 func (s *Server) begin(rq *request) {
-	if rq.reused && s.opts.Handover != nil && s.opts.Handover() {
+	if s.opts.Admit != nil && !s.opts.Admit(rq.conn, rq.first) {
 		rq.dropped = true
 		s.gil.Blocking(func() { close(rq.done) })
 		return
