@@ -240,6 +240,26 @@ func TestCompare(t *testing.T) {
 	if c := Compare(base, worse, CompareOptions{MaxRegression: 0.5}); len(c.Regressions) != 0 {
 		t.Errorf("with --max-regression 50%%, %d regressions flagged: %s", len(c.Regressions), RegressionText(c.Regressions[0]))
 	}
+
+	// One repeat: a 7% slowdown is below the colour's noise floor, yet
+	// compare with a 5% bound still counts it (untested, any change does).
+	one := v
+	one.Repeats = 1
+	slower := one
+	slower.LatencyScale = 1.07
+	c = Compare(build(t, one), build(t, slower), CompareOptions{MaxRegression: 0.05})
+	found = false
+	for _, d := range c.Regressions {
+		if d.Metric == "heavy.p50" {
+			found = true
+			if d.Test.Tested || d.Change != "same" {
+				t.Errorf("heavy.p50 delta = %+v, want untested and uncoloured (below the 10%% noise floor)", d)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("an untested 7%% heavy.p50 regression was not flagged with a 5%% bound; regressions: %+v", c.Regressions)
+	}
 }
 
 func TestSpread(t *testing.T) {
@@ -249,5 +269,39 @@ func TestSpread(t *testing.T) {
 	}
 	if r := s.RelRange(2); r != 0.5 {
 		t.Errorf("RelRange = %v, want 0.5", r)
+	}
+}
+
+// Colour means something: with repeats a change is better or worse only
+// when the U test says so; without, only beyond the noise floor (10% and
+// the unit's absolute floor).
+func TestDeltaChange(t *testing.T) {
+	metric := func(unit string, vals ...float64) Metric {
+		m := Metric{Name: "x", Unit: unit, Better: BetterLower, Value: stats.NewSpread(vals).Median}
+		if len(vals) > 1 {
+			sp := stats.NewSpread(vals)
+			m.Spread = &sp
+		}
+		return m
+	}
+	for _, tc := range []struct {
+		name   string
+		b, m   Metric
+		want   string
+		tested bool
+	}{
+		{"untested 5% is noise", metric(UnitSeconds, 0.100), metric(UnitSeconds, 0.105), "same", false},
+		{"untested 30% is worse", metric(UnitSeconds, 0.100), metric(UnitSeconds, 0.130), "worse", false},
+		{"untested 30% better", metric(UnitSeconds, 0.100), metric(UnitSeconds, 0.070), "better", false},
+		{"untested 50% of 1ms is below the 1ms floor", metric(UnitSeconds, 0.001), metric(UnitSeconds, 0.0015), "same", false},
+		{"untested errors from 0 to 0.05% is below the 0.1pp floor", metric(UnitRatio, 0), metric(UnitRatio, 0.0005), "same", false},
+		{"untested errors from 0 to 2%", metric(UnitRatio, 0), metric(UnitRatio, 0.02), "worse", false},
+		{"tested 5% significant", metric(UnitSeconds, 0.100, 0.101, 0.102), metric(UnitSeconds, 0.105, 0.106, 0.107), "worse", true},
+		{"tested 30% overlapping", metric(UnitSeconds, 0.100, 0.150, 0.120), metric(UnitSeconds, 0.130, 0.110, 0.160), "same", true},
+	} {
+		d := newDelta("v", tc.b, tc.m, stats.DefaultAlpha)
+		if d.Change != tc.want || d.Test.Tested != tc.tested {
+			t.Errorf("%s: change %q tested %v, want %q tested %v", tc.name, d.Change, d.Test.Tested, tc.want, tc.tested)
+		}
 	}
 }

@@ -118,7 +118,10 @@ func Compare(base, new *Report, opts CompareOptions) *RunComparison {
 			if !d.Test.Tested {
 				untested = true
 			}
-			if gated(d.Metric) && d.Change == "worse" && d.Worsening() > opts.MaxRegression && math.Abs(d.Value-d.Base) > floor(d.Unit) {
+			// Untested, any worsening beyond the bound counts, even one
+			// below the noise floor that leaves Change "same".
+			worse := d.Worsening() > 0 && (!d.Test.Tested || d.Test.Significant)
+			if gated(d.Metric) && worse && d.Worsening() > opts.MaxRegression && math.Abs(d.Value-d.Base) > floor(d.Unit) {
 				c.Regressions = append(c.Regressions, d)
 			}
 		}
@@ -165,11 +168,11 @@ func (c *RunComparison) grid(all bool) grid {
 		bv := c.Base.variant(d.Variant)
 		bm, _ := bv.Metric(d.Metric)
 		nm, _ := nv.Metric(d.Metric)
-		change := formatDelta(d)
+		change, colour := formatDelta(d), d.Change
 		if regressed[d.Variant+"\x00"+d.Metric] {
-			change += " REGRESSION"
+			change, colour = change+" REGRESSION", "worse"
 		}
-		g.rows = append(g.rows, []cell{{text: d.Variant}, {text: d.Metric}, {text: formatCell(bm)}, {text: formatCell(nm)}, {text: change, change: d.Change}})
+		g.rows = append(g.rows, []cell{{text: d.Variant}, {text: d.Metric}, {text: formatCell(bm)}, {text: formatCell(nm)}, {text: change, change: colour}})
 	}
 	return g
 }
@@ -178,8 +181,8 @@ func (c *RunComparison) grid(all bool) grid {
 func (c *RunComparison) Table(w io.Writer, color bool) error {
 	b := &errWriter{w: w}
 	b.printf("sawtooth compare: %s\n  base %s\n  new  %s\n", c.New.Summary.Scenario, c.Base.Dir, c.New.Dir)
-	b.printf("ratios are new/base; ~ means no significant difference (Mann-Whitney U, alpha %.2f); a regression is a significant worsening beyond %s\n\n",
-		c.Alpha, formatPercent(c.MaxRegression))
+	b.printf("ratios are new/base; %s; a regression is a significant worsening beyond %s\n\n",
+		c.legend(), formatPercent(c.MaxRegression))
 	if b.err != nil {
 		return b.err
 	}
@@ -193,12 +196,22 @@ func (c *RunComparison) Table(w io.Writer, color bool) error {
 // Markdown writes the comparison as Markdown.
 func (c *RunComparison) Markdown(w io.Writer) error {
 	b := &errWriter{w: w}
-	b.printf("# sawtooth compare: %s\n\nRatios are new/base; `~` means no significant difference (Mann-Whitney U, alpha %.2f); a regression is a significant worsening beyond %s.\n\n",
-		mdEscape(c.New.Summary.Scenario), c.Alpha, formatPercent(c.MaxRegression))
+	b.printf("# sawtooth compare: %s\n\nRatios are new/base; %s; a regression is a significant worsening beyond %s.\n\n",
+		mdEscape(c.New.Summary.Scenario), mdEscape(c.legend()), formatPercent(c.MaxRegression))
 	writeMarkdownGrid(b, c.grid(false))
 	b.printf("\n")
 	c.writeVerdict(b, "- ")
 	return b.err
+}
+
+// legend says what "~" and the colours mean for these deltas.
+func (c *RunComparison) legend() string {
+	var tested, untested bool
+	for _, d := range c.Deltas {
+		tested = tested || d.Test.Tested
+		untested = untested || !d.Test.Tested
+	}
+	return colourLegend(tested, untested, c.Alpha)
 }
 
 func (c *RunComparison) writeVerdict(b *errWriter, bullet string) {

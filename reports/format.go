@@ -149,3 +149,11 @@ func keyMetric(name string) bool {
 
 // hiddenMetric reports whether a metric repeats another in tables.
 func hiddenMetric(name string) bool { return name == "all.errors" }
+
+// upperFirst capitalises the first letter of s.
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

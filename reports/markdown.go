@@ -46,8 +46,7 @@ func (r *Report) Markdown(w io.Writer) error {
 		return b.err
 	}
 
-	b.printf("## Key numbers\n\nBaseline **%s**; ratios are variant/base; `~` means no significant difference (Mann-Whitney U test over repeats, alpha %.2f).\n\n",
-		mdEscape(s.Baseline), s.Alpha)
+	b.printf("## Key numbers\n\n%s. Bold is better, bold with 🔺 worse; %s means not measured.\n\n", mdEscape(upperFirst(r.legend())), Unmeasured)
 	writeMarkdownGrid(b, r.comparisonGrid(false))
 
 	b.printf("\n## Cost of recycling\n\nRequests in flight within ±%gs of a worker exit against all others (counts per repeat, latencies over all repeats).\n\n", RecycleWindow)

@@ -334,7 +334,11 @@ func newDelta(label string, b, m Metric, alpha float64) Delta {
 		d.Ratio = &q
 	}
 	d.Change = "same"
-	if m.Value != b.Value && (!d.Test.Tested || d.Test.Significant) {
+	meaningful := d.Test.Significant
+	if !d.Test.Tested {
+		meaningful = beyondNoise(b.Value, m.Value, m.Unit)
+	}
+	if m.Value != b.Value && meaningful {
 		if (m.Value < b.Value) == (m.Better == BetterLower) {
 			d.Change = "better"
 		} else {
@@ -342,6 +346,22 @@ func newDelta(label string, b, m Metric, alpha float64) Delta {
 		}
 	}
 	return d
+}
+
+// NoiseFloor is the relative change below which an untested difference
+// (fewer than 3 repeats on a side) counts as noise: neither better nor
+// worse, and not coloured.
+const NoiseFloor = 0.10
+
+// beyondNoise reports whether an untested change from base to v is large
+// enough to mean something: at least NoiseFloor of base and more than the
+// absolute floor of its unit (1 ms, 0.1 percentage point, 1 MiB).
+func beyondNoise(base, v float64, unit string) bool {
+	diff := math.Abs(v - base)
+	if diff <= floor(unit) {
+		return false
+	}
+	return base == 0 || diff >= NoiseFloor*math.Abs(base)
 }
 
 // evaluate checks thresholds against a variant's merged metrics.

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/sawtooth-dev/sawtooth/reports/stats"
 )
 
 // cell is one table cell; change ("better", "worse", "same" or "")
@@ -142,6 +144,40 @@ func (r *Report) recyclingGrid() grid {
 	return g
 }
 
+// legend says what the comparison table's ratios, "~" and colours mean.
+func (r *Report) legend() string {
+	s := &r.Summary
+	return fmt.Sprintf("baseline %s; ratios are variant/base; %s", s.Baseline, r.marksLegend())
+}
+
+// marksLegend says when a change of the comparison is marked.
+func (r *Report) marksLegend() string {
+	var tested, untested bool
+	for _, d := range r.Summary.Comparison {
+		tested = tested || d.Test.Tested
+		untested = untested || !d.Test.Tested
+	}
+	return colourLegend(tested, untested, r.Summary.Alpha)
+}
+
+// colourLegend says when a change is marked better (green) or worse
+// (red): significant by the U test when tested, beyond the noise floor
+// when not.
+func colourLegend(tested, untested bool, alpha float64) string {
+	var parts []string
+	if tested {
+		parts = append(parts, fmt.Sprintf("~ means no significant difference (Mann-Whitney U over repeats, alpha %.2f); only significant changes are marked better or worse", alpha))
+	}
+	if untested {
+		parts = append(parts, fmt.Sprintf("with fewer than %d repeats nothing is tested: only changes of %.0f%% or more that also exceed 1 ms, 0.1 percentage point or 1 MiB are marked better or worse",
+			stats.MinRepeats, 100*NoiseFloor))
+	}
+	if len(parts) == 0 {
+		return "a single variant: nothing to compare"
+	}
+	return strings.Join(parts, "; ")
+}
+
 // ANSI colours for a terminal.
 const (
 	ansiRed   = "\x1b[31m"
@@ -216,7 +252,12 @@ func (r *Report) Table(w io.Writer, color bool) error {
 	if err := writeAligned(w, r.headlineGrid(), color); err != nil {
 		return err
 	}
-	bw.printf("\nall numbers: baseline %s; ratios are variant/base; ~ means no significant difference (Mann-Whitney U, alpha %.2f)\n\n", s.Baseline, s.Alpha)
+	marks := ""
+	if color {
+		marks = " (green better, red worse)"
+	}
+	bw.printf("\nall numbers: baseline %s; ratios are variant/base; %s means not measured\n%s%s\n\n",
+		s.Baseline, Unmeasured, upperFirst(r.marksLegend()), marks)
 	if bw.err != nil {
 		return bw.err
 	}
