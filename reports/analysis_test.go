@@ -8,6 +8,7 @@ import (
 
 	"github.com/sawtooth-dev/sawtooth/reports/internal/fixture"
 	"github.com/sawtooth-dev/sawtooth/reports/stats"
+	"github.com/sawtooth-dev/sawtooth/rundir"
 	"github.com/sawtooth-dev/sawtooth/scenarios"
 )
 
@@ -303,5 +304,26 @@ func TestDeltaChange(t *testing.T) {
 		if d.Change != tc.want || d.Test.Tested != tc.tested {
 			t.Errorf("%s: change %q tested %v, want %q tested %v", tc.name, d.Change, d.Test.Tested, tc.want, tc.tested)
 		}
+	}
+}
+
+// Each problem once: the harness's own rate warning (run.json) is not
+// repeated by the report's; a run without one still gets the report's.
+func TestRunWarningsOnce(t *testing.T) {
+	r := &run{summary: RunSummary{Variant: "v", Repeat: 1}}
+	r.info.Harness = rundir.Harness{RequestedRate: 100.8, AchievedRate: 95.4}
+	if ws := runWarnings(r); len(ws) != 1 || !strings.Contains(ws[0], "95.4 req/s of the 100.8 requested") {
+		t.Errorf("without a harness warning: %q, want the report's rate warning", ws)
+	}
+	r.info.Harness.Warnings = []string{
+		"THE HARNESS COULD NOT KEEP THE REQUESTED RATE: it sent 95.4 req/s of 100.8 requested (95%)",
+		"REQUESTS WERE SENT LATE: send lag p99 27.7ms",
+	}
+	ws := runWarnings(r)
+	if len(ws) != 2 || !strings.HasPrefix(ws[0], "v repeat 1: THE HARNESS") || !strings.HasPrefix(ws[1], "v repeat 1: REQUESTS WERE SENT LATE") {
+		t.Errorf("with the harness's warnings: %q, want exactly those two", ws)
+	}
+	if got := dedupe([]string{"a", "b", "a", "c", "b"}); strings.Join(got, ",") != "a,b,c" {
+		t.Errorf("dedupe = %q, want a,b,c", got)
 	}
 }

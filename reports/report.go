@@ -17,6 +17,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -223,6 +224,7 @@ func Build(dir string, opts Options) (*Report, error) {
 	if len(s.Variants) == 0 {
 		return nil, fmt.Errorf("run directory %s: no variant was recorded", dir)
 	}
+	s.Warnings = dedupe(s.Warnings)
 	s.Baseline = s.Variants[0].Name
 	if opts.Baseline != "" {
 		if rep.variant(opts.Baseline) == nil {
@@ -246,6 +248,19 @@ func Build(dir string, opts Options) (*Report, error) {
 	return rep, nil
 }
 
+// dedupe returns ws without repeated lines, in their first order.
+func dedupe(ws []string) []string {
+	seen := map[string]bool{}
+	out := ws[:0]
+	for _, w := range ws {
+		if !seen[w] {
+			seen[w] = true
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
 func orDefault(s, def string) string {
 	if s == "" {
 		return def
@@ -261,7 +276,12 @@ func runWarnings(r *run) []string {
 		out = append(out, id+": "+w)
 	}
 	h := r.info.Harness
-	if h.RequestedRate > 0 && h.AchievedRate < 0.95*h.RequestedRate {
+	// The runner warns about the rate itself (run.json); the report adds
+	// its own warning only for runs whose harness did not.
+	rateWarned := slices.ContainsFunc(h.Warnings, func(w string) bool {
+		return strings.Contains(strings.ToLower(w), "requested rate")
+	})
+	if !rateWarned && h.RequestedRate > 0 && h.AchievedRate < 0.95*h.RequestedRate {
 		out = append(out, fmt.Sprintf("%s: the harness sent %.1f req/s of the %.1f requested (%.0f%%): latencies under the requested load were not measured",
 			id, h.AchievedRate, h.RequestedRate, 100*h.AchievedRate/h.RequestedRate))
 	}
