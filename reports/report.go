@@ -31,7 +31,7 @@ import (
 // incompatibly; fields may be added within a version.
 const (
 	SummarySchema  = "sawtooth.summary"
-	SummaryVersion = 1
+	SummaryVersion = 2
 )
 
 // Files a report writes into the run directory.
