@@ -5,6 +5,14 @@
 // /light p50/p99 and throughput, and the loop-lag p99, per row.
 //
 //	go run ./bench/loop -duration 30s
+//
+// With -sawtooth BINARY each row goes through the real server instead:
+// "BINARY serve --worker-model loop --workers 1 --offload ..." (master, loop
+// worker and offload children as separate processes), and the loop-lag p99
+// is read from the master's aggregated sawtooth_loop_lag_seconds histogram
+// (so it is the upper bound of the bucket holding the 99th percentile).
+//
+//	go build -o /tmp/sawtooth ./cmd/sawtooth && go run ./bench/loop -duration 30s -sawtooth /tmp/sawtooth
 package main
 
 import (
@@ -40,7 +48,19 @@ func main() {
 	flag.IntVar(&p.heavyMS, "heavy-ms", 200, "duration of a heavy request in milliseconds")
 	flag.IntVar(&p.workers, "offload-workers", 4, "offload threads or processes")
 	flag.DurationVar(&p.switchInterval, "switch-interval", 5*time.Millisecond, "GIL switch interval")
+	flag.StringVar(&p.sawtooth, "sawtooth", "", "measure through `BINARY` serve --worker-model loop --workers 1 instead of in-process")
+	serverLog := flag.String("server-log", "", "with -sawtooth, append the server's log to `FILE` (default: discard)")
 	flag.Parse()
+	p.serverLog = io.Discard
+	if *serverLog != "" {
+		f, err := os.OpenFile(*serverLog, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench/loop:", err)
+			os.Exit(2)
+		}
+		defer f.Close()
+		p.serverLog = f
+	}
 	if err := run(p, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "bench/loop:", err)
 		os.Exit(1)
@@ -52,6 +72,8 @@ type params struct {
 	lightRate, heavyRate int
 	heavyMS, workers     int
 	switchInterval       time.Duration
+	sawtooth             string
+	serverLog            io.Writer // the server's stderr (lag warnings with stack dumps)
 }
 
 // row is one measured configuration.
@@ -63,12 +85,20 @@ type row struct {
 }
 
 func run(p params, w io.Writer) error {
-	fmt.Fprintf(w, "One loop worker, %d req/s /light + %d req/s /%s?ms=%d, %v per row, %d offload workers, switch interval %v.\n\n",
-		p.lightRate, p.heavyRate, "{cpu,block}", p.heavyMS, p.duration, p.workers, p.switchInterval)
-	fmt.Fprintln(w, "| offload | heavy | light p50 | light p99 | light max | light ok/s | light errors | heavy p50 | loop lag p99 | loop lag max |")
+	where, lag := "in-process loop.Server", "loop lag p99 | loop lag max"
+	if p.sawtooth != "" {
+		where, lag = p.sawtooth+" serve --worker-model loop --workers 1", "loop lag p99 (≤ bucket) | loop lag max (≤ bucket)"
+	}
+	fmt.Fprintf(w, "One loop worker (%s), %d req/s /light + %d req/s /%s?ms=%d, %v per row, %d offload workers, switch interval %v.\n\n",
+		where, p.lightRate, p.heavyRate, "{cpu,block}", p.heavyMS, p.duration, p.workers, p.switchInterval)
+	fmt.Fprintf(w, "| offload | heavy | light p50 | light p99 | light max | light ok/s | light errors | heavy p50 | %s |\n", lag)
 	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, offload := range []string{loop.OffloadNone, loop.OffloadThreads, loop.OffloadProcesses} {
 		for _, heavy := range []string{"cpu", "block"} {
+			measure := measure
+			if p.sawtooth != "" {
+				measure = measureServe
+			}
 			r, err := measure(p, offload, heavy)
 			if err != nil {
 				return fmt.Errorf("offload %s, heavy %s: %w", offload, heavy, err)
@@ -124,20 +154,7 @@ func measure(p params, offload, heavy string) (row, error) {
 	lags = nil
 	mu.Unlock()
 
-	attack := func(path string, rate int, m *vegeta.Metrics, wg *sync.WaitGroup) {
-		defer wg.Done()
-		a := vegeta.NewAttacker(vegeta.Timeout(30*time.Second), vegeta.KeepAlive(true))
-		tr := vegeta.NewStaticTargeter(vegeta.Target{Method: http.MethodGet, URL: base + path})
-		for res := range a.Attack(tr, vegeta.Rate{Freq: rate, Per: time.Second}, p.duration, path) {
-			m.Add(res)
-		}
-		m.Close()
-	}
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go attack("/light", p.lightRate, &r.light, &wg)
-	go attack(fmt.Sprintf("/%s?ms=%d", heavy, p.heavyMS), p.heavyRate, &r.hv, &wg)
-	wg.Wait()
+	attackBoth(p, base, heavy, &r)
 
 	mu.Lock()
 	obs := slices.Clone(lags)
@@ -154,4 +171,23 @@ func measure(p params, offload, heavy string) (row, error) {
 		return r, err
 	}
 	return r, nil
+}
+
+// attackBoth drives base with /light and the heavy route at once for
+// p.duration and fills r.light and r.hv.
+func attackBoth(p params, base, heavy string, r *row) {
+	attack := func(path string, rate int, m *vegeta.Metrics, wg *sync.WaitGroup) {
+		defer wg.Done()
+		a := vegeta.NewAttacker(vegeta.Timeout(30*time.Second), vegeta.KeepAlive(true))
+		tr := vegeta.NewStaticTargeter(vegeta.Target{Method: http.MethodGet, URL: base + path})
+		for res := range a.Attack(tr, vegeta.Rate{Freq: rate, Per: time.Second}, p.duration, path) {
+			m.Add(res)
+		}
+		m.Close()
+	}
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go attack("/light", p.lightRate, &r.light, &wg)
+	go attack(fmt.Sprintf("/%s?ms=%d", heavy, p.heavyMS), p.heavyRate, &r.hv, &wg)
+	wg.Wait()
 }
