@@ -17,7 +17,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -268,22 +267,14 @@ func orDefault(s, def string) string {
 	return s
 }
 
-// runWarnings are the problems with one run's measurement.
+// runWarnings are the problems with one run's measurement. Whether the
+// harness kept its rate is the runner's call (run.json's harness warnings),
+// made once where the schedule is known.
 func runWarnings(r *run) []string {
 	id := fmt.Sprintf("%s repeat %d", r.summary.Variant, r.summary.Repeat)
 	var out []string
 	for _, w := range r.info.Harness.Warnings {
 		out = append(out, id+": "+w)
-	}
-	h := r.info.Harness
-	// The runner warns about the rate itself (run.json); the report adds
-	// its own warning only for runs whose harness did not.
-	rateWarned := slices.ContainsFunc(h.Warnings, func(w string) bool {
-		return strings.Contains(strings.ToLower(w), "requested rate")
-	})
-	if !rateWarned && h.RequestedRate > 0 && h.AchievedRate < 0.95*h.RequestedRate {
-		out = append(out, fmt.Sprintf("%s: the harness sent %.1f req/s of the %.1f requested (%.0f%%): latencies under the requested load were not measured",
-			id, h.AchievedRate, h.RequestedRate, 100*h.AchievedRate/h.RequestedRate))
 	}
 	if r.summary.ClosedModel {
 		out = append(out, id+": a closed-model phase (fixed concurrency) hides queueing delay from the latencies")
