@@ -94,7 +94,8 @@ type Server struct {
 	monDone   chan struct{}
 	closeOnce sync.Once
 
-	lastBeat time.Time    // touched only on the loop
+	lastBeat time.Time      // touched only on the loop
+	docs     map[int][]byte // /regex documents by size; touched only on the loop
 	lastTick atomic.Int64 // unix nanoseconds of the last probe run on the loop
 
 	lagMu      sync.Mutex
@@ -414,7 +415,7 @@ func (s *Server) work(rq *request, job workload.Job) {
 	if job.Kind == workload.Regex {
 		// The document is the request's payload: it is in the loop's
 		// memory before any offload, and ships with the job.
-		hj.Doc = workload.Document(job.KiB)
+		hj.Doc = s.document(job.KiB)
 	}
 	if s.exec == nil {
 		res := runHeavy(rq.ctx, hj, s.gil.Yield)
@@ -434,6 +435,25 @@ func (s *Server) work(rq *request, job workload.Job) {
 			return
 		}
 	})
+}
+
+// maxDocs bounds how many /regex document sizes a Server keeps.
+const maxDocs = 4
+
+// document returns the /regex document of kib KiB. It is the request's
+// payload, already in memory when a real handler runs, so it is generated
+// once per size and shared (read-only) by every request of that size
+// rather than costing the loop its generation each time. Runs on the loop.
+func (s *Server) document(kib int) []byte {
+	if d, ok := s.docs[kib]; ok {
+		return d
+	}
+	if s.docs == nil || len(s.docs) >= maxDocs {
+		s.docs = make(map[int][]byte, maxDocs)
+	}
+	d := workload.Document(kib)
+	s.docs[kib] = d
+	return d
 }
 
 func (s *Server) finishWork(rq *request, res result, where string) {
