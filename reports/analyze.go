@@ -86,12 +86,16 @@ type MemoryStats struct {
 	RequestsMethod string `json:"requests_method,omitempty"`
 }
 
-// Exit is one worker exit during the load.
+// Exit is one worker exit from the start of the attack until the target
+// was stopped.
 type Exit struct {
 	T        float64 `json:"t"`
 	PID      int     `json:"pid"`
 	Reason   string  `json:"reason"`
 	Requests int64   `json:"requests,omitempty"`
+	// Source is the most precise source that saw the exit ("server",
+	// "log" or "tree"), whose time T is.
+	Source string `json:"source,omitempty"`
 	// Replacement is the pid that replaced it (0 if none was seen) and
 	// ReadyAfter the seconds from the exit until the replacement was
 	// ready (0 when it was ready before the exit, as with --overlap).
@@ -111,7 +115,9 @@ type RestartStats struct {
 	// replacement being ready, over exits that were replaced.
 	ReplaceMean float64 `json:"replace_mean"`
 	ReplaceMax  float64 `json:"replace_max"`
-	// Source is the event source used: "server", "log" or "tree".
+	// Source is the most precise event source that saw any of the exits:
+	// "server", "log" or "tree". The sources are merged: an exit seen by
+	// several is counted once, at the time of the most precise.
 	Source string `json:"source,omitempty"`
 	Exits  []Exit `json:"exits,omitempty"`
 }
@@ -319,7 +325,7 @@ func readRun(d *rundir.Dir, ref rundir.RunRef) (*run, error) {
 	}
 
 	roles := pidRoles(mem)
-	s.Restarts = restarts(events, roles, mem, s.Duration)
+	s.Restarts = restarts(events, roles, mem, stopTime(info, events))
 	r.exits = s.Restarts.Exits
 	exitTimes := make([]float64, len(r.exits))
 	for i, e := range r.exits {
@@ -421,139 +427,6 @@ func pidRoles(mem []rundir.MemorySample) map[int]string {
 		roles[m.PID] = m.Role
 	}
 	return roles
-}
-
-// restarts finds worker exits during the load and their replacements.
-// Events can come from several sources that see the same exit; the most
-// precise source that recorded any exit is used: the server's own
-// events, then target log patterns, then the process-tree sampler.
-func restarts(events []rundir.Event, roles map[int]string, mem []rundir.MemorySample, duration float64) RestartStats {
-	var rs RestartStats
-	for _, src := range []string{"server", "log", "tree"} {
-		for _, e := range events {
-			if e.Source == src && e.Event == "exit" {
-				rs.Source = src
-				break
-			}
-		}
-		if rs.Source != "" {
-			break
-		}
-	}
-	if rs.Source == "" {
-		return rs
-	}
-	stopAt := math.Inf(1)
-	for _, e := range events {
-		if e.Source == "runner" && e.Event == "stop" {
-			stopAt = math.Min(stopAt, e.T)
-		}
-	}
-	if duration > 0 {
-		stopAt = math.Min(stopAt, duration)
-	}
-	isWorker := func(pid int) bool {
-		role, ok := roles[pid]
-		return !ok || role == "worker"
-	}
-	initial := map[int]bool{}
-	if len(mem) > 0 {
-		first := mem[0].T
-		for _, m := range mem {
-			if m.T == first {
-				initial[m.PID] = true
-			}
-		}
-	}
-	var exits []Exit
-	var spawns []rundir.Event
-	ready := map[int]float64{}
-	retiring := map[int]float64{}
-	for _, e := range events {
-		if e.Source != rs.Source || e.PID == 0 || !isWorker(e.PID) {
-			continue
-		}
-		switch e.Event {
-		case "exit":
-			if e.T > 0 && e.T <= stopAt {
-				exits = append(exits, Exit{T: e.T, PID: e.PID, Reason: e.Reason, Requests: e.Requests})
-			}
-		case "spawn":
-			if e.T > 0 && !initial[e.PID] {
-				spawns = append(spawns, e)
-			}
-		case "ready":
-			if _, seen := ready[e.PID]; !seen {
-				ready[e.PID] = e.T
-			}
-		case "retiring":
-			if _, seen := retiring[e.PID]; !seen {
-				retiring[e.PID] = e.T
-			}
-		}
-	}
-	sort.SliceStable(exits, func(i, j int) bool { return exits[i].T < exits[j].T })
-	sort.SliceStable(spawns, func(i, j int) bool { return spawns[i].T < spawns[j].T })
-
-	type window struct{ start, end float64 }
-	var windows []window
-	var replaced int
-	var sum float64
-	rs.ByReason = map[string]int{}
-	for i := range exits {
-		x := &exits[i]
-		if x.Reason == "" {
-			x.Reason = "unknown"
-		}
-		rs.ByReason[x.Reason]++
-		w := window{start: x.T, end: x.T}
-		if t, ok := retiring[x.PID]; ok && t < x.T {
-			w.start = t
-		}
-		if i < len(spawns) {
-			sp := spawns[i]
-			x.Replacement = sp.PID
-			readyAt := sp.T
-			if t, ok := ready[sp.PID]; ok {
-				readyAt = t
-			}
-			x.ReadyAfter = math.Max(0, readyAt-x.T)
-			w.end = math.Max(w.end, readyAt)
-			replaced++
-			sum += x.ReadyAfter
-			rs.ReplaceMax = math.Max(rs.ReplaceMax, x.ReadyAfter)
-		}
-		windows = append(windows, w)
-	}
-	rs.Count = len(exits)
-	rs.Exits = exits
-	if replaced > 0 {
-		rs.ReplaceMean = sum / float64(replaced)
-	}
-	if len(rs.ByReason) == 0 {
-		rs.ByReason = nil
-	}
-	// The most windows open at once; windows that touch overlap.
-	type edge struct {
-		t     float64
-		delta int
-	}
-	var edges []edge
-	for _, w := range windows {
-		edges = append(edges, edge{w.start, +1}, edge{w.end, -1})
-	}
-	sort.Slice(edges, func(i, j int) bool {
-		if edges[i].t != edges[j].t {
-			return edges[i].t < edges[j].t
-		}
-		return edges[i].delta > edges[j].delta
-	})
-	open := 0
-	for _, e := range edges {
-		open += e.delta
-		rs.MaxConcurrent = max(rs.MaxConcurrent, open)
-	}
-	return rs
 }
 
 // memorySeries groups memory samples into the total per sample time and
