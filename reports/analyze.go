@@ -77,12 +77,15 @@ type MemoryStats struct {
 	// requests it had served, one common slope for all workers (each
 	// worker centred on its own means): Slope is bytes per request.
 	WorkerRSSPerRequest stats.Fit `json:"worker_rss_per_request"`
-	// RequestsMethod says how requests served were estimated:
-	// "exit_events" (the exit event's request count, spread over the
-	// worker's life in proportion to the load), "load_share" (the load
-	// divided evenly among live workers, for workers without an exit
-	// count, e.g. those alive at the end), "exit_events+load_share" (both
-	// were needed) or "" (no worker samples).
+	// RequestsMethod says how requests served were known: "headers"
+	// (each response's X-Worker-Pid and X-Worker-Requests headers: the
+	// worker's own count, by completion time), "exit_events" (the exit
+	// event's request count, spread over the worker's life in proportion
+	// to the load), "load_share" (the load divided evenly among live
+	// workers, for workers without an exit count, e.g. those alive at the
+	// end), several of them joined by "+" in that order when workers
+	// needed different ones (e.g. "exit_events+load_share"), or "" (no
+	// worker samples).
 	RequestsMethod string `json:"requests_method,omitempty"`
 }
 
@@ -333,6 +336,7 @@ func readRun(d *rundir.Dir, ref rundir.RunRef) (*run, error) {
 	}
 
 	start := info.Start
+	var served servedLog
 	if err := optional(rundir.EachResult(d.File(ref, rundir.ResultsFile), func(res *vegeta.Result) error {
 		class := res.Attack
 		if class == "" {
@@ -349,6 +353,7 @@ func readRun(d *rundir.Dir, ref rundir.RunRef) (*run, error) {
 			cs.add(lat, kind)
 		}
 		t0 := res.Timestamp.Sub(start).Seconds()
+		served.add(res, t0+lat)
 		if nearExit(exitTimes, t0, t0+lat, RecycleWindow) {
 			r.near.add(lat, kind)
 		} else {
@@ -362,7 +367,7 @@ func readRun(d *rundir.Dir, ref rundir.RunRef) (*run, error) {
 	s.Recycling = RecyclingCost{Window: RecycleWindow, Near: r.near.group(), Other: r.other.group()}
 
 	r.total, r.workers = memorySeries(mem, roles)
-	s.Memory = memoryStats(r.total, r.workers, events, s.Restarts, r.timeline[AllClass])
+	s.Memory = memoryStats(r.total, r.workers, events, s.Restarts, r.timeline[AllClass], served.series())
 	s.Lag, r.lag = loopLag(metrics)
 	return r, nil
 }
@@ -456,7 +461,7 @@ func memorySeries(mem []rundir.MemorySample, roles map[int]string) ([]memPoint, 
 }
 
 // memoryStats computes the memory numbers from the series.
-func memoryStats(total []memPoint, workers map[int][]memPoint, events []rundir.Event, rs RestartStats, load []rundir.TimelineRow) MemoryStats {
+func memoryStats(total []memPoint, workers map[int][]memPoint, events []rundir.Event, rs RestartStats, load []rundir.TimelineRow, served map[int][]servedPoint) MemoryStats {
 	ms := MemoryStats{Samples: len(total), Workers: len(workers)}
 	var xs, ys []float64
 	ms.PSSAvailable = len(total) > 0
@@ -482,19 +487,30 @@ func memoryStats(total []memPoint, workers map[int][]memPoint, events []rundir.E
 			ms.PeakWorkerPSS = max(ms.PeakWorkerPSS, p.PSS)
 		}
 	}
-	ms.WorkerRSSPerRequest, ms.RequestsMethod = perRequestFit(workers, events, rs, load)
+	ms.WorkerRSSPerRequest, ms.RequestsMethod = perRequestFit(workers, events, rs, load, served)
 	return ms
 }
 
 // perRequestFit fits worker RSS against requests served. A worker's
-// requests at time t are estimated from the load: with the count R of
-// its exit event, R × (requests sent by everyone from its spawn, or its
-// first sample, up to t) / (the same up to its exit); without it, each
-// interval's requests are shared evenly among the workers alive then.
-// Each worker's points are centred on its own means, so that the fit is
-// one common slope however different the workers' base sizes.
-func perRequestFit(workers map[int][]memPoint, events []rundir.Event, rs RestartStats, load []rundir.TimelineRow) (stats.Fit, string) {
-	if len(workers) == 0 || len(load) == 0 {
+// requests served at a memory sample's time come, best first:
+//
+//   - "headers": from the responses' X-Worker-Pid and X-Worker-Requests
+//     headers, the worker's count interpolated between the completion
+//     times of its responses (samples before its first response are left
+//     out);
+//   - "exit_events": with the count R of its exit event, R × (requests
+//     sent by everyone from its spawn, or its first sample, up to t) /
+//     (the same up to its exit);
+//   - "load_share": each interval's requests shared evenly among the
+//     workers alive then.
+//
+// The last two follow the load by send time, so they over-count requests
+// served when the target falls behind. Each worker's points are centred
+// on its own means, so that the fit is one common slope however different
+// the workers' base sizes. The method returned names those used, joined
+// by "+".
+func perRequestFit(workers map[int][]memPoint, events []rundir.Event, rs RestartStats, load []rundir.TimelineRow, served map[int][]servedPoint) (stats.Fit, string) {
+	if len(workers) == 0 {
 		return stats.Fit{}, ""
 	}
 	// cum(t): requests completed by t, linear within an interval.
@@ -548,7 +564,7 @@ func perRequestFit(workers map[int][]memPoint, events []rundir.Event, rs Restart
 		}
 		return c
 	}
-	var byExit, byShare bool
+	var byHeaders, byExit, byShare bool
 	var xs, ys []float64
 	pids := make([]int, 0, len(workers))
 	for pid := range workers {
@@ -569,7 +585,22 @@ func perRequestFit(workers map[int][]memPoint, events []rundir.Event, rs Restart
 		}
 		x, haveExit := exitAt[pid]
 		var reqs []float64
-		if haveExit && x.Requests > 0 && cum(x.T)-cum(t0) > 0 {
+		if pts := served[pid]; len(pts) > 0 {
+			var kept []memPoint
+			for _, p := range ser {
+				if n, ok := servedBy(pts, p.T); ok {
+					kept = append(kept, p)
+					reqs = append(reqs, n)
+				}
+			}
+			if len(kept) < 2 {
+				continue
+			}
+			byHeaders = true
+			ser = kept
+		} else if len(load) == 0 {
+			continue
+		} else if haveExit && x.Requests > 0 && cum(x.T)-cum(t0) > 0 {
 			byExit = true
 			scale := float64(x.Requests) / (cum(x.T) - cum(t0))
 			for _, p := range ser {
@@ -596,13 +627,16 @@ func perRequestFit(workers map[int][]memPoint, events []rundir.Event, rs Restart
 	if len(xs) == 0 {
 		return stats.Fit{}, ""
 	}
-	method := "exit_events"
-	switch {
-	case byExit && byShare:
-		method = "exit_events+load_share"
-	case byShare:
-		method = "load_share"
+	var methods []string
+	for _, m := range []struct {
+		used bool
+		name string
+	}{{byHeaders, "headers"}, {byExit, "exit_events"}, {byShare, "load_share"}} {
+		if m.used {
+			methods = append(methods, m.name)
+		}
 	}
+	method := strings.Join(methods, "+")
 	return stats.LinearFit(xs, ys), method
 }
 

@@ -17,8 +17,9 @@ import (
 var update = flag.Bool("update", false, "rewrite testdata/run and the golden files")
 
 // goldenRun is the small run directory checked into testdata: two
-// variants (no recycling, and max-requests with errors near each exit)
-// of three repeats, two request classes, a leak and a loop-lag histogram.
+// variants (no recycling, and max-requests with errors near each exit and
+// X-Worker-* response headers) of three repeats, two request classes, a
+// leak and a loop-lag histogram.
 const goldenRun = "testdata/run"
 
 func goldenClasses() []fixture.Class {
@@ -31,7 +32,8 @@ func goldenVariants() []fixture.Variant {
 		{Name: "no-recycling", Set: map[string]string{"max_requests": "0"}, Repeats: 3, Duration: 8, Rate: 25, Classes: cl,
 			Workers: 2, LeakPerRequest: 100 << 10, NoiseRSS: 64 << 10, Lag: true, Seed: 1, RepeatNoise: 0.02},
 		{Name: "max-requests", Set: map[string]string{"max_requests": "40"}, Repeats: 3, Duration: 8, Rate: 25, Classes: cl,
-			Workers: 2, MaxRequests: 40, LeakPerRequest: 100 << 10, NoiseRSS: 64 << 10, ErrorsNearExit: 2, Lag: true, Seed: 2, RepeatNoise: 0.02},
+			Workers: 2, MaxRequests: 40, LeakPerRequest: 100 << 10, NoiseRSS: 64 << 10, ErrorsNearExit: 2, Lag: true, Seed: 2, RepeatNoise: 0.02,
+			Headers: true},
 	}
 }
 
