@@ -328,7 +328,8 @@ func readRun(d *rundir.Dir, ref rundir.RunRef) (*run, error) {
 	}
 
 	roles := pidRoles(mem)
-	s.Restarts = restarts(events, roles, mem, stopTime(info, events))
+	stop := stopTime(info, events)
+	s.Restarts = restarts(events, roles, mem, stop)
 	r.exits = s.Restarts.Exits
 	exitTimes := make([]float64, len(r.exits))
 	for i, e := range r.exits {
@@ -367,7 +368,7 @@ func readRun(d *rundir.Dir, ref rundir.RunRef) (*run, error) {
 	s.Recycling = RecyclingCost{Window: RecycleWindow, Near: r.near.group(), Other: r.other.group()}
 
 	r.total, r.workers = memorySeries(mem, roles)
-	s.Memory = memoryStats(r.total, r.workers, events, s.Restarts, r.timeline[AllClass], served.series())
+	s.Memory = memoryStats(r.total, r.workers, events, s.Restarts, r.timeline[AllClass], served.series(), stop)
 	s.Lag, r.lag = loopLag(metrics)
 	return r, nil
 }
@@ -461,7 +462,7 @@ func memorySeries(mem []rundir.MemorySample, roles map[int]string) ([]memPoint, 
 }
 
 // memoryStats computes the memory numbers from the series.
-func memoryStats(total []memPoint, workers map[int][]memPoint, events []rundir.Event, rs RestartStats, load []rundir.TimelineRow, served map[int][]servedPoint) MemoryStats {
+func memoryStats(total []memPoint, workers map[int][]memPoint, events []rundir.Event, rs RestartStats, load []rundir.TimelineRow, served map[int][]servedPoint, stop float64) MemoryStats {
 	ms := MemoryStats{Samples: len(total), Workers: len(workers)}
 	var xs, ys []float64
 	ms.PSSAvailable = len(total) > 0
@@ -487,7 +488,7 @@ func memoryStats(total []memPoint, workers map[int][]memPoint, events []rundir.E
 			ms.PeakWorkerPSS = max(ms.PeakWorkerPSS, p.PSS)
 		}
 	}
-	ms.WorkerRSSPerRequest, ms.RequestsMethod = perRequestFit(workers, events, rs, load, served)
+	ms.WorkerRSSPerRequest, ms.RequestsMethod = perRequestFit(workers, events, rs, load, served, stop)
 	return ms
 }
 
@@ -507,9 +508,10 @@ func memoryStats(total []memPoint, workers map[int][]memPoint, events []rundir.E
 // The last two follow the load by send time, so they over-count requests
 // served when the target falls behind. Each worker's points are centred
 // on its own means, so that the fit is one common slope however different
-// the workers' base sizes. The method returned names those used, joined
-// by "+".
-func perRequestFit(workers map[int][]memPoint, events []rundir.Event, rs RestartStats, load []rundir.TimelineRow, served map[int][]servedPoint) (stats.Fit, string) {
+// the workers' base sizes. Samples after a worker's exit or after stop
+// (seconds since the start) are left out: a worker tearing down frees
+// memory. The method returned names those used, joined by "+".
+func perRequestFit(workers map[int][]memPoint, events []rundir.Event, rs RestartStats, load []rundir.TimelineRow, served map[int][]servedPoint, stop float64) (stats.Fit, string) {
 	if len(workers) == 0 {
 		return stats.Fit{}, ""
 	}
@@ -572,7 +574,18 @@ func perRequestFit(workers map[int][]memPoint, events []rundir.Event, rs Restart
 	}
 	sort.Ints(pids)
 	for _, pid := range pids {
-		ser := workers[pid]
+		// Samples after the worker's exit (it may linger, freeing memory
+		// as it tears down) or after the target was stopped are left out.
+		end := stop
+		if x, ok := exitAt[pid]; ok {
+			end = math.Min(end, x.T)
+		}
+		var ser []memPoint
+		for _, p := range workers[pid] {
+			if p.T <= end {
+				ser = append(ser, p)
+			}
+		}
 		if len(ser) < 2 {
 			continue
 		}

@@ -93,3 +93,32 @@ func TestServedLog(t *testing.T) {
 		t.Errorf("worker 8 at 0.7 s: %.0f, want 5 (counts never decrease)", n)
 	}
 }
+
+// TestPerRequestTeardown: a worker that lingers after its exit event,
+// freeing its leaked memory as it tears down, and one still sampled after
+// the target was stopped, do not bend the fit: samples after a worker's
+// exit or after the stop are left out.
+func TestPerRequestTeardown(t *testing.T) {
+	const perReq = 100 << 10
+	workers := map[int][]memPoint{}
+	served := map[int][]servedPoint{}
+	for pid, exit := range map[int]float64{1: 5, 2: math.Inf(1)} {
+		for i := 0; i <= 40; i++ {
+			at := 0.25 * float64(i)
+			n := int64(10 * at) // 10 requests a second
+			rss := int64(30<<20) + n*perReq
+			if at > 5 { // torn down, or shutting down after the stop at 5 s
+				n, rss = min(n, 50), 30<<20
+			}
+			workers[pid] = append(workers[pid], memPoint{T: at, RSS: rss})
+			if at <= min(exit, 5) && n > 0 {
+				served[pid] = append(served[pid], servedPoint{T: at, N: n})
+			}
+		}
+	}
+	rs := RestartStats{Exits: []Exit{{T: 5, PID: 1}}}
+	fit, method := perRequestFit(workers, nil, rs, nil, served, 5)
+	if method != "headers" || math.Abs(fit.Slope/perReq-1) > 0.01 {
+		t.Errorf("fit %.0f B/req by %q, want %d by headers", fit.Slope, method, perReq)
+	}
+}
