@@ -96,7 +96,7 @@ type Server struct {
 
 	lastBeat time.Time      // touched only on the loop
 	docs     map[int][]byte // /regex documents by size; touched only on the loop
-	lastTick atomic.Int64 // unix nanoseconds of the last probe run on the loop
+	lastTick atomic.Int64   // unix nanoseconds of the last probe run on the loop
 
 	lagMu      sync.Mutex
 	lagPending []float64
