@@ -129,10 +129,10 @@ func TestApplySet(t *testing.T) {
 		t.Errorf("b's own set lost or repeat not set: %+v, repeat %d", vs[1], s.Repeat)
 	}
 
-	err := s.ApplySet([]string{"max_requests=-1", "bogus=1", "repeat=0", "noequals", "worker_model=async"})
+	err := s.ApplySet([]string{"max_requests=-1", "bogus=1", "repeat=0", "noequals", "worker_model=async", "offload_workers=257", "lag_threshold=0"})
 	var ve *ValidationError
-	if !errors.As(err, &ve) || len(ve.Errors) != 5 {
-		t.Fatalf("err = %v, want 5 errors", err)
+	if !errors.As(err, &ve) || len(ve.Errors) != 7 {
+		t.Fatalf("err = %v, want 7 errors", err)
 	}
 	for i, want := range []string{
 		"--set max_requests=-1: field max_requests: got \"-1\", want an integer ≥ 0",
@@ -140,6 +140,8 @@ func TestApplySet(t *testing.T) {
 		"--set repeat=0: field repeat: got \"0\", want an integer from 1",
 		"--set noequals: want key=value",
 		"--set worker_model=async: field worker_model: got \"async\", want one of sync, threads, loop",
+		"--set offload_workers=257: field offload_workers: got \"257\", want an integer in [1, 256]",
+		"--set lag_threshold=0: field lag_threshold: got \"0\", want a duration of at least 1ms",
 	} {
 		if !strings.HasPrefix(ve.Errors[i].Error(), want) {
 			t.Errorf("error %d = %q, want prefix %q", i, ve.Errors[i], want)

@@ -26,6 +26,7 @@ const (
 type builtinFlag struct {
 	kind   flagKind
 	min    int64         // for flagInt
+	max    int64         // for flagInt; 0 means no upper bound
 	minDur time.Duration // for flagDuration
 	enum   []string      // for flagEnum
 }
@@ -49,11 +50,11 @@ func builtinFlags() map[string]builtinFlag {
 		"leak_per_request":    {kind: flagSize},
 		"seed":                {kind: flagInt, min: -1 << 63},
 		"offload":             {kind: flagEnum, enum: []string{"none", "threads", "processes"}},
-		"offload_workers":     {kind: flagInt, min: 1},
+		"offload_workers":     {kind: flagInt, min: 1, max: 256},
 		"switch_interval":     {kind: flagDuration, minDur: time.Microsecond},
 		"gil":                 {kind: flagBool},
 		"lag_interval":        {kind: flagDuration, minDur: time.Millisecond},
-		"lag_threshold":       {kind: flagDuration},
+		"lag_threshold":       {kind: flagDuration, minDur: time.Millisecond},
 		"lose_context":        {kind: flagBool},
 	}
 }
@@ -91,8 +92,11 @@ func (f builtinFlag) check(value string) string {
 		if f.min == -1<<63 {
 			want = "an integer"
 		}
+		if f.max > 0 {
+			want = fmt.Sprintf("an integer in [%d, %d]", f.min, f.max)
+		}
 		i, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || i < f.min {
+		if err != nil || i < f.min || (f.max > 0 && i > f.max) {
 			return want
 		}
 	case flagEnum:
