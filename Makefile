@@ -24,7 +24,7 @@ demo: build ## run the quickstart scenario on the built-in server and show its r
 bench: build ## run the benchmarks, about 12 minutes (see BENCHMARKS.md; make deps first)
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./...
 	@for s in bench/*.sh; do echo "== $$s"; bash "$$s" || exit 1; done
-	@echo "== bench/loop"; $(GO) run ./bench/loop -duration 30s
+	@echo "== bench/loop (through sawtooth serve)"; $(GO) run ./bench/loop -duration 30s -sawtooth $(BIN)
 
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
