@@ -173,7 +173,17 @@ func (s *Sampler) read(pid int) (Proc, bool) {
 	}
 	p := Proc{PID: pid, PPID: st.ppid, RSS: st.rss, PSS: -1, CPU: st.cpu, Start: st.start}
 	if s.PSS {
-		if rss, pss, err := pf.readRollup(s.buf[:cap(s.buf)]); err == nil {
+		rss, pss, err := pf.readRollup(s.buf[:cap(s.buf)])
+		if err != nil {
+			// A process that is exiting has released its address space
+			// before it becomes a zombie: smaps_rollup reads empty and
+			// stat shows no resident pages. It is gone for this sample.
+			if st, err := pf.readStat(s.buf[:cap(s.buf)]); err != nil || st.rss == 0 || st.state == 'Z' || st.state == 'X' {
+				pf.close()
+				delete(s.files, pid)
+				return Proc{}, false
+			}
+		} else {
 			p.RSS, p.PSS = rss, pss
 		}
 	}
