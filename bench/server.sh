@@ -3,14 +3,31 @@
 #
 #  1. /light throughput with wrk, as ratios: sawtooth serve with 2 workers
 #     (sync and threads) against a plain net/http server in one process and
-#     against gunicorn 20.1 with 2 sync workers and with 2x4 gthread workers.
-#  2. The price of recycling: p99 at a constant RATE (vegeta) with
-#     --max-requests 100 --max-requests-jitter 20, with and without
-#     --overlap, against no recycling, next to gunicorn sync with the same
-#     flags.
+#     against gunicorn 20.1 with 2 sync workers and with 2x4 gthread workers;
+#     plus both sync servers with --max-requests 100 --max-requests-jitter 20,
+#     i.e. how many req/s each can still serve while it recycles.
+#  2. The price of recycling: p99 at a constant rate (vegeta) for each of
+#     RATES with --max-requests 100 --max-requests-jitter 20, with and
+#     without --overlap, against no recycling, next to gunicorn sync with the
+#     same flags.
 #
-# Usage: bench/server.sh            (about 4 minutes)
-# Knobs: DUR=8s CONNS=32 THREADS=2 RATE=1000 RDUR=8s REPEAT=3 OUT=dir
+# Client settings, identical for every server:
+#   throughput: wrk -t$THREADS -c$CONNS -d$DUR (closed loop)
+#   recycling:  vegeta attack -rate=R -duration=$RDUR -timeout=10s (open loop,
+#               Go client with its default keep-alive; both sync servers answer
+#               "Connection: close", so every request is a new TCP connection
+#               either way: -keepalive=false measured the same). A request with
+#               no answer after 10 s counts as an error.
+# Open loop means the rate does not slow down when the server does: a server
+# whose throughput while recycling (part 1) is below R queues without bound,
+# and its p99 becomes the client timeout. gunicorn 20.1 does that at 1,000
+# req/s on 2 cores (see BENCHMARKS.md: a retiring worker runs a full Python
+# interpreter teardown before the arbiter reaps it and forks the replacement).
+#
+# Usage: bench/server.sh            (about 5 minutes)
+#        PARTS=recycling RATES="200 500 1000" REPEAT=1 bench/server.sh
+# Knobs: PARTS="throughput recycling" DUR=8s CONNS=32 THREADS=2
+#        RATES=1000 RDUR=8s REPEAT=3 OUT=dir
 # Needs: go, /usr/bin/wrk, /usr/bin/gunicorn, python3 (Debian: apt-get install -y wrk gunicorn).
 # Everything listens on 127.0.0.1 free ports; every server runs in its own
 # process group and is killed with it on exit.
@@ -20,7 +37,8 @@ cd "$(dirname "$0")/.."
 DUR=${DUR:-8s}
 CONNS=${CONNS:-32}
 THREADS=${THREADS:-2}
-RATE=${RATE:-1000}
+RATES=${RATES:-${RATE:-1000}}
+PARTS=${PARTS:-throughput recycling}
 RDUR=${RDUR:-8s}
 REPEAT=${REPEAT:-3}
 OUT=${OUT:-$(mktemp -d -t sawtooth-bench.XXXXXX)}
@@ -120,15 +138,17 @@ PY
 	echo "  $name: ${RPS[$name]} req/s, ${ERR[$name]} errors" >&2
 }
 
-# constant NAME FUNC ARGS...: p99 and errors at RATE req/s for RDUR under
-# vegeta, REPEAT times on a fresh server each; the median p99 and the total
-# errors are kept (a shared machine makes single runs noisy).
+# constant RATE NAME FUNC ARGS...: p99 and errors at RATE req/s for RDUR
+# under vegeta, REPEAT times on a fresh server each; the median p99 and the
+# total errors are kept under NAME@RATE (a shared machine makes single runs
+# noisy).
 constant() {
-	local name=$1; shift
+	local rate=$1 name=$2@$1; shift 2
 	local p99s=() errs=0 p e
 	for i in $(seq "$REPEAT"); do
 		start "$name" "$@"
-		echo "GET http://127.0.0.1:$PORT/light" | "$OUT/vegeta" attack -rate="$RATE" -duration="$RDUR" -timeout=10s >"$OUT/logs/vegeta-$name-$i.bin"
+		uptime >>"$OUT/logs/uptime.txt"
+		echo "GET http://127.0.0.1:$PORT/light" | "$OUT/vegeta" attack -rate="$rate" -duration="$RDUR" -timeout=10s >"$OUT/logs/vegeta-$name-$i.bin"
 		stop
 		"$OUT/vegeta" report -type=json <"$OUT/logs/vegeta-$name-$i.bin" >"$OUT/logs/vegeta-$name-$i.json"
 		read -r p e < <(python3 - "$OUT/logs/vegeta-$name-$i.json" <<'PY'
@@ -146,40 +166,63 @@ PY
 	echo "  $name: p99 ${p99s[*]} ms (median ${P99[$name]}), $errs errors" >&2
 }
 
-echo "throughput: wrk -t$THREADS -c$CONNS -d$DUR /light" >&2
-throughput plain plainsrv
-throughput saw-sync saw --worker-model sync
-throughput saw-threads saw --worker-model threads --threads 4
-throughput gunicorn-sync guni --worker-class sync
-throughput gunicorn-gthread guni --worker-class gthread --threads 4
-
 REC=(--max-requests 100 --max-requests-jitter 20)
-echo "price of recycling: vegeta attack -rate=$RATE -duration=$RDUR /light" >&2
-constant saw-none saw --worker-model sync
-constant saw-recycle saw --worker-model sync "${REC[@]}"
-constant saw-overlap saw --worker-model sync "${REC[@]}" --overlap
-constant gunicorn-none guni --worker-class sync
-constant gunicorn-recycle guni --worker-class sync "${REC[@]}"
+if [[ " $PARTS " == *" throughput "* ]]; then
+	echo "throughput: wrk -t$THREADS -c$CONNS -d$DUR /light" >&2
+	throughput plain plainsrv
+	throughput saw-sync saw --worker-model sync
+	throughput saw-threads saw --worker-model threads --threads 4
+	throughput gunicorn-sync guni --worker-class sync
+	throughput gunicorn-gthread guni --worker-class gthread --threads 4
+	throughput saw-sync-recycle saw --worker-model sync "${REC[@]}"
+	throughput gunicorn-sync-recycle guni --worker-class sync "${REC[@]}"
+fi
+
+if [[ " $PARTS " == *" recycling "* ]]; then
+	for rate in $RATES; do
+		echo "price of recycling: vegeta attack -rate=$rate -duration=$RDUR -timeout=10s /light" >&2
+		constant "$rate" saw-none saw --worker-model sync
+		constant "$rate" saw-recycle saw --worker-model sync "${REC[@]}"
+		constant "$rate" saw-overlap saw --worker-model sync "${REC[@]}" --overlap
+		constant "$rate" gunicorn-none guni --worker-class sync
+		constant "$rate" gunicorn-recycle guni --worker-class sync "${REC[@]}"
+	done
+fi
 
 ratio() { python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print(f'{a/b:.2f}x' if b else 'n/a')" "$1" "$2"; }
 {
-	echo "## sawtooth serve: /light throughput (wrk -t$THREADS -c$CONNS -d$DUR, $(nproc) cores)"
-	echo
-	echo "| server | req/s | errors | vs net/http | vs gunicorn gthread 2x4 |"
-	echo "|---|---:|---:|---:|---:|"
-	for n in plain saw-sync saw-threads gunicorn-sync gunicorn-gthread; do
-		echo "| $n | ${RPS[$n]} | ${ERR[$n]} | $(ratio "${RPS[$n]}" "${RPS[plain]}") | $(ratio "${RPS[$n]}" "${RPS[gunicorn-gthread]}") |"
-	done
-	echo
-	echo "## price of recycling: median p99 of $REPEAT runs at $RATE req/s for $RDUR (vegeta), 2 sync workers, --max-requests 100 --max-requests-jitter 20"
-	echo
-	echo "| server | p99 ms | errors (all runs) | p99 vs no recycling |"
-	echo "|---|---:|---:|---:|"
-	for n in saw-none saw-recycle saw-overlap; do
-		echo "| $n | ${P99[$n]} | ${RERR[$n]} | $(ratio "${P99[$n]}" "${P99[saw-none]}") |"
-	done
-	for n in gunicorn-none gunicorn-recycle; do
-		echo "| $n | ${P99[$n]} | ${RERR[$n]} | $(ratio "${P99[$n]}" "${P99[gunicorn-none]}") |"
-	done
+	if [[ " $PARTS " == *" throughput "* ]]; then
+		echo "## sawtooth serve: /light throughput (wrk -t$THREADS -c$CONNS -d$DUR, $(nproc) cores)"
+		echo
+		echo "| server | req/s | errors | vs net/http | vs gunicorn gthread 2x4 |"
+		echo "|---|---:|---:|---:|---:|"
+		for n in plain saw-sync saw-threads gunicorn-sync gunicorn-gthread; do
+			echo "| $n | ${RPS[$n]} | ${ERR[$n]} | $(ratio "${RPS[$n]}" "${RPS[plain]}") | $(ratio "${RPS[$n]}" "${RPS[gunicorn-gthread]}") |"
+		done
+		echo
+		echo "## throughput while recycling (same wrk settings), 2 sync workers, ${REC[*]}"
+		echo
+		echo "| server | req/s | errors | vs same server without recycling |"
+		echo "|---|---:|---:|---:|"
+		echo "| saw-sync-recycle | ${RPS[saw-sync-recycle]} | ${ERR[saw-sync-recycle]} | $(ratio "${RPS[saw-sync-recycle]}" "${RPS[saw-sync]}") |"
+		echo "| gunicorn-sync-recycle | ${RPS[gunicorn-sync-recycle]} | ${ERR[gunicorn-sync-recycle]} | $(ratio "${RPS[gunicorn-sync-recycle]}" "${RPS[gunicorn-sync]}") |"
+		echo
+	fi
+	if [[ " $PARTS " == *" recycling "* ]]; then
+		echo "## price of recycling: median p99 of $REPEAT runs for $RDUR (vegeta -timeout=10s), 2 sync workers, ${REC[*]}"
+		echo
+		echo "| server | rate req/s | p99 ms | errors (all runs) | p99 vs no recycling |"
+		echo "|---|---:|---:|---:|---:|"
+		for rate in $RATES; do
+			for n in saw-none saw-recycle saw-overlap; do
+				echo "| $n | $rate | ${P99[$n@$rate]} | ${RERR[$n@$rate]} | $(ratio "${P99[$n@$rate]}" "${P99[saw-none@$rate]}") |"
+			done
+			for n in gunicorn-none gunicorn-recycle; do
+				echo "| $n | $rate | ${P99[$n@$rate]} | ${RERR[$n@$rate]} | $(ratio "${P99[$n@$rate]}" "${P99[gunicorn-none@$rate]}") |"
+			done
+		done
+		echo
+		echo "load average at each vegeta run: $OUT/logs/uptime.txt"
+	fi
 } | tee "$OUT/results.md"
 echo "logs and raw results in $OUT" >&2
