@@ -446,6 +446,13 @@ func syntaxError(file string, err error) *FieldError {
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 		fe.Line, _ = strconv.Atoi(m[1])
 		fe.Msg = "invalid YAML: " + m[2]
+		// yaml.v3 numbers parser errors ("did not find expected ...") by
+		// the 0-based line of the block being parsed; scanner errors are
+		// already 1-based.
+		if strings.HasPrefix(m[2], "did not find expected") {
+			fe.Line++
+			fe.Msg += " (in the block starting on this line)"
+		}
 	}
 	return fe
 }

@@ -51,10 +51,10 @@ func builtinFlags() map[string]builtinFlag {
 		"seed":                {kind: flagInt, min: -1 << 63},
 		"offload":             {kind: flagEnum, enum: []string{"none", "threads", "processes"}},
 		"offload_workers":     {kind: flagInt, min: 1, max: 256},
-		"switch_interval":     {kind: flagDuration, minDur: time.Microsecond},
+		"switch_interval":     {kind: flagDuration, minDur: time.Nanosecond},
 		"gil":                 {kind: flagBool},
 		"lag_interval":        {kind: flagDuration, minDur: time.Millisecond},
-		"lag_threshold":       {kind: flagDuration, minDur: time.Millisecond},
+		"lag_threshold":       {kind: flagDuration, minDur: time.Nanosecond},
 		"lose_context":        {kind: flagBool},
 	}
 }
@@ -110,7 +110,10 @@ func (f builtinFlag) check(value string) string {
 	case flagDuration:
 		d, err := parseDuration(v)
 		want := "a duration such as 500ms, 30s or 10m (0 disables)"
-		if f.minDur > 0 {
+		switch {
+		case f.minDur == time.Nanosecond:
+			want = "a duration > 0 such as 5ms"
+		case f.minDur > 0:
 			want = fmt.Sprintf("a duration of at least %v such as 5ms", f.minDur)
 		}
 		if err != nil || time.Duration(d) < f.minDur {

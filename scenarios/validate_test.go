@@ -180,6 +180,17 @@ func TestSyntaxError(t *testing.T) {
 	if !errors.As(err, &ve) || ve.Errors[0].Line == 0 || !strings.Contains(err.Error(), "invalid YAML") {
 		t.Errorf("err = %v, want an invalid-YAML error with a line", err)
 	}
+	// Scanner and parser errors both name the 1-based line: a bad
+	// indent under the list item on line 5, and a stray colon on line 3.
+	for in, line := range map[string]int{
+		"name: x\ntarget:\n  builtin: {}\ntraffic:\n  - name: a\n   weight: 1\n": 5,
+		"name: x\nname: y\nfoo: : bar\n":                                         3,
+	} {
+		_, err := Parse([]byte(in), "s.yaml")
+		if !errors.As(err, &ve) || ve.Errors[0].Line != line {
+			t.Errorf("Parse(%q) = %v, want an error on line %d", in, err, line)
+		}
+	}
 	for _, in := range []string{"", "# only a comment\n", "~\n"} {
 		if _, err := Parse([]byte(in), "e.yaml"); err == nil || !strings.Contains(err.Error(), "empty scenario") {
 			t.Errorf("Parse(%q) = %v, want empty scenario", in, err)
