@@ -27,7 +27,7 @@ Exits 1 when a number got significantly worse by more than --max-regression,
 naming each number and by how much; 0 otherwise.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "max-regression", Value: "10%", Usage: "largest tolerated worsening, `PCT` (e.g. 10% or 0.1)"},
-			&cli.StringFlag{Name: "format", Value: "table", Usage: "what to print: `table` or md"},
+			&cli.StringFlag{Name: "format", Value: "table", Usage: "`FORMAT` to print: table or md"},
 			&cli.Float64Flag{Name: "alpha", Value: 0.1, Usage: "significance level of the Mann-Whitney U test"},
 		},
 		Action: compareAction,
@@ -55,6 +55,11 @@ func compareAction(c *cli.Context) error {
 	}
 	if a := c.Float64("alpha"); a <= 0 || a >= 1 {
 		return usageError("compare: --alpha: want a level between 0 and 1, got %g", a)
+	}
+	for _, dir := range args {
+		if err := checkRunDir(dir, ""); err != nil {
+			return usageError("compare: %v", err)
+		}
 	}
 	opts := reports.Options{Alpha: c.Float64("alpha")}
 	base, err := reports.Build(args[0], opts)

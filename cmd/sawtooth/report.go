@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
 	"github.com/sawtooth-dev/sawtooth/reports"
+	"github.com/sawtooth-dev/sawtooth/rundir"
 )
 
 // reportCommand is "sawtooth report": rebuild a run directory's report.
@@ -28,7 +30,7 @@ docs/reports.md explains every number.
 With --ci, exits 1 when a threshold is broken, listing each with its measured
 value and limit.`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "format", Value: "table", Usage: "what to print: `table`, md, json or html"},
+			&cli.StringFlag{Name: "format", Value: "table", Usage: "`FORMAT` to print: table, md, json or html"},
 			&cli.BoolFlag{Name: "ci", Usage: "exit 1 when a threshold is broken"},
 			&cli.StringFlag{Name: "baseline", Usage: "compare with variant `NAME` (default: the first)"},
 			&cli.Float64Flag{Name: "alpha", Value: 0.1, Usage: "significance level of the Mann-Whitney U test"},
@@ -54,6 +56,9 @@ func reportAction(c *cli.Context) error {
 	if a := c.Float64("alpha"); a <= 0 || a >= 1 {
 		return usageError("report: --alpha: want a level between 0 and 1, got %g", a)
 	}
+	if err := checkRunDir(args[0], c.String("baseline")); err != nil {
+		return usageError("report: %v", err)
+	}
 	rep, err := reports.Build(args[0], reports.Options{Baseline: c.String("baseline"), Alpha: c.Float64("alpha")})
 	if err != nil {
 		return cli.Exit(fmt.Sprintf("report: %v", err), 1)
@@ -66,6 +71,20 @@ func reportAction(c *cli.Context) error {
 	}
 	if c.Bool("ci") {
 		return thresholdExit(rep)
+	}
+	return nil
+}
+
+// checkRunDir reports a path that is not a run directory, or a baseline
+// that is not one of its variants: bad input, which exits 2, unlike a
+// failure while building the report.
+func checkRunDir(path, baseline string) error {
+	d, err := rundir.Open(path)
+	if err != nil {
+		return err
+	}
+	if baseline != "" && !slices.Contains(d.Variants(), baseline) {
+		return fmt.Errorf("--baseline: %q is not a variant of %s (variants: %s)", baseline, path, strings.Join(d.Variants(), ", "))
 	}
 	return nil
 }

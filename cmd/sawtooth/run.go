@@ -32,13 +32,13 @@ printed and so is the directory's path.
 
 Ctrl-C stops the run, keeps what was recorded, marks it partial and exits 130.`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "out", Value: "runs", Usage: "directory under which the run directory is created"},
+			&cli.StringFlag{Name: "out", Value: "runs", Usage: "`DIR` under which the run directory is created"},
 			&cli.StringSliceFlag{Name: "variant", Usage: "run only the variant `NAME` (repeatable; default: all)"},
-			&cli.StringSliceFlag{Name: "set", Usage: "override a builtin flag or command variable, `KEY=VALUE` (repeatable), e.g. max_requests=500"},
-			&cli.Int64Flag{Name: "seed", Value: 1, Usage: "seed of the choice of request classes (same seed, same request sequence)"},
+			&cli.StringSliceFlag{Name: "set", Usage: "override a builtin flag, a command variable or repeat, `KEY=VALUE` (repeatable; wins over the file and every variant), e.g. max_requests=500 or repeat=3"},
+			&cli.Int64Flag{Name: "seed", Value: 1, Usage: "`N` seeds the choice of request classes (same seed, same request sequence)"},
 			&cli.BoolFlag{Name: "quick", Usage: fmt.Sprintf("scale every phase's duration by %g (at least 1s per phase) for a smoke run", runner.QuickFactor)},
 			&cli.BoolFlag{Name: "ci", Usage: "plain progress lines instead of a live status line, and exit 1 when a threshold is broken"},
-			&cli.DurationFlag{Name: "timeout", Value: runner.DefaultTimeout, Usage: "timeout of each request"},
+			&cli.DurationFlag{Name: "timeout", Value: runner.DefaultTimeout, Usage: "`DURATION` after which a request counts as a timeout error"},
 		},
 		Action: runAction,
 	}
