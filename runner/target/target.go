@@ -253,10 +253,13 @@ func ready(ctx context.Context, c *http.Client, url string) error {
 	return nil
 }
 
-// Stop stops the target: StopSignal to its process group, up to Grace
-// for the root to exit, then SIGKILL to the group and to every pid that
-// others returns (processes of the tree that left the group). It returns
-// an error naming any process that survives.
+// Stop stops the target as systemd's KillMode=mixed does: StopSignal to
+// the root process only, so a pre-fork master such as gunicorn or sawtooth
+// serve shuts its workers down itself (and they exit with reason
+// shutdown, not signal); up to Grace for the root to exit; then SIGKILL to
+// the process group and to every pid that others returns (processes of the
+// tree that left the group). It returns an error naming any process that
+// survives.
 func (p *Process) Stop(others func() []int) error {
 	sig := p.spec.StopSignal
 	if sig == 0 {
@@ -266,7 +269,7 @@ func (p *Process) Stop(others func() []int) error {
 	if grace <= 0 {
 		grace = 10 * time.Second
 	}
-	syscall.Kill(-p.pgid, sig)
+	syscall.Kill(p.PID(), sig)
 	t := time.NewTimer(grace)
 	select {
 	case <-p.exited:
