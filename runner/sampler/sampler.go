@@ -74,8 +74,9 @@ type Sampler struct {
 
 	prev  map[key]Proc
 	files map[int]*procFiles
-	// seen remembers every process ever sampled, so that a stopped
-	// target's survivors can be found even if they left its group.
+	// seen remembers every process sampled that has not exited, so that
+	// a stopped target's survivors can be found even if they left its
+	// group.
 	seen map[key]struct{}
 	buf  []byte
 }
@@ -143,6 +144,12 @@ func (s *Sampler) Sample() (Sample, []Change, error) {
 	for k, p := range s.prev {
 		if _, ok := cur[k]; !ok {
 			changes = append(changes, Change{Spawn: false, Proc: p})
+			if !s.alive(k) {
+				// Only a process that left the tree alive can survive a
+				// stop; forgetting the dead keeps seen as small as the
+				// tree, however many workers a long run recycles.
+				delete(s.seen, k)
+			}
 		}
 	}
 	s.prev = cur
@@ -188,6 +195,18 @@ func (s *Sampler) read(pid int) (Proc, bool) {
 		}
 	}
 	return p, true
+}
+
+// alive reports whether the process k still runs: neither a zombie nor
+// exiting (an exiting process has released its address space).
+func (s *Sampler) alive(k key) bool {
+	pf, err := openProc(k.pid, false)
+	if err != nil {
+		return false
+	}
+	defer pf.close()
+	st, err := pf.readStat(s.buf[:cap(s.buf)])
+	return err == nil && st.start == k.start && st.rss > 0 && st.state != 'Z' && st.state != 'X'
 }
 
 // children lists the child pids of pid from the children files of all
@@ -236,14 +255,15 @@ func (s *Sampler) Close() {
 }
 
 // Survivors returns the processes still alive that are in process group
-// pgid or that the sampler has ever seen, excluding the caller.
+// pgid (none when pgid is 0) or that the sampler has seen in the tree,
+// excluding the caller.
 func (s *Sampler) Survivors(pgid int) []int {
-	return Survivors(s.fs, pgid, s.seen)
+	return survivors(s.fs, pgid, s.seen)
 }
 
-// Survivors returns the live, non-zombie processes in process group pgid
+// survivors returns the live, non-zombie processes in process group pgid
 // or among seen (pid and start time), excluding the calling process.
-func Survivors(f procfs.FS, pgid int, seen map[key]struct{}) []int {
+func survivors(f procfs.FS, pgid int, seen map[key]struct{}) []int {
 	var out []int
 	procs, err := f.AllProcs()
 	if err != nil {
@@ -264,13 +284,4 @@ func Survivors(f procfs.FS, pgid int, seen map[key]struct{}) []int {
 		}
 	}
 	return out
-}
-
-// GroupSurvivors returns the live processes of process group pgid.
-func GroupSurvivors(pgid int) []int {
-	f, err := procfs.NewFS(procfs.DefaultMountPoint)
-	if err != nil {
-		return nil
-	}
-	return Survivors(f, pgid, nil)
 }

@@ -107,8 +107,62 @@ func TestTreeRolesAndChanges(t *testing.T) {
 	if len(left) != 3 || slices.Contains(left, victim) {
 		t.Errorf("survivors = %v (victim %d)", left, victim)
 	}
-	if g := GroupSurvivors(cmd.Process.Pid); len(g) != 3 {
+	if g := survivors(s.fs, cmd.Process.Pid, nil); len(g) != 3 {
 		t.Errorf("group survivors = %v, want 3", g)
+	}
+}
+
+// The sampler forgets processes that exited, so its memory does not grow
+// with the number of workers a run recycles, but remembers one that left
+// the tree alive, so a stop still finds it.
+func TestSeenForgetsTheDead(t *testing.T) {
+	// A master that spawns short-lived children one after another.
+	cmd := startTree(t, `while :; do sleep 0.03; done`)
+	s, err := New(cmd.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exits := 0
+	for deadline := time.Now().Add(10 * time.Second); exits < 20 && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		_, ch, err := s.Sample()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range ch {
+			if !c.Spawn {
+				exits++
+			}
+		}
+	}
+	if exits < 20 {
+		t.Fatalf("saw %d exits in 10s, want 20", exits)
+	}
+	// The master and at most its current child.
+	if len(s.seen) > 2 {
+		t.Errorf("sampler remembers %d processes after %d exits, want at most 2", len(s.seen), exits)
+	}
+
+	// master → middle → orphan; middle exits (a zombie its master never
+	// reaps) and orphan is reparented out of the tree, still alive.
+	cmd = startTree(t, `/bin/sh -c 'sleep 57 & exec sleep 2' & exec sleep 58`)
+	s, err = New(cmd.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	smp, _ := waitFor(t, s, func(smp Sample) bool { return len(smp.Procs) == 3 })
+	var middle, orphan int
+	for _, p := range smp.Procs {
+		switch p.Role {
+		case RoleWorker:
+			middle = p.PID
+		case RoleOther:
+			orphan = p.PID
+		}
+	}
+	waitFor(t, s, func(smp Sample) bool { return len(smp.Procs) == 1 })
+	left := s.Survivors(0)
+	if !slices.Contains(left, orphan) || slices.Contains(left, middle) || len(s.seen) != 2 {
+		t.Errorf("survivors %v (orphan %d, middle %d), seen %v; want the master and the orphan", left, orphan, middle, s.seen)
 	}
 }
 
