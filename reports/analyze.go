@@ -1,9 +1,11 @@
 package reports
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -515,19 +517,7 @@ func perRequestFit(workers map[int][]memPoint, events []rundir.Event, rs Restart
 	if len(workers) == 0 {
 		return stats.Fit{}, ""
 	}
-	// cum(t): requests completed by t, linear within an interval.
-	cum := func(t float64) float64 {
-		var c float64
-		for _, row := range load {
-			switch {
-			case t >= row.T+row.Interval:
-				c += float64(row.Count)
-			case t > row.T:
-				c += float64(row.Count) * (t - row.T) / row.Interval
-			}
-		}
-		return c
-	}
+	lc := newLoadCurve(load, workers)
 	exitAt := map[int]Exit{}
 	for _, x := range rs.Exits {
 		exitAt[x.PID] = x
@@ -539,32 +529,6 @@ func perRequestFit(workers map[int][]memPoint, events []rundir.Event, rs Restart
 				spawnAt[e.PID] = e.T
 			}
 		}
-	}
-	// alive(t): workers sampled at the sample nearest t.
-	type span struct{ from, to float64 }
-	lives := map[int]span{}
-	for pid, ser := range workers {
-		lives[pid] = span{ser[0].T, ser[len(ser)-1].T}
-	}
-	share := func(from, to float64) float64 {
-		var c float64
-		for _, row := range load {
-			lo, hi := math.Max(from, row.T), math.Min(to, row.T+row.Interval)
-			if hi <= lo {
-				continue
-			}
-			mid := (lo + hi) / 2
-			n := 0
-			for _, l := range lives {
-				if l.from <= mid && mid <= l.to {
-					n++
-				}
-			}
-			if n > 0 {
-				c += float64(row.Count) * (hi - lo) / row.Interval / float64(n)
-			}
-		}
-		return c
 	}
 	var byHeaders, byExit, byShare bool
 	var xs, ys []float64
@@ -613,17 +577,15 @@ func perRequestFit(workers map[int][]memPoint, events []rundir.Event, rs Restart
 			ser = kept
 		} else if len(load) == 0 {
 			continue
-		} else if haveExit && x.Requests > 0 && cum(x.T)-cum(t0) > 0 {
+		} else if haveExit && x.Requests > 0 && lc.cum(x.T)-lc.cum(t0) > 0 {
 			byExit = true
-			scale := float64(x.Requests) / (cum(x.T) - cum(t0))
+			scale := float64(x.Requests) / (lc.cum(x.T) - lc.cum(t0))
 			for _, p := range ser {
-				reqs = append(reqs, scale*(cum(p.T)-cum(t0)))
+				reqs = append(reqs, scale*(lc.cum(p.T)-lc.cum(t0)))
 			}
 		} else {
 			byShare = true
-			for _, p := range ser {
-				reqs = append(reqs, share(t0, p.T))
-			}
+			reqs = lc.shares(t0, ser)
 		}
 		var mx, my float64
 		for i, p := range ser {
@@ -651,6 +613,93 @@ func perRequestFit(workers map[int][]memPoint, events []rundir.Event, rs Restart
 	}
 	method := strings.Join(methods, "+")
 	return stats.LinearFit(xs, ys), method
+}
+
+// loadCurve answers, for the per-request fit, how many requests the
+// load had sent by a time, in all and per live worker, from the
+// timeline's rows of class "all". Each answer costs a binary search (or,
+// for a worker's series, one walk over the rows of its life), not a pass
+// over the whole run, so that a long soak's report is not quadratic in
+// its length.
+type loadCurve struct {
+	rows []rundir.TimelineRow // sorted by T, not overlapping
+	// done[i] is the requests of rows[:i], summed in order.
+	done []float64
+	// starts and ends are the first and last sample times of every
+	// worker, each sorted: the workers alive at t are those with
+	// start ≤ t ≤ end.
+	starts, ends []float64
+}
+
+func newLoadCurve(load []rundir.TimelineRow, workers map[int][]memPoint) *loadCurve {
+	lc := &loadCurve{rows: slices.Clone(load)}
+	slices.SortStableFunc(lc.rows, func(a, b rundir.TimelineRow) int { return cmp.Compare(a.T, b.T) })
+	lc.done = make([]float64, len(lc.rows)+1)
+	for i, row := range lc.rows {
+		lc.done[i+1] = lc.done[i] + float64(row.Count)
+	}
+	for _, ser := range workers {
+		lc.starts = append(lc.starts, ser[0].T)
+		lc.ends = append(lc.ends, ser[len(ser)-1].T)
+	}
+	sort.Float64s(lc.starts)
+	sort.Float64s(lc.ends)
+	return lc
+}
+
+// cum returns the requests sent by t, linear within an interval.
+func (lc *loadCurve) cum(t float64) float64 {
+	// Rows that ended by t count whole; the one t falls in, in part.
+	k := sort.Search(len(lc.rows), func(i int) bool { return lc.rows[i].T+lc.rows[i].Interval > t })
+	c := lc.done[k]
+	if k < len(lc.rows) && t > lc.rows[k].T {
+		row := lc.rows[k]
+		c += float64(row.Count) * (t - row.T) / row.Interval
+	}
+	return c
+}
+
+// alive returns the number of workers alive at t.
+func (lc *loadCurve) alive(t float64) int {
+	started := sort.Search(len(lc.starts), func(i int) bool { return lc.starts[i] > t })
+	ended := sort.Search(len(lc.ends), func(i int) bool { return lc.ends[i] >= t })
+	return started - ended
+}
+
+// share returns one worker's share of the requests of row from lo to hi
+// (within the row): its requests divided evenly among the workers alive
+// in the middle of that span.
+func (lc *loadCurve) share(row rundir.TimelineRow, lo, hi float64) float64 {
+	if n := lc.alive((lo + hi) / 2); n > 0 {
+		return float64(row.Count) * (hi - lo) / row.Interval / float64(n)
+	}
+	return 0
+}
+
+// shares returns, for each point of a worker's series (in time order),
+// its share of the requests sent from t0 to the point's time.
+func (lc *loadCurve) shares(t0 float64, ser []memPoint) []float64 {
+	out := make([]float64, 0, len(ser))
+	// whole is the shares of rows[first:i], which end by the point.
+	first := sort.Search(len(lc.rows), func(i int) bool { return lc.rows[i].T+lc.rows[i].Interval > t0 })
+	i, whole := first, 0.0
+	for _, p := range ser {
+		for ; i < len(lc.rows) && lc.rows[i].T+lc.rows[i].Interval <= p.T; i++ {
+			row := lc.rows[i]
+			if lo, hi := math.Max(t0, row.T), row.T+row.Interval; hi > lo {
+				whole += lc.share(row, lo, hi)
+			}
+		}
+		c := whole
+		if i < len(lc.rows) {
+			row := lc.rows[i]
+			if lo, hi := math.Max(t0, row.T), math.Min(p.T, row.T+row.Interval); hi > lo {
+				c += lc.share(row, lo, hi)
+			}
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // loopLag computes lag statistics from a scraped histogram: the increase
