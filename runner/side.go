@@ -216,9 +216,15 @@ type serverEvent struct {
 	Message  string    `json:"message"`
 }
 
+// serverEventsSeen is how many of the built-in server's latest events
+// readServerEvents remembers to skip them when they are replayed: more
+// than the server replays (its last 10,000), so memory stays bounded
+// however long the run.
+const serverEventsSeen = 1 << 14
+
 // readServerEvents follows the built-in server's event stream until ctx
 // is done, reconnecting if it drops (the server replays its history, so
-// events already seen, by time and pid, are skipped).
+// events already seen, by time, pid and kind, are skipped).
 func readServerEvents(ctx context.Context, url string, events *eventLog) {
 	type seenKey struct {
 		t     time.Time
@@ -226,6 +232,8 @@ func readServerEvents(ctx context.Context, url string, events *eventLog) {
 		event string
 	}
 	seen := map[seenKey]bool{}
+	var order []seenKey // the keys in seen, oldest first from next
+	next := 0
 	client := &http.Client{}
 	defer client.CloseIdleConnections()
 	for ctx.Err() == nil {
@@ -247,6 +255,13 @@ func readServerEvents(ctx context.Context, url string, events *eventLog) {
 					continue
 				}
 				seen[k] = true
+				if len(order) < serverEventsSeen {
+					order = append(order, k)
+				} else {
+					delete(seen, order[next])
+					order[next] = k
+					next = (next + 1) % serverEventsSeen
+				}
 				if se.Time.IsZero() {
 					se.Time = time.Now()
 				}
