@@ -17,6 +17,10 @@ import (
 // nearest-rank method: the smallest value such that at least a fraction
 // p of the sample is less than or equal to it. It returns 0 for an empty
 // sample. sorted must be in ascending order.
+//
+// A p computed in floating point (99.9/100 is 0.9990000000000001) is
+// taken at its decimal value: a rank a rounding error above a whole
+// number is that number.
 func Percentile(sorted []float64, p float64) float64 {
 	n := len(sorted)
 	if n == 0 {
@@ -25,7 +29,8 @@ func Percentile(sorted []float64, p float64) float64 {
 	if p <= 0 {
 		return sorted[0]
 	}
-	i := int(math.Ceil(p*float64(n))) - 1
+	rank := p * float64(n)
+	i := int(math.Ceil(rank*(1-1e-14))) - 1
 	if i >= n {
 		i = n - 1
 	}
