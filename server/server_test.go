@@ -609,13 +609,16 @@ func inFlight(t *testing.T, admin string) float64 {
 }
 
 // Test 7: SIGTERM under load: in-flight requests complete, the master exits
-// 0, and no process of the tree remains.
+// 0, and no process of the tree remains. The requests outlast --timeout:
+// workers that are finishing them keep heartbeating, so none is killed.
 func TestSIGTERM(t *testing.T) {
-	s := startServer(t, "--workers", "2", "--worker-model", "threads", "--threads", "4", "--timeout", "2s")
+	// 8 threads per worker: however the 4 requests spread, every worker
+	// has a free slot, so none is stuck.
+	s := startServer(t, "--workers", "2", "--worker-model", "threads", "--threads", "8", "--timeout", "2s")
 	const blocked = 4
 	results := make(chan result, blocked)
 	for range blocked {
-		go func() { results <- get(newClient(), s.base+"/block?ms=1500") }()
+		go func() { results <- get(newClient(), s.base+"/block?ms=3000") }()
 	}
 	// Background light load, not asserted: it races the shutdown.
 	ctx, cancel := context.WithCancel(context.Background())

@@ -125,25 +125,50 @@ func Run(cfg Config, ln net.Listener, ctrl *control.Conn, models Registry, log *
 				w.checkRSS()
 			}
 		case <-beat.C:
-			if !m.Alive() {
-				continue
-			}
-			hb := control.Message{Type: control.Heartbeat, Pid: w.pid, Requests: w.requests.Load(),
-				InFlight: w.inflight.Load(), RSS: w.RSS()}
-			if f, ok := m.(HeartbeatFiller); ok {
-				f.FillHeartbeat(&hb)
-			}
-			if err := ctrl.Send(hb); err != nil {
+			if err := w.beat(m); err != nil {
 				return ErrMasterGone
 			}
 		}
 	}
 }
 
-// drain shuts the model down within the graceful timeout.
+// beat sends a heartbeat if m's request-serving path is making progress.
+func (w *Worker) beat(m Model) error {
+	if !m.Alive() {
+		return nil
+	}
+	hb := control.Message{Type: control.Heartbeat, Pid: w.pid, Requests: w.requests.Load(),
+		InFlight: w.inflight.Load(), RSS: w.RSS()}
+	if f, ok := m.(HeartbeatFiller); ok {
+		f.FillHeartbeat(&hb)
+	}
+	return w.ctrl.Send(hb)
+}
+
+// drain shuts the model down within the graceful timeout. It keeps
+// heartbeating meanwhile, so the master's --timeout kills a worker stuck in
+// its last requests but not one that is finishing them.
 func (w *Worker) drain(m Model, served <-chan error, serveErr error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.gracefulTimeout())
 	defer cancel()
+	beating := make(chan struct{})
+	go func() {
+		defer close(beating)
+		t := time.NewTicker(w.cfg.heartbeat())
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if w.beat(m) != nil {
+					return
+				}
+			}
+		}
+	}()
+	stopBeating := sync.OnceFunc(func() { cancel(); <-beating })
+	defer stopBeating()
 	if err := m.Shutdown(ctx); err != nil {
 		w.log.Warn(fmt.Sprintf("worker %d: graceful timeout %v passed with %d requests in flight; dropping them",
 			w.pid, w.cfg.gracefulTimeout(), w.inflight.Load()), "pid", w.pid)
@@ -157,6 +182,7 @@ func (w *Worker) drain(m Model, served <-chan error, serveErr error) error {
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) && !errors.Is(serveErr, net.ErrClosed) {
 		return fmt.Errorf("worker: serve: %w", serveErr)
 	}
+	stopBeating()
 	w.ctrl.Send(control.Message{Type: control.Exiting, Pid: w.pid, Requests: w.requests.Load(), RSS: w.RSS()})
 	return nil
 }

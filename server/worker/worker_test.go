@@ -181,3 +181,75 @@ func TestConfigValidate(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// A retiring worker keeps heartbeating while it drains a request that is
+// making progress, so a drain longer than --timeout is not mistaken for a
+// stuck worker and killed (the graceful timeout bounds the drain).
+func TestHeartbeatWhileDraining(t *testing.T) {
+	// A /block holds a threads worker's thread; an await holds no loop.
+	for model, path := range map[string]string{"threads": "/block?ms=600", "loop": "/light?await_ms=600"} {
+		t.Run(model, func(t *testing.T) {
+			base, master, done := startWorker(t, Config{Model: model, Threads: 2, Heartbeat: 20 * time.Millisecond})
+			msgs := make(chan control.Message, 1024)
+			go func() {
+				defer close(msgs)
+				for {
+					m, err := master.Receive()
+					if err != nil {
+						return
+					}
+					msgs <- m
+				}
+			}()
+			blocked := make(chan int, 1)
+			go func() {
+				resp, err := http.Get(base + path)
+				if err != nil {
+					blocked <- 0
+					return
+				}
+				resp.Body.Close()
+				blocked <- resp.StatusCode
+			}()
+			// Retire once the request is in flight.
+			deadline := time.After(10 * time.Second)
+			for inFlight := false; !inFlight; {
+				select {
+				case m := <-msgs:
+					inFlight = m.Type == control.Heartbeat && m.InFlight == 1
+				case <-deadline:
+					t.Fatalf("%s never showed in a heartbeat", path)
+				}
+			}
+			if err := master.Send(control.Message{Type: control.Retire, Reason: control.Shutdown}); err != nil {
+				t.Fatal(err)
+			}
+			beats := 0
+		drain:
+			for {
+				select {
+				case m, ok := <-msgs:
+					if !ok || m.Type == control.Exiting {
+						break drain
+					}
+					if m.Type == control.Heartbeat {
+						beats++
+					}
+				case <-deadline:
+					t.Fatal("the worker did not exit")
+				}
+			}
+			if code := <-blocked; code != http.StatusOK {
+				t.Errorf("in-flight %s: status %d, want 200", path, code)
+			}
+			if err := <-done; err != nil {
+				t.Errorf("Run: %v", err)
+			}
+			// 600ms of drain at a 20ms interval: about 25 beats; the
+			// bound leaves room for a loaded machine.
+			if beats < 3 {
+				t.Errorf("%d heartbeats while draining a progressing request, want ≥ 3", beats)
+			}
+		})
+	}
+}
