@@ -381,6 +381,9 @@ func TestOverlap(t *testing.T) {
 // Test 3: --leak-per-request 1MiB grows a worker's RSS by about 1 MiB per
 // request, and its replacement starts small again.
 func TestLeakPerRequest(t *testing.T) {
+	if raceEnabled {
+		t.Skip("-race: the race detector's shadow memory about doubles the RSS a leak adds")
+	}
 	s := startServer(t, "--workers", "1", "--leak-per-request", "1MiB", "--max-requests", "40")
 	c := newClient()
 	first := get(c, s.base+"/light")
