@@ -358,3 +358,16 @@ func TestThresholdMetricsMeasured(t *testing.T) {
 		}
 	}
 }
+
+// TestRatioString: a ratio keeps two significant digits however small,
+// so a large improvement does not read ×0.00.
+func TestRatioString(t *testing.T) {
+	for q, want := range map[float64]string{
+		8.3: "8.30", 0.96: "0.96", 0.1: "0.10", 0.0085: "0.0085", 0.00005: "0.000050",
+		12.34: "12.3", 250: "250", -0.14: "-0.14", -0.012: "-0.012", 0: "0.00",
+	} {
+		if got := ratioString(q); got != want {
+			t.Errorf("ratioString(%v) = %q, want %q", q, got, want)
+		}
+	}
+}
