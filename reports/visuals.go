@@ -104,7 +104,9 @@ func (r *Report) plotData() []plots.Variant {
 	return out
 }
 
-// writeVisuals writes plots/ and report.html.
+// writeVisuals writes plots/ and report.html: one self-contained page
+// with the scenario, the comparison, the thresholds, the harness's health
+// and every chart as inline SVG.
 func (r *Report) writeVisuals() error {
 	// report.html is written with the charts that could be drawn.
 	charts, plotErr := plots.Render(filepath.Join(r.Dir, PlotsDir), r.plotData())
@@ -113,17 +115,6 @@ func (r *Report) writeVisuals() error {
 		return err
 	}
 	if err := writeAtomic(filepath.Join(r.Dir, HTMLFile), b.Bytes()); err != nil {
-		return err
-	}
-	return plotErr
-}
-
-// HTML writes report.html: one self-contained page with the scenario, the
-// comparison, the thresholds, the harness's health and every chart as
-// inline SVG. It renders the charts into the run directory's plots/.
-func (r *Report) HTML(w io.Writer) error {
-	charts, plotErr := plots.Render(filepath.Join(r.Dir, PlotsDir), r.plotData())
-	if err := r.html(w, charts); err != nil {
 		return err
 	}
 	return plotErr

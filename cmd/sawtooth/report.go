@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -89,7 +90,9 @@ func checkRunDir(path, baseline string) error {
 	return nil
 }
 
-// printReport prints rep to standard output in format.
+// printReport prints rep to standard output in format. For html it
+// prints the report.html WriteFiles wrote, rather than draw every chart
+// again.
 func printReport(rep *reports.Report, format string) error {
 	switch format {
 	case "md":
@@ -97,7 +100,13 @@ func printReport(rep *reports.Report, format string) error {
 	case "json":
 		return rep.JSON(os.Stdout)
 	case "html":
-		return rep.HTML(os.Stdout)
+		f, err := os.Open(filepath.Join(rep.Dir, reports.HTMLFile))
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		_, err = io.Copy(os.Stdout, f)
+		return err
 	}
 	return rep.Table(os.Stdout, colorOutput(os.Stdout))
 }
