@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -26,7 +27,7 @@ is significant ("~" when not); with fewer, every difference counts.
 Exits 1 when a number got significantly worse by more than --max-regression,
 naming each number and by how much; 0 otherwise.`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "max-regression", Value: "10%", Usage: "largest tolerated worsening, `PCT` (e.g. 10% or 0.1)"},
+			&cli.StringFlag{Name: "max-regression", Value: "10%", Usage: "largest tolerated worsening, `PCT`: a percentage (10%) or a fraction up to 1 (0.1)"},
 			&cli.StringFlag{Name: "format", Value: "table", Usage: "`FORMAT` to print: table or md"},
 			&cli.Float64Flag{Name: "alpha", Value: 0.1, Usage: "significance level of the Mann-Whitney U test"},
 		},
@@ -89,16 +90,22 @@ func compareAction(c *cli.Context) error {
 	return nil
 }
 
-// parsePercent parses "10%" as 0.1 and a plain "0.1" as 0.1.
+// parsePercent parses "10%" as 0.1 and a plain "0.1" as 0.1. A plain
+// number above 1 is refused rather than read as a fraction: "10" is far
+// likelier meant as 10% than as 1000%, which would let every regression
+// pass.
 func parsePercent(s string) (float64, error) {
 	t := strings.TrimSpace(s)
 	pct := strings.HasSuffix(t, "%")
 	v, err := strconv.ParseFloat(strings.TrimSuffix(t, "%"), 64)
-	if err != nil || v < 0 {
+	if err != nil || v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
 		return 0, fmt.Errorf("want a non-negative percentage such as 10%% or a fraction such as 0.1, got %q", s)
 	}
 	if pct {
-		v /= 100
+		return v / 100, nil
+	}
+	if v > 1 {
+		return 0, fmt.Errorf("a plain number is a fraction (0.1 is 10%%): write %q for %g percent, or %q for the fraction, got %q", t+"%", v, strconv.FormatFloat(v*100, 'f', -1, 64)+"%", s)
 	}
 	return v, nil
 }
