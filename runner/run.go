@@ -135,6 +135,35 @@ func (r *run) do(ctx context.Context) (*rundir.RunInfo, error) {
 
 // record does the work of do with the files open.
 func (r *run) record(ctx context.Context, info *rundir.RunInfo, f *files) error {
+	r.events = newEventLog(rundir.NewEventWriter(f.events))
+	defer r.events.flush()
+	defer func() {
+		if r.tree != nil {
+			r.tree.close()
+		}
+	}()
+	defer r.stopTarget() // on every early return; a no-op once stopped
+	err := r.start(ctx, info, f)
+	if errors.Is(err, target.ErrAddressInUse) {
+		// The ports were free when picked (listen on port 0, close), but
+		// another process bound one before the target did. Once more on
+		// new ports.
+		if serr := r.proc.Stop(r.tree.survivors); serr != nil {
+			return errors.Join(err, serr)
+		}
+		r.tree.close()
+		r.proc, r.tree = nil, nil
+		r.events.add(rundir.Event{Time: time.Now(), Source: "runner", Event: "retry", Message: "the target's port was taken by another process before it bound it; starting it again on new ports"})
+		err = r.start(ctx, info, f)
+	}
+	if err != nil {
+		return err
+	}
+	return r.attack(ctx, info, f)
+}
+
+// start picks the target's ports, starts it and waits until it is ready.
+func (r *run) start(ctx context.Context, info *rundir.RunInfo, f *files) error {
 	var err error
 	r.plan, err = compile(r.sc, r.variant, r.opt.Binary)
 	if err != nil {
@@ -142,31 +171,24 @@ func (r *run) record(ctx context.Context, info *rundir.RunInfo, f *files) error 
 	}
 	info.Target = r.plan.spec.Argv
 	info.BaseURL = r.plan.baseURL
-	r.events = newEventLog(rundir.NewEventWriter(f.events))
-	defer r.events.flush()
-
 	spec := r.plan.spec
 	spec.Log = f.log
 	spec.OnEvent = func(e target.LogEvent) {
 		r.events.add(rundir.Event{Time: e.Time, Source: "log", Event: e.Event, PID: e.PID, Reason: e.Reason, Requests: e.Requests, Message: e.Line})
 	}
-	r.proc, err = target.Start(spec)
-	if err != nil {
+	if r.proc, err = target.Start(spec); err != nil {
 		return err
 	}
-	defer r.stopTarget() // on every early return; a no-op once stopped
-	r.tree, err = newTreeSampler(r.proc.PID())
-	if err != nil {
+	if r.tree, err = newTreeSampler(r.proc.PID()); err != nil {
 		return err
 	}
-	defer r.tree.close()
 	if err := r.proc.WaitReady(ctx); err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("%w while waiting for the target to be ready", ErrInterrupted)
 		}
 		return err
 	}
-	return r.attack(ctx, info, f)
+	return nil
 }
 
 // stopTarget stops the target once and returns the result of that stop.

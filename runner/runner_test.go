@@ -302,7 +302,63 @@ func TestTargetNeverReady(t *testing.T) {
 			if err != nil || !strings.Contains(ri.Error, tc.want) {
 				t.Errorf("run.json error %q (%v)", ri.Error, err)
 			}
+			for _, e := range readEvents(t, d, d.Meta.Runs[0]) {
+				if e.Event == "retry" {
+					t.Errorf("a target that failed for another reason than its port was restarted: %+v", e)
+				}
+			}
 		})
+	}
+}
+
+// A command target whose free port another process takes before it binds
+// it is started once more on new ports, and the run goes on.
+func TestPortTakenRetry(t *testing.T) {
+	s := fakeScenario("-collide-once=" + filepath.Join(t.TempDir(), "collided"))
+	res, err := Run(context.Background(), s, testOptions(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := rundir.Open(res.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := d.Meta.Runs[0]
+	t.Cleanup(func() {
+		var pids []int
+		for _, m := range readMemory(t, d, ref) {
+			pids = append(pids, m.PID)
+		}
+		killAll(pids)
+	})
+	retries := 0
+	for _, e := range readEvents(t, d, ref) {
+		if e.Source == "runner" && e.Event == "retry" {
+			retries++
+		}
+	}
+	if retries != 1 {
+		t.Errorf("%d retry events, want 1", retries)
+	}
+	log, _ := os.ReadFile(d.File(ref, rundir.TargetLog))
+	if !bytes.Contains(log, []byte("address already in use")) {
+		t.Errorf("target.log lacks the first start's bind error:\n%s", log)
+	}
+	ri, err := d.RunInfo(ref)
+	if err != nil || ri.Error != "" || d.Meta.Partial {
+		t.Fatalf("run.json error %q (%v), meta partial %v", ri.Error, err, d.Meta.Partial)
+	}
+	n := 0
+	if err := rundir.EachResult(d.File(ref, rundir.ResultsFile), func(r *vegeta.Result) error {
+		if r.Code == 200 {
+			n++
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n < 55 {
+		t.Errorf("%d requests answered 200, want about 60", n)
 	}
 }
 

@@ -62,6 +62,16 @@ type Spec struct {
 // tailLines is how many lines of output an error about the target shows.
 const tailLines = 20
 
+// ErrAddressInUse is wrapped by the error of WaitReady when the target
+// failed and the last lines of its output say that an address it was to
+// listen on was taken: the free port it was given went to another process
+// first, and the caller may start it again on another port.
+var ErrAddressInUse = errors.New("address already in use")
+
+// addressInUse matches how servers report EADDRINUSE: Go and CPython
+// ("address already in use", any case), gunicorn ("Connection in use").
+var addressInUse = regexp.MustCompile(`(?i)address already in use|connection in use|EADDRINUSE`)
+
 // Process is a running target.
 type Process struct {
 	spec Spec
@@ -187,7 +197,8 @@ func (p *Process) match(line string) {
 	}
 }
 
-// failure wraps err with the tail of the target's output.
+// failure wraps err with the tail of the target's output, and with
+// ErrAddressInUse when the tail reports it.
 func (p *Process) failure(err error) error {
 	// Give the log reader a moment to catch the last lines.
 	select {
@@ -195,6 +206,9 @@ func (p *Process) failure(err error) error {
 	case <-time.After(200 * time.Millisecond):
 	}
 	tail := p.Tail()
+	if addressInUse.MatchString(tail) {
+		err = fmt.Errorf("%w: %w", err, ErrAddressInUse)
+	}
 	if tail == "" {
 		tail = "(no output)"
 	}

@@ -1,11 +1,13 @@
 // Command fakeserver is a small HTTP server used as a command target in
 // the runner's tests. It can fork child processes (one of which may leave
-// the process group), ignore SIGTERM, never become ready, or exit early.
+// the process group), ignore SIGTERM, never become ready, exit early, or
+// find its port taken once.
 package main
 
 import (
 	"flag"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -23,6 +25,7 @@ func main() {
 	mode := flag.String("mode", "ready", "ready, never (never answers 2xx) or exit (exit 3 after printing)")
 	lines := flag.Int("lines", 3, "lines printed at start")
 	child := flag.Bool("child", false, "run as a child: sleep until killed")
+	collideOnce := flag.String("collide-once", "", "if this file does not exist, create it and fail to bind the port because it is already taken (the free-port race)")
 	flag.Parse()
 
 	if *ignoreTerm {
@@ -77,7 +80,19 @@ func main() {
 	mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "# TYPE fake_requests_total counter\nfake_requests_total{path=\"/\"} 7\n# TYPE fake_lag_seconds histogram\nfake_lag_seconds_bucket{le=\"0.1\"} 1\nfake_lag_seconds_bucket{le=\"+Inf\"} 2\nfake_lag_seconds_sum 0.3\nfake_lag_seconds_count 2\n")
 	})
-	err := http.ListenAndServe("127.0.0.1:"+strconv.Itoa(*port), mux)
+	addr := "127.0.0.1:" + strconv.Itoa(*port)
+	if *collideOnce != "" {
+		if f, err := os.OpenFile(*collideOnce, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644); err == nil {
+			f.Close()
+			// Another listener takes the port first, as another process
+			// might between the runner's pick and this bind.
+			if _, err := net.Listen("tcp", addr); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(1)
+			}
+		}
+	}
+	err := http.ListenAndServe(addr, mux)
 	fmt.Fprintln(os.Stderr, err)
 	os.Exit(1)
 }
