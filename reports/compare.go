@@ -155,7 +155,7 @@ func RegressionText(d Delta) string {
 // grid lays the comparison out: per variant and gated or changed metric,
 // base, new and the change.
 func (c *RunComparison) grid(all bool) grid {
-	g := grid{header: []string{"variant", "metric", "base", "new", "change"}, left: 2, code: true}
+	g := grid{header: []string{"variant", "metric", "base", "new", "change"}, left: 2}
 	regressed := map[string]bool{}
 	for _, d := range c.Regressions {
 		regressed[d.Variant+"\x00"+d.Metric] = true
@@ -172,7 +172,7 @@ func (c *RunComparison) grid(all bool) grid {
 		if regressed[d.Variant+"\x00"+d.Metric] {
 			change, colour = change+" REGRESSION", "worse"
 		}
-		g.rows = append(g.rows, []cell{{text: d.Variant}, {text: d.Metric}, {text: formatCell(bm)}, {text: formatCell(nm)}, {text: change, change: colour}})
+		g.rows = append(g.rows, []cell{{text: d.Variant}, {text: d.Metric, code: true}, {text: formatCell(bm)}, {text: formatCell(nm)}, {text: change, change: colour}})
 	}
 	return g
 }

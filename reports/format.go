@@ -133,9 +133,6 @@ func ratioString(q float64) string {
 	return strconv.FormatFloat(q, 'f', 2, 64)
 }
 
-// metricLabel is the human label of a metric in tables.
-func metricLabel(name string) string { return name }
-
 // keyMetric reports whether a metric belongs in the compact terminal
 // table; the Markdown and HTML reports show every metric.
 func keyMetric(name string) bool {

@@ -90,10 +90,10 @@ func writeMarkdownGrid(b *errWriter, g grid) {
 	b.printf("\n")
 	for _, row := range g.rows {
 		b.printf("|")
-		for i, c := range row {
+		for _, c := range row {
 			text := mdEscape(c.text)
 			switch {
-			case i == 0 && g.code:
+			case c.code:
 				text = "`" + c.text + "`"
 			case c.change == "worse":
 				text = "**" + text + "** 🔺"

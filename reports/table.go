@@ -11,10 +11,12 @@ import (
 )
 
 // cell is one table cell; change ("better", "worse", "same" or "")
-// colours it on a terminal.
+// colours it on a terminal; code is true for a metric name, set as code
+// in Markdown.
 type cell struct {
 	text   string
 	change string
+	code   bool
 }
 
 // grid is the comparison table: a metric per row, and per variant its
@@ -25,9 +27,6 @@ type grid struct {
 	rows   [][]cell
 	// left is how many leading columns are text, aligned left (at least 1).
 	left int
-	// code is true when the first column holds metric names, set as code
-	// in Markdown.
-	code bool
 }
 
 // comparisonGrid builds the comparison table, with every metric or only
@@ -36,7 +35,7 @@ func (r *Report) comparisonGrid(all bool) grid {
 	s := &r.Summary
 	order := r.orderedVariants()
 	base := order[0]
-	g := grid{header: []string{"metric", base.Name + " (base)"}, code: true}
+	g := grid{header: []string{"metric", base.Name + " (base)"}}
 	for _, v := range order[1:] {
 		g.header = append(g.header, v.Name, "vs base")
 	}
@@ -73,7 +72,7 @@ func (r *Report) comparisonGrid(all bool) grid {
 		deltas[d.Variant+"\x00"+d.Metric] = d
 	}
 	for _, name := range names {
-		row := []cell{{text: metricLabel(name)}}
+		row := []cell{{text: name, code: true}}
 		for i, v := range order {
 			m, ok := v.Metric(name)
 			row = append(row, cell{text: v.cellText(name)})

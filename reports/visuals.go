@@ -148,7 +148,7 @@ type htmlGrid struct {
 type htmlCell struct{ Text, Change string }
 
 func toHTMLGrid(g grid) htmlGrid {
-	h := htmlGrid{Header: g.header, Code: g.code}
+	h := htmlGrid{Header: g.header, Code: len(g.rows) > 0 && g.rows[0][0].code}
 	for _, row := range g.rows {
 		var cells []htmlCell
 		for _, c := range row {
