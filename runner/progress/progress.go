@@ -16,18 +16,17 @@ import (
 
 // Status is a snapshot of one run.
 type Status struct {
-	Variant     string
-	Repeat      int
-	Phase       string
-	Elapsed     time.Duration
-	Total       time.Duration
-	Rate        float64 // completed requests per second, recently
-	Requests    int64
-	Errors      int64
-	P99         time.Duration // over the run so far
-	PSS         int64         // total PSS of the target's tree, bytes
-	Restarts    int           // worker exits seen
-	Interrupted bool
+	Variant  string
+	Repeat   int
+	Phase    string
+	Elapsed  time.Duration
+	Total    time.Duration
+	Rate     float64 // completed requests per second, recently
+	Requests int64
+	Errors   int64
+	P99      time.Duration // over the run so far
+	PSS      int64         // total PSS of the target's tree, bytes
+	Restarts int           // worker exits seen
 }
 
 // Line formats s on one line.

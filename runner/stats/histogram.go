@@ -28,7 +28,6 @@ type Histogram struct {
 	counts [nBuckets]uint32
 	n      int64
 	max    time.Duration
-	sum    time.Duration
 }
 
 func bucket(d time.Duration) int {
@@ -52,7 +51,6 @@ func (h *Histogram) Record(d time.Duration) {
 	}
 	h.counts[bucket(d)]++
 	h.n++
-	h.sum += d
 	h.max = max(h.max, d)
 }
 
@@ -61,14 +59,6 @@ func (h *Histogram) Count() int64 { return h.n }
 
 // Max returns the largest latency recorded.
 func (h *Histogram) Max() time.Duration { return h.max }
-
-// Mean returns the mean latency (0 when empty).
-func (h *Histogram) Mean() time.Duration {
-	if h.n == 0 {
-		return 0
-	}
-	return h.sum / time.Duration(h.n)
-}
 
 // Quantile returns the q-quantile (0 ≤ q ≤ 1) to within 2%, never more
 // than Max; 0 when empty.
@@ -98,16 +88,3 @@ func (h *Histogram) Quantile(q float64) time.Duration {
 	}
 	return h.max
 }
-
-// Merge adds the counts of o to h.
-func (h *Histogram) Merge(o *Histogram) {
-	for i, c := range o.counts {
-		h.counts[i] += c
-	}
-	h.n += o.n
-	h.sum += o.sum
-	h.max = max(h.max, o.max)
-}
-
-// Reset empties h.
-func (h *Histogram) Reset() { *h = Histogram{} }

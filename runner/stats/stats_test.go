@@ -35,7 +35,7 @@ func TestHistogramQuantiles(t *testing.T) {
 		t.Errorf("q1 = %v, max %v", h.Quantile(1), h.Max())
 	}
 	var empty Histogram
-	if empty.Quantile(0.99) != 0 || empty.Mean() != 0 {
+	if empty.Quantile(0.99) != 0 || empty.Max() != 0 || empty.Count() != 0 {
 		t.Error("empty histogram not zero")
 	}
 	var tiny Histogram
