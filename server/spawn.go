@@ -50,8 +50,7 @@ func RunChild() bool {
 		return false
 	case RoleWorker:
 		os.Exit(runWorker(registry()))
-	case loop.ChildEnvOffload:
-		// An offload child of a loop worker (--offload processes).
+	case RoleOffload:
 		if err := loop.RunOffloadChild(); err != nil {
 			fmt.Fprintln(os.Stderr, "sawtooth:", err)
 			os.Exit(1)

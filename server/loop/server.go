@@ -6,8 +6,9 @@
 //
 // A worker process serves its inherited listener with a Server:
 //
-//	srv, err := loop.New(cfg, loop.Options{BeforeRequest: count, Heartbeat: beat})
+//	srv, err := loop.New(cfg, loop.Options{BeforeRequest: count})
 //	go srv.Serve(ln)
+//	alive := time.Since(srv.LastTick()) < interval // the loop is not stuck
 //	...
 //	srv.Shutdown(ctx)
 //
@@ -59,11 +60,6 @@ type Options struct {
 	// on a reused connection (RFC 9112 §9.3.1), on a new connection; a
 	// dropped first request is an error to them.
 	Admit func(c net.Conn, first bool) bool
-	// Heartbeat is called on the loop at most every HeartbeatInterval, from
-	// the lag probe, so a stuck loop stops heartbeating.
-	Heartbeat func()
-	// HeartbeatInterval is the minimum time between heartbeats (default 1s).
-	HeartbeatInterval time.Duration
 	// OnLag receives every lag observation, from the monitor's goroutine
 	// (not the loop). The same observations go into LagHistogram and are
 	// kept for TakeLag.
@@ -94,7 +90,6 @@ type Server struct {
 	monDone   chan struct{}
 	closeOnce sync.Once
 
-	lastBeat time.Time      // touched only on the loop
 	docs     map[int][]byte // /regex documents by size; touched only on the loop
 	lastTick atomic.Int64   // unix nanoseconds of the last probe run on the loop
 
@@ -117,9 +112,6 @@ func New(cfg Config, opts Options) (*Server, error) {
 	cfg = cfg.withDefaults()
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
-	}
-	if opts.HeartbeatInterval <= 0 {
-		opts.HeartbeatInterval = time.Second
 	}
 	if opts.Leaker == nil {
 		opts.Leaker = new(workload.Leaker)
@@ -166,7 +158,7 @@ func New(cfg Config, opts Options) (*Server, error) {
 		log:      s.log,
 		hist:     s.hist,
 		onLag:    s.observeLag,
-		onProbe:  s.heartbeat,
+		onProbe:  s.tick,
 		stackIDs: s.stackIDs,
 	}
 	go func() {
@@ -188,9 +180,6 @@ func New(cfg Config, opts Options) (*Server, error) {
 
 // Config returns the configuration in effect, defaults filled in.
 func (s *Server) Config() Config { return s.cfg }
-
-// Loop returns the server's event loop, e.g. to run worker code on it.
-func (s *Server) Loop() *Loop { return s.loop }
 
 // LagHistogram returns the histogram of loop-lag observations, named
 // LagMetricName. It is not registered anywhere: register it in the worker's
@@ -281,17 +270,8 @@ func (s *Server) observeLag(d time.Duration) {
 	}
 }
 
-// heartbeat runs on the loop inside each lag probe.
-func (s *Server) heartbeat() {
-	s.lastTick.Store(time.Now().UnixNano())
-	if s.opts.Heartbeat == nil {
-		return
-	}
-	if now := time.Now(); now.Sub(s.lastBeat) >= s.opts.HeartbeatInterval {
-		s.lastBeat = now
-		s.opts.Heartbeat()
-	}
-}
+// tick runs on the loop inside each lag probe.
+func (s *Server) tick() { s.lastTick.Store(time.Now().UnixNano()) }
 
 func (s *Server) stackIDs() map[uint64]bool {
 	ids := map[uint64]bool{s.loop.gid.Load(): true}

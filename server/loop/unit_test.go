@@ -272,39 +272,6 @@ func TestAwaitDoesNotHoldLoop(t *testing.T) {
 	}
 }
 
-// The heartbeat comes from the loop: none while a burn holds it, and they
-// resume afterwards.
-func TestHeartbeatFromLoop(t *testing.T) {
-	var beats atomic.Int64
-	var atStart, atEnd int64
-	ts := startServer(t, DefaultConfig(), Options{
-		Heartbeat:         func() { beats.Add(1) },
-		HeartbeatInterval: time.Millisecond,
-		BeforeRequest: func(r *http.Request, h http.Header) int64 {
-			if r.URL.Path == "/cpu" {
-				atStart = beats.Load()
-			}
-			return 0
-		},
-		AfterRequest: func(r *http.Request, h http.Header, status int, n int64) {
-			if r.URL.Path == "/cpu" {
-				atEnd = beats.Load()
-			}
-		},
-	})
-	ts.mustGet(t, "/cpu?ms=300", "")
-	if atStart != atEnd {
-		t.Errorf("%d heartbeats during a 300ms burn on the loop; want none", atEnd-atStart)
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for beats.Load() <= atEnd && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	if beats.Load() <= atEnd {
-		t.Error("no heartbeat after the burn")
-	}
-}
-
 // Shutdown lets an in-flight request finish, then Serve returns
 // ErrServerClosed and new connections are refused.
 func TestShutdownFinishesInFlight(t *testing.T) {
