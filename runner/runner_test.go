@@ -44,8 +44,36 @@ func TestMain(m *testing.M) {
 		}
 	}
 	code := m.Run()
+	// Every test stops its targets; a process still running one of the
+	// test binaries is an orphan the runner failed to kill (or a failed
+	// test left behind): kill it, and fail the package.
+	if left := leftovers(); len(left) > 0 {
+		fmt.Fprintf(os.Stderr, "processes outlived the tests: %v\n", left)
+		killAll(left)
+		code = max(code, 1)
+	}
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// leftovers returns the live processes running sawtoothBin or fakeBin.
+func leftovers() []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var out []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		exe, err := os.Readlink("/proc/" + e.Name() + "/exe")
+		if err == nil && (exe == sawtoothBin || exe == fakeBin) && alive(pid) {
+			out = append(out, pid)
+		}
+	}
+	return out
 }
 
 // fakeScenario is a command target running the fake server.
