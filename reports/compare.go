@@ -182,7 +182,7 @@ func (c *RunComparison) Table(w io.Writer, color bool) error {
 	b := &errWriter{w: w}
 	b.printf("sawtooth compare: %s\n  base %s\n  new  %s\n", c.New.Summary.Scenario, c.Base.Dir, c.New.Dir)
 	b.printf("ratios are new/base; %s; a regression is a significant worsening beyond %s\n\n",
-		c.legend(), formatPercent(c.MaxRegression))
+		colourLegend(c.Deltas, c.Alpha), formatPercent(c.MaxRegression))
 	if b.err != nil {
 		return b.err
 	}
@@ -197,21 +197,11 @@ func (c *RunComparison) Table(w io.Writer, color bool) error {
 func (c *RunComparison) Markdown(w io.Writer) error {
 	b := &errWriter{w: w}
 	b.printf("# sawtooth compare: %s\n\nRatios are new/base; %s; a regression is a significant worsening beyond %s.\n\n",
-		mdEscape(c.New.Summary.Scenario), mdEscape(c.legend()), formatPercent(c.MaxRegression))
+		mdEscape(c.New.Summary.Scenario), mdEscape(colourLegend(c.Deltas, c.Alpha)), formatPercent(c.MaxRegression))
 	writeMarkdownGrid(b, c.grid(false))
 	b.printf("\n")
 	c.writeVerdict(b, "- ")
 	return b.err
-}
-
-// legend says what "~" and the colours mean for these deltas.
-func (c *RunComparison) legend() string {
-	var tested, untested bool
-	for _, d := range c.Deltas {
-		tested = tested || d.Test.Tested
-		untested = untested || !d.Test.Tested
-	}
-	return colourLegend(tested, untested, c.Alpha)
 }
 
 func (c *RunComparison) writeVerdict(b *errWriter, bullet string) {

@@ -151,18 +151,18 @@ func (r *Report) legend() string {
 
 // marksLegend says when a change of the comparison is marked.
 func (r *Report) marksLegend() string {
+	return colourLegend(r.Summary.Comparison, r.Summary.Alpha)
+}
+
+// colourLegend says when a change of deltas is marked better (green) or
+// worse (red): significant by the U test when tested, beyond the noise
+// floor when not.
+func colourLegend(deltas []Delta, alpha float64) string {
 	var tested, untested bool
-	for _, d := range r.Summary.Comparison {
+	for _, d := range deltas {
 		tested = tested || d.Test.Tested
 		untested = untested || !d.Test.Tested
 	}
-	return colourLegend(tested, untested, r.Summary.Alpha)
-}
-
-// colourLegend says when a change is marked better (green) or worse
-// (red): significant by the U test when tested, beyond the noise floor
-// when not.
-func colourLegend(tested, untested bool, alpha float64) string {
 	var parts []string
 	if tested {
 		parts = append(parts, fmt.Sprintf("~ means no significant difference (Mann-Whitney U over repeats, alpha %.2f); only significant changes are marked better or worse", alpha))
