@@ -197,7 +197,9 @@ async def startup():
         pool = ThreadPoolExecutor(max_workers=POOL_WORKERS, thread_name_prefix="offload")
     elif OFFLOAD == "processes":
         # spawn, not fork: forking a process that runs threads is unsafe.
-        pool = ProcessPoolExecutor(max_workers=POOL_WORKERS, mp_context=multiprocessing.get_context("spawn"))
+        # A pool process exits with the app, even when the app is killed.
+        pool = ProcessPoolExecutor(max_workers=POOL_WORKERS, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=workload.exit_with_parent)
         # Start every child now, so no request pays for an interpreter start.
         loop = asyncio.get_running_loop()
         await asyncio.gather(*(loop.run_in_executor(pool, workload.warm, 50, kib) for _ in range(POOL_WORKERS)))

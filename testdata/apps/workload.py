@@ -10,6 +10,7 @@ import contextvars
 import json
 import os
 import re
+import threading
 import time
 
 # Bounds on request parameters, the same as the built-in server's, so that
@@ -119,6 +120,24 @@ def prepare(kib):
     """Generate and keep the kib KiB document, so no request pays for it."""
     if kib not in _documents:
         _documents[kib] = document(kib)
+
+
+def exit_with_parent():
+    """Pool initializer: exit when the process that started the pool dies.
+
+    A ProcessPoolExecutor's processes wait on a queue that they hold open
+    themselves, so if the app is killed (SIGKILL, or its harness dying)
+    they would wait forever. A daemon thread checks the parent, as
+    gunicorn's workers do.
+    """
+    parent = os.getppid()
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def warm(ms, kib=0):
