@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -81,8 +82,10 @@ func run(t *testing.T, s *scenarios.Scenario, variants ...string) (*reports.Repo
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
+	ctx, interrupted := stopOnSignal(ctx)
 	dir := filepath.Join(t.TempDir(), "run")
 	res, err := runner.Run(ctx, s, runner.Options{Dir: dir, Variants: variants, Seed: 1, Timeout: 20 * time.Second})
+	interrupted()
 	t.Cleanup(func() {
 		if t.Failed() {
 			logTargets(t, res)
@@ -99,6 +102,37 @@ func run(t *testing.T, s *scenarios.Scenario, variants ...string) (*reports.Repo
 		t.Fatalf("reports.Build %s: %v", res.Dir, err)
 	}
 	return rep, res
+}
+
+// stopOnSignal returns a context that SIGINT or SIGTERM cancel, and a
+// function to call once the runner has returned: if a signal came, it dies
+// of it then. Without this, Ctrl-C would kill the test binary at once, and
+// the target, in a process group of its own, would outlive it.
+func stopOnSignal(parent context.Context) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(parent)
+	sigc := make(chan os.Signal, 1)
+	signal.Notify(sigc, os.Interrupt, syscall.SIGTERM)
+	got := make(chan os.Signal, 1)
+	go func() {
+		select {
+		case sig := <-sigc:
+			got <- sig
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sigc)
+		cancel()
+		select {
+		case sig := <-got:
+			// The runner has stopped the target; end as interrupted.
+			syscall.Kill(os.Getpid(), sig.(syscall.Signal))
+			time.Sleep(time.Second)
+			os.Exit(1)
+		default:
+		}
+	}
 }
 
 // logTargets logs the last lines of every run's target.log.
