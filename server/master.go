@@ -47,14 +47,13 @@ type proc struct {
 // serving reports whether p is its slot's current, non-retiring worker.
 func (p *proc) serving() bool { return p.retiring == "" && p.pending == "" && p.killed == "" }
 
+// procMsg is a control message from worker pid or, with exit set, its
+// exit. Both travel on one channel so that the master handles a worker's
+// last messages (retiring, exiting) before its exit.
 type procMsg struct {
-	pid int
-	msg control.Message
-}
-
-type procExit struct {
-	pid   int
-	state *os.ProcessState
+	pid  int
+	msg  control.Message
+	exit *os.ProcessState
 }
 
 // master is the arbiter: one goroutine (loop) owns the workers; mu guards
@@ -77,7 +76,6 @@ type master struct {
 	events  *eventLog
 	metrics *metrics
 	msgs    chan procMsg
-	exits   chan procExit
 
 	shutting     bool
 	deadline     time.Time // shutdown: kill what is left after this
@@ -101,7 +99,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return fmt.Errorf("find own executable to start workers: %w", err)
 	}
 	m := &master{cfg: cfg, log: log, exe: exe, procs: make(map[int]*proc), desired: cfg.Workers,
-		events: newEventLog(eventHistory), msgs: make(chan procMsg, 64), exits: make(chan procExit, 16)}
+		events: newEventLog(eventHistory), msgs: make(chan procMsg, 64)}
 	seed := cfg.Seed
 	if seed == 0 {
 		seed = rand.Uint64()
@@ -181,9 +179,11 @@ func (m *master) loop(ctx context.Context) error {
 		case s := <-sigc:
 			m.signal(s.(syscall.Signal))
 		case pm := <-m.msgs:
-			m.message(pm.pid, pm.msg)
-		case pe := <-m.exits:
-			m.exited(pe.pid, pe.state)
+			if pm.exit != nil {
+				m.exited(pm.pid, pm.exit)
+			} else {
+				m.message(pm.pid, pm.msg)
+			}
 		case <-t.C:
 			m.check(time.Now())
 		}
@@ -585,18 +585,18 @@ func (m *master) spawn(slot int) {
 			if err != nil {
 				return
 			}
-			m.msgs <- procMsg{p.pid, msg}
+			m.msgs <- procMsg{pid: p.pid, msg: msg}
 		}
 	}()
 	go func() {
 		sp.cmd.Wait()
-		// Deliver the worker's last messages before its exit, so the
-		// exit gets the reason the worker gave.
+		// Queue the exit behind the worker's last messages, so the exit
+		// gets the reason the worker gave.
 		select {
 		case <-read:
 		case <-time.After(time.Second):
 		}
-		m.exits <- procExit{p.pid, sp.cmd.ProcessState}
+		m.msgs <- procMsg{pid: p.pid, exit: sp.cmd.ProcessState}
 	}()
 
 	var limits string

@@ -2,6 +2,10 @@ package server
 
 import (
 	"context"
+	"io"
+	"log/slog"
+	"net"
+	"os/exec"
 	"sync"
 	"syscall"
 	"testing"
@@ -175,5 +179,46 @@ func TestWorkersDieWithMaster(t *testing.T) {
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
+	}
+}
+
+// A worker's exit is handled after the messages it sent before exiting, so
+// the exit carries the reason the worker gave (here max_requests) rather
+// than "exited without retiring" (crash).
+func TestExitAfterLastMessages(t *testing.T) {
+	a, b := net.Pipe()
+	defer b.Close()
+	done := exec.Command("true")
+	if err := done.Run(); err != nil {
+		t.Fatalf("run true: %v", err)
+	}
+	p := &proc{pid: 42, slot: 1, conn: control.NewConn(a), ready: true}
+	m := &master{log: slog.New(slog.NewTextHandler(io.Discard, nil)), procs: map[int]*proc{42: p},
+		events: newEventLog(128), msgs: make(chan procMsg, 64), shutting: true}
+	m.metrics = newMetrics(m)
+	for i := range 50 {
+		m.msgs <- procMsg{pid: 42, msg: control.Message{Type: control.Heartbeat, Requests: int64(i)}}
+	}
+	m.msgs <- procMsg{pid: 42, msg: control.Message{Type: control.Retiring, Reason: control.MaxRequests, Requests: 50}}
+	m.msgs <- procMsg{pid: 42, exit: done.ProcessState}
+	errc := make(chan error, 1)
+	go func() { errc <- m.loop(context.Background()) }()
+	select {
+	case err := <-errc:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the master loop did not return once its only worker exited")
+	}
+	hist, _ := m.events.subscribe()
+	var exit Event
+	for _, e := range hist {
+		if e.Event == EventExit {
+			exit = e
+		}
+	}
+	if exit.Reason != control.MaxRequests || exit.Requests != 50 {
+		t.Errorf("exit event %+v, want reason max_requests after 50 requests", exit)
 	}
 }
