@@ -1,6 +1,5 @@
-// Package units parses and formats the quantities sawtooth's flags, scenarios
-// and thresholds use: byte sizes such as "256MiB", and rates of memory growth
-// such as "1MiB/min".
+// Package units parses and formats the byte sizes sawtooth's flags,
+// scenarios and thresholds use, such as "256MiB".
 package units
 
 import (
@@ -11,25 +10,32 @@ import (
 	"unicode"
 )
 
-// sizeUnits maps a unit suffix (compared case-insensitively) to its factor.
+// sizeUnit returns the factor of a unit suffix, already lower-cased.
 // Decimal units (KB, MB, GB) are powers of 1000, binary ones (KiB, MiB, GiB)
 // powers of 1024, as in the IEC standard; K, M and G alone are binary, as in
 // uWSGI and most command-line tools.
-var sizeUnits = map[string]float64{
-	"":    1,
-	"b":   1,
-	"k":   1 << 10,
-	"kb":  1e3,
-	"kib": 1 << 10,
-	"m":   1 << 20,
-	"mb":  1e6,
-	"mib": 1 << 20,
-	"g":   1 << 30,
-	"gb":  1e9,
-	"gib": 1 << 30,
-	"t":   1 << 40,
-	"tb":  1e12,
-	"tib": 1 << 40,
+func sizeUnit(unit string) (float64, bool) {
+	switch unit {
+	case "", "b":
+		return 1, true
+	case "k", "kib":
+		return 1 << 10, true
+	case "kb":
+		return 1e3, true
+	case "m", "mib":
+		return 1 << 20, true
+	case "mb":
+		return 1e6, true
+	case "g", "gib":
+		return 1 << 30, true
+	case "gb":
+		return 1e9, true
+	case "t", "tib":
+		return 1 << 40, true
+	case "tb":
+		return 1e12, true
+	}
+	return 0, false
 }
 
 // SizeError is a malformed size.
@@ -37,6 +43,7 @@ type SizeError struct {
 	Input string
 }
 
+// Error says what was wrong and what a size looks like.
 func (e *SizeError) Error() string {
 	return fmt.Sprintf("bad size %q: want a non-negative number with an optional unit B, KiB, MiB, GiB, TiB (binary) or KB, MB, GB, TB (decimal), e.g. 256MiB", e.Input)
 }
@@ -54,7 +61,7 @@ func ParseSize(s string) (int64, error) {
 	if err != nil || num == "" {
 		return 0, &SizeError{Input: s}
 	}
-	k, ok := sizeUnits[unit]
+	k, ok := sizeUnit(unit)
 	if !ok {
 		return 0, &SizeError{Input: s}
 	}
