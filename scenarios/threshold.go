@@ -209,7 +209,7 @@ func scaleUnit(kind MetricKind, num *big.Rat, unit string) (*big.Rat, error) {
 		case unit == "" && r.Sign() == 0:
 			return r, nil
 		}
-		return nil, fmt.Errorf("unit %q, want one of us, µs, ms, s, m (e.g. 50ms)", unit)
+		return nil, fmt.Errorf("unit %q, want one of ns, us, µs, ms, s, m, h (e.g. 50ms)", unit)
 	case KindRatio:
 		switch unit {
 		case "%":

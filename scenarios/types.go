@@ -71,8 +71,9 @@ type Ready struct {
 	Timeout Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`
 }
 
-// Stop says how to stop a target: Signal to its process group, then
-// SIGKILL to the group after Grace.
+// Stop says how to stop a target: Signal to the process the runner
+// started, then SIGKILL to its whole process group once it has exited or
+// after Grace.
 type Stop struct {
 	Signal string   `yaml:"signal,omitempty" json:"signal,omitempty"` // default TERM
 	Grace  Duration `yaml:"grace,omitempty" json:"grace,omitempty"`   // default 10s
