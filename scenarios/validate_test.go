@@ -231,7 +231,10 @@ func TestManyErrorsCapped(t *testing.T) {
 	}
 	_, err := Parse([]byte(b.String()), "many.yaml")
 	var ve *ValidationError
-	if !errors.As(err, &ve) || len(ve.Errors) != maxErrors+1 || !strings.Contains(err.Error(), "the rest are not shown") {
+	if !errors.As(err, &ve) {
+		t.Fatalf("err = %v, want a *ValidationError", err)
+	}
+	if len(ve.Errors) != maxErrors+1 || !strings.Contains(err.Error(), "the rest are not shown") {
 		t.Fatalf("got %d errors, want %d and a note", len(ve.Errors), maxErrors+1)
 	}
 }
