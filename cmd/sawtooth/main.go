@@ -62,6 +62,9 @@ Exit status: 0 ok, 1 a run failed or a threshold was broken, 2 bad usage or
 input, 130 interrupted.`,
 		EnableBashCompletion: true,
 		Commands:             commands(),
+		// run prints the error and picks the exit status; cli's default
+		// handler would print it and exit the process itself.
+		ExitErrHandler: func(*cli.Context, error) {},
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return usageError("%v", err)
 		},
