@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/sawtooth-dev/sawtooth/internal/units"
+	"github.com/sawtooth-dev/sawtooth/rundir"
 )
 
 // FormatValue formats a value in a metric's base unit for people:
@@ -159,4 +160,13 @@ func upperFirst(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// harnessRate formats one of a run's harness rates (requested or achieved),
+// or Unmeasured when the run had no open-model phase and so no rate to keep.
+func harnessRate(h rundir.Harness, rate float64) string {
+	if h.RequestedRate <= 0 {
+		return Unmeasured
+	}
+	return FormatValue(rate, UnitRate)
 }

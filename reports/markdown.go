@@ -55,8 +55,8 @@ func (r *Report) Markdown(w io.Writer) error {
 	for _, v := range s.Variants {
 		for _, run := range v.Runs {
 			h := run.Harness
-			b.printf("| %s | %d | %s | %s | %s | %s |\n", mdEscape(v.Name), run.Repeat, FormatValue(h.RequestedRate, UnitRate),
-				FormatValue(h.AchievedRate, UnitRate), formatDuration(h.SendLagP99), FormatValue(h.CPUPercent, UnitPercentCPU))
+			b.printf("| %s | %d | %s | %s | %s | %s |\n", mdEscape(v.Name), run.Repeat, harnessRate(h, h.RequestedRate),
+				harnessRate(h, h.AchievedRate), formatDuration(h.SendLagP99), FormatValue(h.CPUPercent, UnitPercentCPU))
 		}
 	}
 	if len(s.Warnings) > 0 {

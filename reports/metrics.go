@@ -158,8 +158,10 @@ func processMetrics(s *RunSummary) []Metric {
 		add("lag.mean", UnitSeconds, s.Lag.Mean, BetterLower)
 	}
 	h := s.Harness
-	add("harness.requested_rate", UnitRate, h.RequestedRate, "")
-	add("harness.achieved_rate", UnitRate, h.AchievedRate, "")
+	if h.RequestedRate > 0 { // no open-model phase: there was no rate to keep
+		add("harness.requested_rate", UnitRate, h.RequestedRate, "")
+		add("harness.achieved_rate", UnitRate, h.AchievedRate, "")
+	}
 	add("harness.send_lag_p99", UnitSeconds, h.SendLagP99, "")
 	add("harness.cpu_percent", UnitPercentCPU, h.CPUPercent, "")
 	return out

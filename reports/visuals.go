@@ -125,6 +125,7 @@ var htmlTemplate string
 
 var pageTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"value":   FormatValue,
+	"hrate":   harnessRate,
 	"verdict": VerdictText,
 	"dur":     formatDuration,
 	"cell":    formatCell,
