@@ -102,32 +102,7 @@ func TestLoopHeadOfLineBlocking(t *testing.T) {
 // heartbeat comes from the loop.
 func TestLoopTimeout(t *testing.T) {
 	s := startServer(t, "--worker-model", "loop", "--workers", "1", "--timeout", "2s")
-	c := newClient()
-	r := get(c, s.base+"/light")
-	if r.err != nil || r.status != 200 {
-		t.Fatalf("first request: %+v", r)
-	}
-	stuck := r.pid
-	if burnt := get(newClient(), s.base+"/cpu?ms=10000"); burnt.err == nil && burnt.status == 200 {
-		t.Fatalf("/cpu?ms=10000 completed (%+v); want the worker killed before it finished", burnt)
-	}
-	ev := s.waitFor("the stuck worker's exit", func(ev []Event) bool {
-		for _, e := range ev {
-			if e.Event == EventExit && e.Pid == stuck {
-				return true
-			}
-		}
-		return false
-	})
-	for _, e := range ev {
-		if e.Event == EventExit && e.Pid == stuck && e.Reason != "timeout" {
-			t.Errorf("worker %d exited with reason %q, want timeout", stuck, e.Reason)
-		}
-	}
-	next := get(newClient(), s.base+"/light")
-	if next.err != nil || next.status != 200 || next.pid == stuck {
-		t.Errorf("next request: %+v, want 200 from a replacement of %d", next, stuck)
-	}
+	expectTimeoutKill(t, s, "/cpu?ms=10000")
 }
 
 // lagAbove returns how many observations of the master's

@@ -492,15 +492,21 @@ func TestMaxRSS(t *testing.T) {
 // served by its replacement.
 func TestTimeout(t *testing.T) {
 	s := startServer(t, "--workers", "1", "--timeout", "2s")
-	c := newClient()
-	r := get(c, s.base+"/light")
+	expectTimeoutKill(t, s, "/block?ms=10000")
+}
+
+// expectTimeoutKill sends stuckPath, which holds the only worker of s past
+// its --timeout, and checks that the master kills that worker with reason
+// timeout and that the next request is served by its replacement.
+func expectTimeoutKill(t *testing.T, s *testServer, stuckPath string) {
+	t.Helper()
+	r := get(newClient(), s.base+"/light")
 	if r.err != nil || r.status != 200 {
 		t.Fatalf("first request: %+v", r)
 	}
 	stuck := r.pid
-	blocked := get(c, s.base+"/block?ms=10000")
-	if blocked.err == nil && blocked.status == 200 {
-		t.Fatalf("/block?ms=10000 completed (%+v); want the worker killed before it finished", blocked)
+	if held := get(newClient(), s.base+stuckPath); held.err == nil && held.status == 200 {
+		t.Fatalf("%s completed (%+v); want the worker killed before it finished", stuckPath, held)
 	}
 	ev := s.waitFor("the stuck worker's exit", func(ev []Event) bool {
 		for _, e := range ev {
@@ -515,7 +521,7 @@ func TestTimeout(t *testing.T) {
 			t.Errorf("worker %d exited with reason %q, want timeout", stuck, e.Reason)
 		}
 	}
-	next := get(c, s.base+"/light")
+	next := get(newClient(), s.base+"/light")
 	if next.err != nil || next.status != 200 || next.pid == stuck {
 		t.Errorf("next request: %+v, want 200 from a replacement of %d", next, stuck)
 	}

@@ -103,18 +103,7 @@ type slots struct {
 }
 
 // reserve takes a slot for a connection about to be accepted.
-func (s *slots) reserve() bool {
-	if s.limit <= 0 {
-		return true
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.admitted+s.reserved >= s.limit {
-		return false
-	}
-	s.reserved++
-	return true
-}
+func (s *slots) reserve() bool { return s.claim(&s.reserved) }
 
 // unreserve gives back a connection's slot (its accept failed, or it closed
 // without a request); begin turns it into a request's.
@@ -131,7 +120,10 @@ func (s *slots) unreserve(begin bool) {
 }
 
 // take takes a slot for a request on a kept-alive connection.
-func (s *slots) take() bool {
+func (s *slots) take() bool { return s.claim(&s.admitted) }
+
+// claim counts one more in *n (reserved or admitted) if a slot is free.
+func (s *slots) claim(n *int64) bool {
 	if s.limit <= 0 {
 		return true
 	}
@@ -140,7 +132,7 @@ func (s *slots) take() bool {
 	if s.admitted+s.reserved >= s.limit {
 		return false
 	}
-	s.admitted++
+	*n++
 	return true
 }
 
