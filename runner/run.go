@@ -466,7 +466,7 @@ func (r *run) status(t0 time.Time, pacer *attack.Pacer) func() progress.Status {
 		if i := segmentAt(r.plan.segments, pacer.Starts(), el); i >= 0 {
 			st.Phase = r.plan.segments[i].Name
 		} else {
-			st.Phase = "done"
+			st.Phase = progress.Draining // the phases are over; answers still arrive
 		}
 		r.live.mu.Lock()
 		st.Requests, st.Errors = r.live.requests, r.live.errors

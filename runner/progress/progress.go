@@ -110,9 +110,17 @@ func (p *Printer) print(s Status, final bool) {
 	fmt.Fprintln(p.w, s.Line())
 }
 
+// Draining is the phase of a run whose phases are over while answers to
+// the last requests still arrive; its final status line says "done".
+const Draining = "draining"
+
 // Stop stops printing and prints the final status on its own line.
 func (p *Printer) Stop() {
 	close(p.stop)
 	<-p.done
-	p.print(p.src(), true)
+	s := p.src()
+	if s.Phase == Draining {
+		s.Phase = "done"
+	}
+	p.print(s, true)
 }
