@@ -323,6 +323,16 @@ func TestRunWarningsOnce(t *testing.T) {
 	if len(ws) != 2 || !strings.HasPrefix(ws[0], "v repeat 1: THE HARNESS") || !strings.HasPrefix(ws[1], "v repeat 1: REQUESTS WERE SENT LATE") {
 		t.Errorf("with the harness's warnings: %q, want exactly those two", ws)
 	}
+	r.info.Harness.Warnings = nil
+	r.info.Set = map[string]string{"max_requests": "200"}
+	r.summary.Classes = []ClassStats{{Class: AllClass, Count: 150}}
+	if ws := runWarnings(r); len(ws) != 1 || !strings.Contains(ws[0], "no worker was recycled (150 requests in all)") {
+		t.Errorf("max_requests never reached: %q, want the too-short warning", ws)
+	}
+	r.summary.Restarts.Count = 2
+	if ws := runWarnings(r); len(ws) != 0 {
+		t.Errorf("max_requests reached: %q, want no warning", ws)
+	}
 	if got := dedupe([]string{"a", "b", "a", "c", "b"}); strings.Join(got, ",") != "a,b,c" {
 		t.Errorf("dedupe = %q, want a,b,c", got)
 	}

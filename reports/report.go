@@ -17,6 +17,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -281,6 +282,15 @@ func runWarnings(r *run) []string {
 	}
 	if r.info.Partial {
 		out = append(out, id+": partial: "+orDefault(r.info.Error, "interrupted"))
+	}
+	if n, err := strconv.Atoi(r.info.Set["max_requests"]); err == nil && n > 0 && r.summary.Restarts.Count == 0 {
+		var sent int64
+		for _, c := range r.summary.Classes {
+			if c.Class == AllClass {
+				sent = c.Count
+			}
+		}
+		out = append(out, fmt.Sprintf("%s: sets max_requests %d but no worker was recycled (%d requests in all): the run was too short to measure recycling; run it longer (without --quick) or lower max_requests", id, n, sent))
 	}
 	return out
 }
