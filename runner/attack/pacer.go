@@ -96,6 +96,11 @@ type Pacer struct {
 
 	completed atomic.Uint64
 	timer     *time.Timer
+	// end fires at the end of the current closed-model segment; it is
+	// armed once per segment (endFor is that segment's index plus one, 0
+	// when unarmed), not once per request.
+	end    *time.Timer
+	endFor int
 
 	// now and fakeSleep replace the clock in tests.
 	now       func() time.Time
@@ -197,7 +202,7 @@ func (p *Pacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
 				return 0, false
 			}
 			// Wait for a client to finish, the segment to end or a stop.
-			if !p.sleep(segEnd-elapsed, p.wake) {
+			if !p.waitClient(segEnd - elapsed) {
 				return 0, true
 			}
 			elapsed = p.clock().Sub(p.began)
@@ -246,6 +251,36 @@ func (p *Pacer) sleep(d time.Duration, wake <-chan struct{}) bool {
 		return true
 	case <-p.stop:
 		p.timer.Stop()
+		return false
+	}
+}
+
+// waitClient waits, in a closed-model segment that ends after d, for a
+// client to finish, the segment to end or a stop; false on a stop. Such a
+// segment waits once per request, so the timer for its end is armed once
+// rather than reset on every wait.
+func (p *Pacer) waitClient(d time.Duration) bool {
+	if p.fakeSleep != nil {
+		p.fakeSleep(d)
+		return true
+	}
+	if p.endFor != p.cur+1 {
+		p.endFor = p.cur + 1
+		if p.end == nil {
+			p.end = time.NewTimer(d)
+		} else {
+			p.end.Reset(d)
+		}
+	}
+	select {
+	case <-p.end.C:
+		p.endFor = 0 // re-armed with what is left, if anything
+		return true
+	case <-p.wake:
+		return true
+	case <-p.stop:
+		p.end.Stop()
+		p.endFor = 0
 		return false
 	}
 }
