@@ -49,7 +49,12 @@ func (h *Histogram) Record(d time.Duration) {
 	if d < 0 {
 		d = 0
 	}
-	h.counts[bucket(d)]++
+	h.record(bucket(d), d)
+}
+
+// record adds latency d ≥ 0 whose bucket b is already known.
+func (h *Histogram) record(b int, d time.Duration) {
+	h.counts[b]++
 	h.n++
 	h.max = max(h.max, d)
 }

@@ -31,7 +31,8 @@ type Timeline struct {
 	open    map[int64]*interval
 	classes []string // classes in the order first seen, for stable rows
 	emit    func(rundir.TimelineRow) error
-	flushed int64 // every interval below this index has been emitted
+	flushed int64     // every interval below this index has been emitted
+	last    *interval // the interval added to last (nil once emitted)
 	spare   []*cell
 }
 
@@ -54,17 +55,24 @@ func (tl *Timeline) Add(class string, sent time.Time, latency time.Duration, ok 
 		// interval rather than lose it.
 		idx = tl.flushed
 	}
-	iv := tl.open[idx]
-	if iv == nil {
-		iv = &interval{index: idx, classes: map[string]*cell{}}
-		tl.open[idx] = iv
+	iv := tl.last
+	if iv == nil || iv.index != idx {
+		iv = tl.open[idx]
+		if iv == nil {
+			iv = &interval{index: idx, classes: map[string]*cell{}}
+			tl.open[idx] = iv
+		}
+		tl.last = iv
 	}
-	tl.cell(iv, class).add(latency, ok)
-	tl.cell(iv, AllClasses).add(latency, ok)
+	latency = max(latency, 0)
+	b := bucket(latency)
+	tl.cell(iv, class).add(b, latency, ok)
+	tl.cell(iv, AllClasses).add(b, latency, ok)
 }
 
-func (c *cell) add(latency time.Duration, ok bool) {
-	c.hist.Record(latency)
+// add records a latency ≥ 0 in bucket b.
+func (c *cell) add(b int, latency time.Duration, ok bool) {
+	c.hist.record(b, latency)
 	if ok {
 		c.ok++
 	} else {
@@ -118,6 +126,9 @@ func (tl *Timeline) flushBelow(limit int64) error {
 	for _, idx := range idxs {
 		iv := tl.open[idx]
 		delete(tl.open, idx)
+		if iv == tl.last {
+			tl.last = nil
+		}
 		for _, class := range append(slices.Clone(tl.classes), AllClasses) {
 			c := iv.classes[class]
 			if c == nil {
