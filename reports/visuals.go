@@ -12,7 +12,6 @@ import (
 	"sort"
 
 	"github.com/sawtooth-dev/sawtooth/reports/plots"
-	"github.com/sawtooth-dev/sawtooth/reports/stats"
 	"github.com/sawtooth-dev/sawtooth/rundir"
 )
 
@@ -81,15 +80,14 @@ func (r *Report) plotData() []plots.Variant {
 			pv.LagP99 = append(pv.LagP99, p.P99)
 			pv.LagMean = append(pv.LagMean, p.Mean)
 		}
-		var lat []float64
+		var all sample
 		for _, run := range runs {
 			if s := run.classes[AllClass]; s != nil {
-				lat = append(lat, s.lat...)
+				all.merge(s)
 			}
 		}
-		lat = stats.Sorted(lat)
 		for _, p := range plots.PercentilePoints {
-			pv.Percentiles = append(pv.Percentiles, stats.Percentile(lat, p/100))
+			pv.Percentiles = append(pv.Percentiles, all.quantile(p/100))
 		}
 		for _, c := range v.Classes {
 			pv.ClassP99[c.Class] = c.Latency.P99
