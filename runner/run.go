@@ -327,33 +327,12 @@ func (r *run) attack(ctx context.Context, info *rundir.RunInfo, f *files) error 
 		}
 	}()
 
-	enc := vegeta.NewEncoder(f.resultsW)
 	tl := stats.NewTimeline(t0, time.Second, r.opt.Timeout+2*time.Second, tlW.Write)
-	var lag stats.Histogram
-	sentOpen := 0.0
+	rec := newRecorder(vegeta.NewEncoder(f.resultsW), tl, pacer, r.plan.segments, t0, &r.live)
 	var encErr error
 	lastAdvance := time.Now()
 	for res := range results {
-		attack.Tag(res)
-		pacer.Done()
-		if encErr == nil {
-			encErr = enc.Encode(res)
-		}
-		ok := res.Error == "" && res.Code >= 200 && res.Code < 400
-		tl.Add(res.Attack, res.Timestamp, res.Latency, ok)
-		if due, ok := pacer.Due(res.Seq); ok {
-			lag.Record(res.Timestamp.Sub(due))
-		}
-		if seg := segmentAt(r.plan.segments, pacer.Starts(), res.Timestamp.Sub(t0)); seg >= 0 && r.plan.segments[seg].Open() {
-			sentOpen++
-		}
-		r.live.mu.Lock()
-		r.live.hist.Record(res.Latency)
-		r.live.requests++
-		if !ok {
-			r.live.errors++
-		}
-		r.live.mu.Unlock()
+		rec.add(res)
 		if now := time.Now(); now.Sub(lastAdvance) > 500*time.Millisecond {
 			// Emit finished intervals and push results to disk, so that a
 			// run killed outright still leaves them readable.
@@ -368,6 +347,9 @@ func (r *run) attack(ctx context.Context, info *rundir.RunInfo, f *files) error 
 				encErr = err
 			}
 		}
+	}
+	if encErr == nil {
+		encErr = rec.err
 	}
 	close(drained)
 	end := time.Now()
@@ -396,7 +378,7 @@ func (r *run) attack(ctx context.Context, info *rundir.RunInfo, f *files) error 
 	}
 
 	elapsed := end.Sub(t0)
-	info.Harness = harness(r.plan.segments, pacer.Starts(), min(elapsed, total), sentOpen, &lag, cpuSeconds(ru1)-cpuSeconds(ru0), elapsed, maxRSS.Load())
+	info.Harness = harness(r.plan.segments, pacer.Starts(), min(elapsed, total), rec.sentOpen, &rec.lag, cpuSeconds(ru1)-cpuSeconds(ru0), elapsed, maxRSS.Load())
 	r.live.mu.Lock()
 	info.Harness.Requests = r.live.requests
 	r.live.mu.Unlock()
@@ -417,6 +399,51 @@ func (r *run) attack(ctx context.Context, info *rundir.RunInfo, f *files) error 
 		return fmt.Errorf("write run files: %w", encErr)
 	}
 	return nil
+}
+
+// recorder takes each result as the attacker returns it: it tags the
+// result with its class, writes it to results.bin and adds it to the
+// timeline, the send-lag histogram, the count of requests sent in
+// open-model phases and the live counters of the progress line.
+type recorder struct {
+	enc      vegeta.Encoder
+	tl       *stats.Timeline
+	pacer    *attack.Pacer
+	segs     []attack.Segment
+	starts   []time.Duration
+	t0       time.Time
+	live     *liveStats
+	lag      stats.Histogram
+	sentOpen float64
+	err      error // the first error writing results.bin
+}
+
+func newRecorder(enc vegeta.Encoder, tl *stats.Timeline, pacer *attack.Pacer, segs []attack.Segment, t0 time.Time, live *liveStats) *recorder {
+	return &recorder{enc: enc, tl: tl, pacer: pacer, segs: segs, starts: pacer.Starts(), t0: t0, live: live}
+}
+
+// add records one result.
+func (rc *recorder) add(res *vegeta.Result) {
+	attack.Tag(res)
+	rc.pacer.Done()
+	if rc.err == nil {
+		rc.err = rc.enc.Encode(res)
+	}
+	ok := res.Error == "" && res.Code >= 200 && res.Code < 400
+	rc.tl.Add(res.Attack, res.Timestamp, res.Latency, ok)
+	if due, ok := rc.pacer.Due(res.Seq); ok {
+		rc.lag.Record(res.Timestamp.Sub(due))
+	}
+	if seg := segmentAt(rc.segs, rc.starts, res.Timestamp.Sub(rc.t0)); seg >= 0 && rc.segs[seg].Open() {
+		rc.sentOpen++
+	}
+	rc.live.mu.Lock()
+	rc.live.hist.Record(res.Latency)
+	rc.live.requests++
+	if !ok {
+		rc.live.errors++
+	}
+	rc.live.mu.Unlock()
 }
 
 func exitMessage(p *target.Process) string {
