@@ -1,7 +1,8 @@
-// Package stats holds the statistics sawtooth's reports use: percentiles
-// of a sample, least-squares line fits with their coefficient of
-// determination, the spread of repeated measurements, and the
-// Mann-Whitney U test that decides whether two sets of repeats differ.
+// Package stats holds the statistics sawtooth's reports use besides
+// latency quantiles (those come from internal/hist): least-squares line
+// fits with their coefficient of determination, the spread of repeated
+// measurements, and the Mann-Whitney U test that decides whether two
+// sets of repeats differ.
 package stats
 
 import (
@@ -12,33 +13,6 @@ import (
 	"golang.org/x/perf/benchmath"
 	"gonum.org/v1/gonum/stat"
 )
-
-// Percentile returns the p-th quantile (0 ≤ p ≤ 1) of sorted by the
-// nearest-rank method: the smallest value such that at least a fraction
-// p of the sample is less than or equal to it. It returns 0 for an empty
-// sample. sorted must be in ascending order.
-//
-// A p computed in floating point (99.9/100 is 0.9990000000000001) is
-// taken at its decimal value: a rank a rounding error above a whole
-// number is that number.
-func Percentile(sorted []float64, p float64) float64 {
-	n := len(sorted)
-	if n == 0 {
-		return 0
-	}
-	if p <= 0 {
-		return sorted[0]
-	}
-	rank := p * float64(n)
-	i := int(math.Ceil(rank*(1-1e-14))) - 1
-	if i >= n {
-		i = n - 1
-	}
-	if i < 0 {
-		i = 0
-	}
-	return sorted[i]
-}
 
 // Sorted returns a sorted copy of xs.
 func Sorted(xs []float64) []float64 {

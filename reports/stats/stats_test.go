@@ -6,30 +6,6 @@ import (
 	"testing"
 )
 
-func TestPercentile(t *testing.T) {
-	s := []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
-	for p, want := range map[float64]float64{0: 1, 0.5: 5, 0.9: 9, 0.99: 10, 1: 10, 0.05: 1, 0.11: 2} {
-		if got := Percentile(s, p); got != want {
-			t.Errorf("p%v = %v, want %v", p, got, want)
-		}
-	}
-	// 99.9/100 is 0.9990000000000001 in floating point: the p99.9 of
-	// 1000 values is still the 999th, not the largest.
-	thousand := make([]float64, 1000)
-	for i := range thousand {
-		thousand[i] = float64(i + 1)
-	}
-	if got := Percentile(thousand, 99.9/100); got != 999 {
-		t.Errorf("p(99.9/100) of 1..1000 = %v, want 999", got)
-	}
-	if got := Percentile(thousand, 0.9991); got != 1000 {
-		t.Errorf("p0.9991 of 1..1000 = %v, want 1000", got)
-	}
-	if Percentile(nil, 0.5) != 0 {
-		t.Error("empty sample: want 0")
-	}
-}
-
 // TestLinearFit: 1 MiB per 100 requests plus noise comes back within 5%
 // with a high R²; flat noise gives a slope near zero and a low R².
 func TestLinearFit(t *testing.T) {
