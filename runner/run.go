@@ -293,7 +293,11 @@ func (r *run) attack(ctx context.Context, info *rundir.RunInfo, f *files) error 
 		printer = progress.Start(r.opt.Progress, progress.Live(r.opt.Progress, r.opt.CI), r.opt.ProgressEvery, r.status(t0, pacer))
 	}
 
-	atk := vegeta.NewAttacker(vegeta.Timeout(r.opt.Timeout), vegeta.KeepAlive(true))
+	opts := []func(*vegeta.Attacker){vegeta.Timeout(r.opt.Timeout), vegeta.KeepAlive(true)}
+	if n := pacer.Workers(); n > 0 {
+		opts = append(opts, vegeta.Workers(uint64(n)), vegeta.MaxWorkers(uint64(n)))
+	}
+	atk := vegeta.NewAttacker(opts...)
 	results := atk.Attack(targeter.Targeter(), pacer, total+time.Second, r.sc.Name)
 
 	// Watch for an interrupt, a target that dies, and the overall bound.

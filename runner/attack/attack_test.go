@@ -290,3 +290,66 @@ func TestPacerStop(t *testing.T) {
 		t.Fatal("Pace still waiting after stop")
 	}
 }
+
+// When every phase is closed-model the attacker runs as many workers as
+// the largest concurrency, and a phase of that concurrency still never
+// has more requests in flight, though Pace lets one more wait for a
+// worker; a phase of less concurrency keeps to its own.
+func TestClosedModelWorkers(t *testing.T) {
+	if n := NewPacer([]Segment{{Duration: time.Second, From: 1, To: 1}, {Duration: time.Second, Concurrency: 3}}, nil).Workers(); n != 0 {
+		t.Errorf("Workers with an open-model phase = %d, want 0 (unbounded)", n)
+	}
+	var inflight atomic.Int64
+	var mu sync.Mutex
+	peaks := map[string]int64{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := inflight.Add(1)
+		defer inflight.Add(-1)
+		mu.Lock()
+		peaks[r.URL.Query().Get("at")] = max(peaks[r.URL.Query().Get("at")], n)
+		mu.Unlock()
+		time.Sleep(10 * time.Millisecond)
+	}))
+	defer srv.Close()
+	segs := []Segment{
+		{Name: "four", Duration: 600 * time.Millisecond, Concurrency: 4},
+		{Name: "two", Duration: 600 * time.Millisecond, Concurrency: 2},
+	}
+	p := NewPacer(segs, make(chan struct{}))
+	if p.Workers() != 4 {
+		t.Fatalf("Workers = %d, want 4", p.Workers())
+	}
+	start := time.Now()
+	tr := func(tgt *vegeta.Target) error {
+		// Tag each request with the phase it is sent in, leaving out the
+		// 100 ms after the change, while the first phase's requests end.
+		at := "four"
+		switch el := time.Since(start); {
+		case el > 700*time.Millisecond:
+			at = "two"
+		case el > 550*time.Millisecond:
+			at = "change"
+		}
+		tgt.Method, tgt.URL = http.MethodGet, srv.URL+"/?at="+at
+		return nil
+	}
+	atk := vegeta.NewAttacker(vegeta.Workers(uint64(p.Workers())), vegeta.MaxWorkers(uint64(p.Workers())))
+	n := 0
+	for res := range atk.Attack(tr, p, p.Total()+time.Second, "") {
+		p.Done()
+		if res.Error != "" {
+			t.Fatalf("request failed: %s", res.Error)
+		}
+		n++
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if peaks["four"] != 4 || peaks["two"] != 2 {
+		t.Errorf("peak requests in flight: %d in the phase of 4, %d in the phase of 2; want 4 and 2", peaks["four"], peaks["two"])
+	}
+	// 4 clients × 0.6 s / ~10 ms + 2 × 0.6 s / ~10 ms: at most 360 and
+	// the few scheduled as a phase ends.
+	if n < 60 || n > 360+6 {
+		t.Errorf("sent %d requests, want 60..366", n)
+	}
+}

@@ -89,6 +89,10 @@ type Pacer struct {
 	stop <-chan struct{}
 	wake chan struct{}
 
+	// workers is the attacker's number of workers when every segment is
+	// closed-model (the largest concurrency), 0 when it is unbounded.
+	workers int
+
 	cur     int    // index of the current segment
 	entered bool   // whether the current segment has been entered
 	base    uint64 // hits when the current segment was entered
@@ -117,12 +121,30 @@ type Pacer struct {
 // is waiting for a free client return at once with stop = true.
 func NewPacer(segs []Segment, stop <-chan struct{}) *Pacer {
 	p := &Pacer{segs: segs, stop: stop, wake: make(chan struct{}, 1)}
+	closed := len(segs) > 0
 	for _, s := range segs {
 		p.starts = append(p.starts, p.total)
 		p.total += s.Duration
+		closed = closed && !s.Open()
+		p.workers = max(p.workers, s.Concurrency)
+	}
+	if !closed {
+		p.workers = 0
 	}
 	return p
 }
+
+// Workers returns the number of workers the attacker must run with
+// (vegeta.Workers and vegeta.MaxWorkers) when every segment is
+// closed-model: the largest concurrency. It returns 0 when there are
+// open-model segments, whose workers must not be bounded.
+//
+// With that many workers, a segment of the largest concurrency keeps it
+// in flight as vegeta attack -rate=0 -max-workers does: Pace lets one
+// request more be scheduled, which waits in the attacker until a worker
+// is free and goes out at once, instead of waiting for the harness to
+// see a result before it schedules the next.
+func (p *Pacer) Workers() int { return p.workers }
 
 // Total returns the summed duration of all segments.
 func (p *Pacer) Total() time.Duration { return p.total }
@@ -197,7 +219,11 @@ func (p *Pacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
 		var wait time.Duration
 		if !seg.Open() {
 			inflight := int64(hits - p.completed.Load())
-			if inflight < int64(seg.Concurrency) {
+			limit := int64(seg.Concurrency)
+			if p.workers > 0 && seg.Concurrency >= p.workers {
+				limit++ // the workers bound the requests in flight
+			}
+			if inflight < limit {
 				p.record(hits, time.Time{})
 				return 0, false
 			}
