@@ -14,6 +14,7 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/sawtooth-dev/sawtooth/internal/hist"
 	"github.com/sawtooth-dev/sawtooth/rundir"
 	"github.com/sawtooth-dev/sawtooth/runner/attack"
 	"github.com/sawtooth-dev/sawtooth/runner/progress"
@@ -44,7 +45,7 @@ type run struct {
 // liveStats is what the progress line shows, updated as results arrive.
 type liveStats struct {
 	mu       sync.Mutex
-	hist     stats.Histogram
+	hist     hist.Histogram
 	requests int64
 	errors   int64
 	pss      atomic.Int64
@@ -417,7 +418,7 @@ type recorder struct {
 	starts   []time.Duration
 	t0       time.Time
 	live     *liveStats
-	lag      stats.Histogram
+	lag      hist.Histogram
 	sentOpen float64
 	err      error // the first error writing results.bin
 }

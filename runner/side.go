@@ -13,11 +13,11 @@ import (
 
 	"github.com/prometheus/procfs"
 
+	"github.com/sawtooth-dev/sawtooth/internal/hist"
 	"github.com/sawtooth-dev/sawtooth/rundir"
 	"github.com/sawtooth-dev/sawtooth/runner/attack"
 	"github.com/sawtooth-dev/sawtooth/runner/sampler"
 	"github.com/sawtooth-dev/sawtooth/runner/scrape"
-	"github.com/sawtooth-dev/sawtooth/runner/stats"
 	"github.com/sawtooth-dev/sawtooth/scenarios"
 )
 
@@ -292,7 +292,7 @@ const (
 
 // harness computes the harness's health over a run that ran for ran
 // (at most the phases' total).
-func harness(segs []attack.Segment, starts []time.Duration, ran time.Duration, sentOpen float64, lag *stats.Histogram, cpu float64, wall time.Duration, maxRSS int64) rundir.Harness {
+func harness(segs []attack.Segment, starts []time.Duration, ran time.Duration, sentOpen float64, lag *hist.Histogram, cpu float64, wall time.Duration, maxRSS int64) rundir.Harness {
 	h := rundir.Harness{CPUSeconds: cpu, MaxRSS: maxRSS}
 	if wall > 0 {
 		h.CPUPercent = 100 * cpu / wall.Seconds()

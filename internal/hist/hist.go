@@ -62,6 +62,12 @@ func (h *Histogram) Record(d time.Duration) {
 	h.n++
 }
 
+// Reset empties h and keeps its buckets' memory for reuse.
+func (h *Histogram) Reset() {
+	clear(h.counts)
+	h.n, h.min, h.max = 0, 0, 0
+}
+
 // Merge adds every duration of o to h.
 func (h *Histogram) Merge(o *Histogram) {
 	if o.n == 0 {

@@ -125,3 +125,18 @@ func BenchmarkRecord(b *testing.B) {
 		d += 7
 	}
 }
+
+// TestReset checks that a reset histogram is empty and records afresh.
+func TestReset(t *testing.T) {
+	var h Histogram
+	h.Record(time.Second)
+	h.Record(time.Millisecond)
+	h.Reset()
+	if h.Count() != 0 || h.Max() != 0 || h.Min() != 0 || h.Quantile(0.5) != 0 {
+		t.Fatalf("after Reset: count %d max %v min %v", h.Count(), h.Max(), h.Min())
+	}
+	h.Record(2 * time.Millisecond)
+	if h.Count() != 1 || h.Max() != 2*time.Millisecond || h.Min() != 2*time.Millisecond {
+		t.Errorf("after Reset and Record: count %d max %v min %v", h.Count(), h.Max(), h.Min())
+	}
+}

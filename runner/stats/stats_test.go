@@ -2,50 +2,11 @@ package stats
 
 import (
 	"math"
-	"math/rand/v2"
-	"slices"
 	"testing"
 	"time"
 
 	"github.com/sawtooth-dev/sawtooth/rundir"
 )
-
-func TestHistogramQuantiles(t *testing.T) {
-	var h Histogram
-	rng := rand.New(rand.NewPCG(1, 2))
-	var all []time.Duration
-	for i := 0; i < 100000; i++ {
-		// Log-normal latencies around 5 ms, with a long tail.
-		d := time.Duration(math.Exp(rng.NormFloat64() + math.Log(5e6)))
-		h.Record(d)
-		all = append(all, d)
-	}
-	slices.Sort(all)
-	for _, q := range []float64{0.5, 0.9, 0.99, 0.999} {
-		exact := all[int(math.Ceil(q*float64(len(all))))-1]
-		got := h.Quantile(q)
-		if rel := math.Abs(float64(got-exact)) / float64(exact); rel > 0.01 {
-			t.Errorf("q%v = %v, exact %v (off by %.2f%%)", q, got, exact, 100*rel)
-		}
-	}
-	if h.Max() != all[len(all)-1] || h.Count() != int64(len(all)) {
-		t.Errorf("max %v count %d", h.Max(), h.Count())
-	}
-	if h.Quantile(1) != h.Max() {
-		t.Errorf("q1 = %v, max %v", h.Quantile(1), h.Max())
-	}
-	var empty Histogram
-	if empty.Quantile(0.99) != 0 || empty.Max() != 0 || empty.Count() != 0 {
-		t.Error("empty histogram not zero")
-	}
-	var tiny Histogram
-	tiny.Record(0)
-	tiny.Record(-time.Second)
-	tiny.Record(time.Hour)
-	if tiny.Quantile(0.5) > time.Microsecond || tiny.Quantile(1) != time.Hour {
-		t.Errorf("extremes: q50 %v q100 %v", tiny.Quantile(0.5), tiny.Quantile(1))
-	}
-}
 
 func TestTimeline(t *testing.T) {
 	start := time.Unix(1000, 0)

@@ -1,9 +1,13 @@
+// Package stats aggregates the harness's results in constant memory: a
+// per-interval, per-class timeline of latency histograms (internal/hist),
+// so the harness's memory does not grow with the length of a run.
 package stats
 
 import (
 	"slices"
 	"time"
 
+	"github.com/sawtooth-dev/sawtooth/internal/hist"
 	"github.com/sawtooth-dev/sawtooth/rundir"
 )
 
@@ -11,7 +15,7 @@ import (
 const AllClasses = "all"
 
 type cell struct {
-	hist       Histogram
+	hist       hist.Histogram
 	ok, errors int64
 }
 
@@ -64,15 +68,13 @@ func (tl *Timeline) Add(class string, sent time.Time, latency time.Duration, ok 
 		}
 		tl.last = iv
 	}
-	latency = max(latency, 0)
-	b := bucket(latency)
-	tl.cell(iv, class).add(b, latency, ok)
-	tl.cell(iv, AllClasses).add(b, latency, ok)
+	tl.cell(iv, class).add(latency, ok)
+	tl.cell(iv, AllClasses).add(latency, ok)
 }
 
-// add records a latency ≥ 0 in bucket b.
-func (c *cell) add(b int, latency time.Duration, ok bool) {
-	c.hist.record(b, latency)
+// add records one result.
+func (c *cell) add(latency time.Duration, ok bool) {
+	c.hist.Record(latency)
 	if ok {
 		c.ok++
 	} else {
@@ -88,7 +90,8 @@ func (tl *Timeline) cell(iv *interval, class string) *cell {
 		}
 		if n := len(tl.spare); n > 0 {
 			c, tl.spare = tl.spare[n-1], tl.spare[:n-1]
-			*c = cell{}
+			c.hist.Reset() // keeps the buckets' memory
+			c.ok, c.errors = 0, 0
 		} else {
 			c = &cell{}
 		}
