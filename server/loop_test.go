@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/common/expfmt"
 	"github.com/urfave/cli/v2"
 
 	"github.com/sawtooth-dev/sawtooth/server/workload"
@@ -109,17 +108,7 @@ func TestLoopTimeout(t *testing.T) {
 // sawtooth_loop_lag_seconds are above the bucket bound le, and the total.
 func lagAbove(t *testing.T, admin string, le float64) (above, total uint64) {
 	t.Helper()
-	resp, err := http.Get(admin + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var p expfmt.TextParser
-	fams, err := p.TextToMetricFamilies(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := fams[MetricLoopLag]
+	f := scrape(t, admin)[MetricLoopLag]
 	if f == nil || len(f.Metric) == 0 {
 		return 0, 0
 	}

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/procfs"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
@@ -596,8 +597,9 @@ func TestKillWorker(t *testing.T) {
 	}
 }
 
-// inFlight sums sawtooth_worker_requests_in_flight from the admin /metrics.
-func inFlight(t *testing.T, admin string) float64 {
+// scrape returns the metric families of the master's admin /metrics.
+func scrape(t *testing.T, admin string) map[string]*dto.MetricFamily {
+	t.Helper()
 	resp, err := http.Get(admin + "/metrics")
 	if err != nil {
 		t.Fatal(err)
@@ -608,6 +610,12 @@ func inFlight(t *testing.T, admin string) float64 {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return fams
+}
+
+// inFlight sums sawtooth_worker_requests_in_flight from the admin /metrics.
+func inFlight(t *testing.T, admin string) float64 {
+	fams := scrape(t, admin)
 	sum := 0.0
 	if f := fams[MetricWorkerInFlight]; f != nil {
 		for _, m := range f.Metric {
