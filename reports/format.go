@@ -122,16 +122,10 @@ func formatDelta(d Delta) string {
 // significant digits below 0.1, so that a hundredfold improvement reads
 // ×0.0085 rather than ×0.00.
 func ratioString(q float64) string {
-	a := math.Abs(q)
-	switch {
-	case a >= 100:
-		return strconv.FormatFloat(q, 'f', 0, 64)
-	case a >= 10:
-		return strconv.FormatFloat(q, 'f', 1, 64)
-	case a > 0 && a < 0.1:
+	if a := math.Abs(q); a > 0 && a < 0.1 {
 		return strconv.FormatFloat(q, 'f', 1-int(math.Floor(math.Log10(a))), 64)
 	}
-	return strconv.FormatFloat(q, 'f', 2, 64)
+	return sig(q)
 }
 
 // keyMetric reports whether a metric belongs in the compact terminal
