@@ -26,9 +26,10 @@ bench: build ## run the benchmarks, about 12 minutes (see BENCHMARKS.md; make de
 	@for s in bench/*.sh; do echo "== $$s"; bash "$$s" || exit 1; done
 	@echo "== bench/loop (through sawtooth serve)"; $(GO) run ./bench/loop -duration 30s -sawtooth $(BIN)
 
-lint: ## gofmt and go vet
+lint: ## gofmt, go vet and go mod tidy
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	@$(GO) mod tidy -diff >/dev/null || { echo "go.mod/go.sum not tidy: run go mod tidy"; $(GO) mod tidy -diff; exit 1; }
 
 deps: ## install gunicorn, uvicorn, Flask, FastAPI, wrk from Debian (idempotent)
 	bash scripts/deps.sh
