@@ -94,3 +94,35 @@ func TestRunPath(t *testing.T) {
 		t.Errorf("RunPath(..) escapes: %q", got)
 	}
 }
+
+// TestNonFiniteRejected checks that NaN and ±Inf in a time, latency or CPU
+// column are errors naming the line and field, while a metric's value may
+// be NaN as Prometheus allows.
+func TestNonFiniteRejected(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, body, field string
+		each              func(string) error
+	}{
+		{"timeline", strings.Join(TimelineHeader, ",") + "\n1,1,light,1,1,0,NaN,0,0,0\n", "p50",
+			func(p string) error { return EachTimeline(p, func(TimelineRow) error { return nil }) }},
+		{"memory", strings.Join(MemoryHeader, ",") + "\n+Inf,1,0,master,1,1,0\n", "t",
+			func(p string) error { return EachMemory(p, func(MemorySample) error { return nil }) }},
+	} {
+		p := filepath.Join(dir, tc.name+".csv")
+		if err := os.WriteFile(p, []byte(tc.body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var fe *FieldError
+		if err := tc.each(p); !errors.As(err, &fe) || fe.Line != 2 || fe.Field != tc.field || !strings.Contains(err.Error(), "finite") {
+			t.Errorf("%s: err = %v, want a finite-number error on line 2, field %s", tc.name, err, tc.field)
+		}
+	}
+	p := filepath.Join(dir, "metrics.csv")
+	if err := os.WriteFile(p, []byte(strings.Join(MetricsHeader, ",")+"\n1,m,,NaN\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := EachMetric(p, func(MetricSample) error { return nil }); err != nil {
+		t.Errorf("NaN metric value: %v, want it accepted", err)
+	}
+}

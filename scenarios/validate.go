@@ -177,7 +177,7 @@ func (s *Scenario) validate(d *decoder) {
 			at(p, "neither rate nor concurrency given, want rate (requests/s, open model) or concurrency (clients, closed model)")
 		case hasRate:
 			r := ph.Rate
-			if r.From < 0 || r.To < 0 || r.From > MaxRate || r.To > MaxRate || math.Max(r.From, r.To) == 0 {
+			if !(r.From >= 0 && r.To >= 0 && r.From <= MaxRate && r.To <= MaxRate) || math.Max(r.From, r.To) == 0 {
 				at(p+".rate", "got from %v to %v, want rates from 0 to %d requests/s, not both 0", r.From, r.To, MaxRate)
 			}
 		case hasConc:

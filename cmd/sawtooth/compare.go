@@ -54,7 +54,7 @@ func compareAction(c *cli.Context) error {
 	if format != "table" && format != "md" {
 		return usageError("compare: --format: want table or md, got %q", format)
 	}
-	if a := c.Float64("alpha"); a <= 0 || a >= 1 {
+	if a := c.Float64("alpha"); !(a > 0 && a < 1) { // also refuses NaN
 		return usageError("compare: --alpha: want a level between 0 and 1, got %g", a)
 	}
 	for _, dir := range args {

@@ -54,7 +54,7 @@ func reportAction(c *cli.Context) error {
 	default:
 		return usageError("report: --format: want table, md, json or html, got %q", format)
 	}
-	if a := c.Float64("alpha"); a <= 0 || a >= 1 {
+	if a := c.Float64("alpha"); !(a > 0 && a < 1) { // also refuses NaN
 		return usageError("report: --alpha: want a level between 0 and 1, got %g", a)
 	}
 	if err := checkRunDir(args[0], c.String("baseline")); err != nil {
