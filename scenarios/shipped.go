@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"sort"
 	"strings"
@@ -76,9 +75,13 @@ func shippedNames() string {
 // validates it and sets File (to "" for a shipped scenario, whose errors
 // name "embedded:NAME.yaml").
 func Load(path string) (*Scenario, error) {
-	data, err := os.ReadFile(path)
+	data, err := ReadFile(path, maxSize)
 	if err == nil {
 		return Parse(data, path)
+	}
+	var fe *FileError
+	if errors.As(err, &fe) {
+		return nil, &ValidationError{Errors: []*FieldError{{File: path, Msg: fe.Msg}}}
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("read scenario: %w", err)
