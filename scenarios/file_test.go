@@ -64,3 +64,33 @@ func TestReadFileLimit(t *testing.T) {
 		t.Errorf("StatFile(limit 5) = %v", err)
 	}
 }
+
+// TestSyntaxErrorPositions checks that errors yaml.v3 reports without a
+// position get the best one available from the data.
+func TestSyntaxErrorPositions(t *testing.T) {
+	for _, c := range []struct {
+		name, in  string
+		line, col int
+		msg       string
+	}{
+		{"NUL", "name: x\nb: a\x00b\n", 2, 5, "U+0000"},
+		{"control", "name: \"a\x01\"\n", 1, 9, "U+0001"},
+		{"invalid UTF-8", "name: x\n# é\nb: a\xffb\n", 3, 5, "byte 0xff"},
+		{"binary", "\x7fELF\x02\x01\x01\x00", 1, 1, "binary"},
+		{"BOM then control", "\xef\xbb\xbfname: x\nb: \x02\n", 2, 4, "U+0002"},
+		{"unknown anchor", "name: x\nc: &x 1\nb: [*x, *nope]\n", 3, 9, "*nope"},
+		{"first line", "name: a: b\n", 1, 0, "mapping values"},
+		{"tab", "name: x\n\tb: 1\n", 2, 1, "tab"},
+	} {
+		_, err := Parse([]byte(c.in), "s.yaml")
+		var ve *ValidationError
+		if !errors.As(err, &ve) {
+			t.Errorf("%s: err = %v, want a *ValidationError", c.name, err)
+			continue
+		}
+		fe := ve.Errors[0]
+		if fe.Line != c.line || fe.Column != c.col || !strings.Contains(fe.Msg, c.msg) {
+			t.Errorf("%s: %v, want line %d column %d and %q", c.name, fe, c.line, c.col, c.msg)
+		}
+	}
+}

@@ -44,7 +44,9 @@ func Parse(data []byte, file string) (*Scenario, error) {
 	}
 	root, err := parseNode(data)
 	if err != nil {
-		d.errs = append(d.errs, syntaxError(name, err))
+		fe := syntaxError(name, err)
+		locate(fe, data)
+		d.errs = append(d.errs, fe)
 		return nil, d.err()
 	}
 	if root == nil {
