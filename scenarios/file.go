@@ -94,3 +94,15 @@ func fileKind(m fs.FileMode) string {
 	}
 	return "not a regular file"
 }
+
+// statDir checks that path is a directory.
+func statDir(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return &FileError{Path: path, Msg: "not a directory"}
+	}
+	return nil
+}

@@ -40,6 +40,7 @@ func TestExitStatus(t *testing.T) {
 		{[]string{"validate", "quickstart", "--set", "bogus=1"}, 2},
 		{[]string{"validate", bad}, 2},
 		{[]string{"validate", nan}, 2},
+		{[]string{"validate", "offload", "--set", "worker_model=sync"}, 2},
 		{[]string{"run", nan}, 2},
 		{[]string{"report", "--alpha", "NaN", "../../reports/testdata/run"}, 2},
 		{[]string{"compare", "--alpha", "NaN", "../../reports/testdata/run", "../../reports/testdata/run"}, 2},

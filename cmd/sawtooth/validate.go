@@ -17,7 +17,11 @@ func validateCommand() *cli.Command {
 		Usage:     "check scenario files and print OK or every error",
 		ArgsUsage: "SCENARIO...",
 		Description: `Parses and validates each SCENARIO (a file, or the name of a shipped scenario)
-without running anything, applying --set overrides as "sawtooth run" would.
+without running anything, applying --set overrides as "sawtooth run" would,
+with every check the run makes before it starts the target: value ranges,
+combinations (a loop-model flag such as offload needs worker_model loop in
+every variant), and the files the scenario names (body_file, a command's dir).
+The program in a command's argv is looked up only when the run starts.
 Prints "OK" with the variants that would run, or every error as
 FILE:LINE:COL: field PATH: what was wrong, what was expected.
 With --print, also prints the scenario as it would run (defaults filled in).
