@@ -23,6 +23,10 @@ import (
 	"github.com/sawtooth-dev/sawtooth/scenarios"
 )
 
+// trackInterval is how often the target's process tree is walked while
+// it starts, before memory sampling begins.
+const trackInterval = 50 * time.Millisecond
+
 // run is one variant and repeat.
 type run struct {
 	sc      *scenarios.Scenario
@@ -183,7 +187,19 @@ func (r *run) start(ctx context.Context, info *rundir.RunInfo, f *files) error {
 	if r.tree, err = newTreeSampler(r.proc.PID()); err != nil {
 		return err
 	}
-	if err := r.proc.WaitReady(ctx); err != nil {
+	// Track the tree from its start, not from the first sample: a child
+	// that leaves the group and outlives a target that never becomes
+	// ready is then still known, and killed, when the target is stopped.
+	tracked := make(chan struct{})
+	stopTrack := make(chan struct{})
+	go func() {
+		defer close(tracked)
+		r.tree.track(stopTrack, trackInterval)
+	}()
+	err = r.proc.WaitReady(ctx)
+	close(stopTrack)
+	<-tracked
+	if err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("%w while waiting for the target to be ready", ErrInterrupted)
 		}

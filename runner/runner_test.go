@@ -500,3 +500,34 @@ sample:
 		t.Errorf("vegeta report: %v\n%s", err, rep)
 	}
 }
+
+// TestNeverReadyNoOrphans checks that a target that never becomes ready
+// leaves no child behind, even one that left its process group (setsid)
+// before any memory sample was taken: the tree is tracked from the start.
+func TestNeverReadyNoOrphans(t *testing.T) {
+	s := fakeScenario("-mode=never", "-children=1", "-escape=true")
+	s.Target.Command.Ready.Timeout = scenarios.Duration(time.Second)
+	res, err := Run(context.Background(), s, testOptions(t))
+	if err == nil || !strings.Contains(err.Error(), "not ready") {
+		t.Fatalf("Run: %v, want not ready", err)
+	}
+	d, err := rundir.Open(res.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kids []int
+	for _, e := range readEvents(t, d, d.Meta.Runs[0]) {
+		if e.Source == "log" && e.Event == "spawn" {
+			kids = append(kids, e.PID)
+		}
+	}
+	t.Cleanup(func() { killAll(kids) })
+	if len(kids) != 2 {
+		t.Fatalf("log events name children %v, want 2", kids)
+	}
+	for _, p := range kids {
+		if alive(p) {
+			t.Errorf("child %d survived a target that never became ready", p)
+		}
+	}
+}
