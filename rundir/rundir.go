@@ -93,6 +93,10 @@ type RunInfo struct {
 	Phases  []PhaseInfo `json:"phases"`
 	Partial bool        `json:"partial"`
 	Error   string      `json:"error,omitempty"`
+	// NoResults says why there is no results.bin: no request was sent
+	// (the run ended before the attack began). vegeta cannot read an
+	// empty results stream, so none is left behind.
+	NoResults string `json:"no_results,omitempty"`
 	Harness Harness     `json:"harness"`
 }
 

@@ -120,6 +120,9 @@ func (r *run) do(ctx context.Context) (*rundir.RunInfo, error) {
 	if err := f.close(); err != nil && runErr == nil {
 		runErr = fmt.Errorf("write run files: %w", err)
 	}
+	if err := dropEmptyResults(r.dir, info); err != nil && runErr == nil {
+		runErr = err
+	}
 	if errors.Is(runErr, ErrInterrupted) {
 		info.Partial = true
 	}
@@ -136,6 +139,22 @@ func (r *run) do(ctx context.Context) (*rundir.RunInfo, error) {
 		runErr = err
 	}
 	return info, runErr
+}
+
+// dropEmptyResults removes a results.bin that holds no result (a run that
+// ended before its attack), which "vegeta report" could not read ("can't
+// detect encoding"), and says so in info.
+func dropEmptyResults(dir string, info *rundir.RunInfo) error {
+	path := filepath.Join(dir, rundir.ResultsFile)
+	fi, err := os.Stat(path)
+	if err != nil || fi.Size() > 0 {
+		return nil
+	}
+	if err := os.Remove(path); err != nil {
+		return fmt.Errorf("remove empty %s: %w", path, err)
+	}
+	info.NoResults = "no request was sent: the run ended before the attack began"
+	return nil
 }
 
 // record does the work of do with the files open.
