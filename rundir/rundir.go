@@ -96,8 +96,8 @@ type RunInfo struct {
 	// NoResults says why there is no results.bin: no request was sent
 	// (the run ended before the attack began). vegeta cannot read an
 	// empty results stream, so none is left behind.
-	NoResults string `json:"no_results,omitempty"`
-	Harness Harness     `json:"harness"`
+	NoResults string  `json:"no_results,omitempty"`
+	Harness   Harness `json:"harness"`
 }
 
 // PhaseInfo is one phase as run. Start and End are seconds since
