@@ -126,3 +126,40 @@ func TestNonFiniteRejected(t *testing.T) {
 		t.Errorf("NaN metric value: %v, want it accepted", err)
 	}
 }
+
+// TestWriteFileReplacesSymlink checks that WriteFile replaces a symlink at
+// its path instead of writing through it, leaves no temporary behind, and
+// that Create refuses an existing name.
+func TestWriteFileReplacesSymlink(t *testing.T) {
+	dir := t.TempDir()
+	victim := filepath.Join(t.TempDir(), "victim")
+	if err := os.WriteFile(victim, []byte("precious"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "run.json")
+	for _, l := range []string{p, p + ".tmp"} {
+		if err := os.Symlink(victim, l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := WriteJSON(p, map[string]int{"a": 1}); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "precious" {
+		t.Errorf("victim overwritten: %q", b)
+	}
+	fi, err := os.Lstat(p)
+	if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o644 {
+		t.Errorf("run.json: %v %v, want a regular 0644 file", fi.Mode(), err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 2 { // run.json and the planted run.json.tmp
+		t.Errorf("directory holds %d entries, want 2 (a temporary left behind?)", len(entries))
+	}
+	if err := WriteFile(filepath.Join(dir, "no-such-dir", "x"), nil); err == nil {
+		t.Error("WriteFile into a missing directory succeeded")
+	}
+	if _, err := Create(p + ".tmp"); err == nil {
+		t.Error("Create over an existing symlink succeeded")
+	}
+}

@@ -74,7 +74,7 @@ func (f *files) open(dir string) error {
 			return nil
 		}
 		var fh *os.File
-		fh, err = os.Create(filepath.Join(dir, name))
+		fh, err = rundir.Create(filepath.Join(dir, name))
 		return fh
 	}
 	f.results = create(rundir.ResultsFile)
