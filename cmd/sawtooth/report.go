@@ -120,15 +120,24 @@ func colorOutput(f *os.File) bool {
 // thresholdExit returns an exit-1 error listing the broken thresholds of
 // rep, or nil when every threshold holds.
 func thresholdExit(rep *reports.Report) error {
+	if lines := brokenLines(rep); lines != nil {
+		return cli.Exit(strings.Join(lines, "\n"), 1)
+	}
+	return nil
+}
+
+// brokenLines lists the broken thresholds of rep under a count, or returns
+// nil when every threshold holds.
+func brokenLines(rep *reports.Report) []string {
 	failed := rep.Failed()
 	if len(failed) == 0 {
 		return nil
 	}
 	lines := []string{fmt.Sprintf("%d threshold(s) broken:", len(failed))}
 	for _, v := range failed {
-		lines = append(lines, "  "+reports.VerdictText(v))
+		lines = append(lines, "  FAIL  "+reports.VerdictText(v))
 	}
-	return cli.Exit(strings.Join(lines, "\n"), 1)
+	return lines
 }
 
 // positionalArgs returns the command's positional arguments, accepting
