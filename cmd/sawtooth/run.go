@@ -80,7 +80,7 @@ func runAction(c *cli.Context) error {
 		Progress:    os.Stderr,
 		CI:          c.Bool("ci"),
 		CommandLine: os.Args,
-		ToolVersion: version,
+		ToolVersion: toolVersion(),
 	})
 	return finishRun(c, res.Dir, err)
 }
