@@ -17,9 +17,10 @@ build: ## build bin/sawtooth
 install: ## install sawtooth into $(go env GOPATH)/bin (put it on PATH), with its version
 	$(GO) install -ldflags "$(LDFLAGS)" ./cmd/sawtooth
 
-test: ## vet and run every test (real gunicorn/uvicorn tests need `make deps`)
+test: ## vet and run every test, then count the skipped ones (real gunicorn/uvicorn tests need `make deps`)
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 12m ./...
+	$(GO) build -o bin/testsum ./internal/testsum
+	bash -o pipefail -c '$(GO) test -count=1 -timeout 12m -json ./... | ./bin/testsum'
 
 demo: build ## run the quickstart scenario on the built-in server and show its report
 	./$(BIN) run $(SCENARIO)
