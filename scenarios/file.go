@@ -8,8 +8,13 @@ import (
 	"syscall"
 )
 
-// MaxBodySize bounds a request class's body_file.
-const MaxBodySize = 64 << 20
+// Size limits of the files a scenario is read from or names.
+const (
+	// MaxFileSize bounds a scenario file.
+	MaxFileSize = maxSize
+	// MaxBodySize bounds a request class's body_file.
+	MaxBodySize = 64 << 20
+)
 
 // ReadFile reads the regular file at path, refusing anything else (a FIFO
 // would block, /dev/zero never ends) and reading at most limit+1 bytes, so a
