@@ -111,3 +111,60 @@ func TestCompletionCommand(t *testing.T) {
 		t.Errorf("completion tcsh: exit %d, want 2", got)
 	}
 }
+
+// TestZshFishCompletion checks the zsh script's syntax and completes with
+// the fish script in a real fish (complete -C). Both shells come with
+// `make deps`; a test run in CI fails without them.
+func TestZshFishCompletion(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	shell := func(name string) string {
+		p, err := exec.LookPath(name)
+		if err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatalf("%s not installed; run `make deps`", name)
+			}
+			t.Logf("%s not installed, its completion is not tested; run `make deps`", name)
+		}
+		return p
+	}
+	dir := t.TempDir()
+	if zsh := shell("zsh"); zsh != "" {
+		p := dir + "/_sawtooth"
+		b, _ := completionScripts.ReadFile("completion/sawtooth.zsh")
+		os.WriteFile(p, b, 0o644)
+		if out, err := exec.Command(zsh, "-n", p).CombinedOutput(); err != nil {
+			t.Errorf("zsh -n: %v\n%s", err, out)
+		}
+	}
+	fish := shell("fish")
+	if fish == "" {
+		return
+	}
+	// fish calls the program by its name: a "sawtooth" on PATH that is
+	// this test binary running the CLI.
+	bin := dir + "/bin"
+	os.MkdirAll(bin, 0o755)
+	if err := os.Symlink(self, bin+"/sawtooth"); err != nil {
+		t.Fatal(err)
+	}
+	script := dir + "/sawtooth.fish"
+	b, _ := completionScripts.ReadFile("completion/sawtooth.fish")
+	os.WriteFile(script, b, 0o644)
+	for line, want := range map[string]string{
+		"sawtooth run qui":                      "quickstart",
+		"sawtooth run quickstart --variant max": "max-requests",
+	} {
+		cmd := exec.Command(fish, "--no-config", "-c", "source "+script+"; complete -C'"+line+"'")
+		cmd.Env = append(os.Environ(), cliEnv+"=1", "PATH="+bin+":"+os.Getenv("PATH"))
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("fish: %v\n%s", err, out)
+		}
+		if got := strings.TrimSpace(string(out)); got != want {
+			t.Errorf("fish completing %q: got %q, want %q", line, got, want)
+		}
+	}
+}
