@@ -6,7 +6,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -X main.version=$(VERSION)
 SCENARIO  ?= quickstart
 
-.PHONY: help build test demo bench lint deps fuzz report-shot clean
+.PHONY: help build install test demo bench lint deps fuzz report-shot clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -14,9 +14,13 @@ help: ## list the targets
 build: ## build bin/sawtooth
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/sawtooth
 
-test: ## vet and run every test (real gunicorn/uvicorn tests need `make deps`)
+install: ## install sawtooth into $(go env GOPATH)/bin (put it on PATH), with its version
+	$(GO) install -ldflags "$(LDFLAGS)" ./cmd/sawtooth
+
+test: ## vet and run every test, then count the skipped ones (real gunicorn/uvicorn tests need `make deps`)
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 12m ./...
+	$(GO) build -o bin/testsum ./internal/testsum
+	bash -o pipefail -c '$(GO) test -count=1 -timeout 12m -json ./... | ./bin/testsum'
 
 demo: build ## run the quickstart scenario on the built-in server and show its report
 	./$(BIN) run $(SCENARIO)

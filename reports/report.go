@@ -168,7 +168,7 @@ func Build(dir string, opts Options) (*Report, error) {
 		s.Warnings = append(s.Warnings, "the run is partial: "+orDefault(m.Reason, "it did not finish"))
 	}
 	var scenarioErr error
-	if data, err := os.ReadFile(filepath.Join(dir, rundir.ScenarioFile)); err == nil {
+	if data, err := scenarios.ReadFile(filepath.Join(dir, rundir.ScenarioFile), scenarios.MaxFileSize); err == nil {
 		rep.Scenario, scenarioErr = scenarios.Parse(data, filepath.Join(dir, rundir.ScenarioFile))
 		if scenarioErr == nil {
 			s.Description = rep.Scenario.Description

@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"html/template"
 	"io"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
 
 	"github.com/sawtooth-dev/sawtooth/reports/plots"
 	"github.com/sawtooth-dev/sawtooth/rundir"
+	"github.com/sawtooth-dev/sawtooth/scenarios"
 )
 
 // plotData collects what the charts show: the first repeat's series of
@@ -171,7 +171,7 @@ func (r *Report) html(w io.Writer, charts []plots.Chart) error {
 		hc = append(hc, htmlChart{Name: c.Name, Title: c.Title, SVG: template.HTML(svg)})
 	}
 	var scenario string
-	if b, err := os.ReadFile(filepath.Join(r.Dir, rundir.ScenarioFile)); err == nil {
+	if b, err := scenarios.ReadFile(filepath.Join(r.Dir, rundir.ScenarioFile), scenarios.MaxFileSize); err == nil {
 		scenario = string(b)
 	}
 	data := struct {

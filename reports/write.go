@@ -3,7 +3,6 @@ package reports
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/sawtooth-dev/sawtooth/rundir"
@@ -51,13 +50,10 @@ func (r *Report) WriteFiles() error {
 	return r.writeVisuals()
 }
 
-// writeAtomic writes data to path through a temporary file.
+// writeAtomic writes data to path through a temporary file renamed over
+// it (rundir.WriteFile).
 func writeAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return fmt.Errorf("write report: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := rundir.WriteFile(path, data); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 )
@@ -95,6 +96,16 @@ func (p *rowParser) float(i int) float64 {
 	return v
 }
 
+// finite is float refusing NaN and ±Inf, which sawtooth never writes for a
+// time, a latency or a CPU share.
+func (p *rowParser) finite(i int) float64 {
+	v := p.float(i)
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		p.fail(i, errors.New("want a finite number"))
+	}
+	return v
+}
+
 func (p *rowParser) int(i int) int64 {
 	v, err := strconv.ParseInt(p.rec[i], 10, 64)
 	if err != nil {
@@ -155,8 +166,8 @@ func isLastLine(r *csv.Reader) bool {
 // EachTimeline calls fn for every row of a timeline.csv file.
 func EachTimeline(path string, fn func(TimelineRow) error) error {
 	return eachCSV(path, TimelineHeader, func(p *rowParser) error {
-		r := TimelineRow{T: p.float(0), Interval: p.float(1), Class: p.rec[2], Count: p.int(3), OK: p.int(4),
-			Errors: p.int(5), P50: p.float(6), P90: p.float(7), P99: p.float(8), Max: p.float(9)}
+		r := TimelineRow{T: p.finite(0), Interval: p.finite(1), Class: p.rec[2], Count: p.int(3), OK: p.int(4),
+			Errors: p.int(5), P50: p.finite(6), P90: p.finite(7), P99: p.finite(8), Max: p.finite(9)}
 		if p.err != nil {
 			return p.err
 		}
@@ -167,8 +178,8 @@ func EachTimeline(path string, fn func(TimelineRow) error) error {
 // EachMemory calls fn for every row of a memory.csv file.
 func EachMemory(path string, fn func(MemorySample) error) error {
 	return eachCSV(path, MemoryHeader, func(p *rowParser) error {
-		s := MemorySample{T: p.float(0), PID: int(p.int(1)), PPID: int(p.int(2)), Role: p.rec[3],
-			RSS: p.int(4), PSS: p.int(5), CPU: p.float(6)}
+		s := MemorySample{T: p.finite(0), PID: int(p.int(1)), PPID: int(p.int(2)), Role: p.rec[3],
+			RSS: p.int(4), PSS: p.int(5), CPU: p.finite(6)}
 		if p.err != nil {
 			return p.err
 		}
@@ -179,7 +190,8 @@ func EachMemory(path string, fn func(MemorySample) error) error {
 // EachMetric calls fn for every row of a metrics.csv file.
 func EachMetric(path string, fn func(MetricSample) error) error {
 	return eachCSV(path, MetricsHeader, func(p *rowParser) error {
-		s := MetricSample{T: p.float(0), Metric: p.rec[1], Labels: p.rec[2], Value: p.float(3)}
+		// A metric's value may be NaN or ±Inf (Prometheus allows both).
+		s := MetricSample{T: p.finite(0), Metric: p.rec[1], Labels: p.rec[2], Value: p.float(3)}
 		if p.err != nil {
 			return p.err
 		}

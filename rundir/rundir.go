@@ -93,7 +93,11 @@ type RunInfo struct {
 	Phases  []PhaseInfo `json:"phases"`
 	Partial bool        `json:"partial"`
 	Error   string      `json:"error,omitempty"`
-	Harness Harness     `json:"harness"`
+	// NoResults says why there is no results.bin: no request was sent
+	// (the run ended before the attack began). vegeta cannot read an
+	// empty results stream, so none is left behind.
+	NoResults string  `json:"no_results,omitempty"`
+	Harness   Harness `json:"harness"`
 }
 
 // PhaseInfo is one phase as run. Start and End are seconds since
@@ -220,14 +224,42 @@ func WriteJSON(path string, v any) error {
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", path, err)
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+	return WriteFile(path, append(b, '\n'))
+}
+
+// WriteFile writes data to path atomically: into a temporary file that
+// os.CreateTemp makes in the same directory (a new name, opened O_EXCL, so
+// a symlink planted at a fixed temporary name cannot redirect the write),
+// which is then renamed over path. A symlink at path itself is replaced,
+// not followed. The file is mode 0644; on failure no temporary is left.
+func WriteFile(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp, 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
+}
+
+// Create creates the new file path for writing, refusing one that already
+// exists (a symlink included), for the files a run streams into its new
+// directory.
+func Create(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 }
 
 // ReadJSON reads path into v.

@@ -94,3 +94,72 @@ func TestRunPath(t *testing.T) {
 		t.Errorf("RunPath(..) escapes: %q", got)
 	}
 }
+
+// TestNonFiniteRejected checks that NaN and ±Inf in a time, latency or CPU
+// column are errors naming the line and field, while a metric's value may
+// be NaN as Prometheus allows.
+func TestNonFiniteRejected(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, body, field string
+		each              func(string) error
+	}{
+		{"timeline", strings.Join(TimelineHeader, ",") + "\n1,1,light,1,1,0,NaN,0,0,0\n", "p50",
+			func(p string) error { return EachTimeline(p, func(TimelineRow) error { return nil }) }},
+		{"memory", strings.Join(MemoryHeader, ",") + "\n+Inf,1,0,master,1,1,0\n", "t",
+			func(p string) error { return EachMemory(p, func(MemorySample) error { return nil }) }},
+	} {
+		p := filepath.Join(dir, tc.name+".csv")
+		if err := os.WriteFile(p, []byte(tc.body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var fe *FieldError
+		if err := tc.each(p); !errors.As(err, &fe) || fe.Line != 2 || fe.Field != tc.field || !strings.Contains(err.Error(), "finite") {
+			t.Errorf("%s: err = %v, want a finite-number error on line 2, field %s", tc.name, err, tc.field)
+		}
+	}
+	p := filepath.Join(dir, "metrics.csv")
+	if err := os.WriteFile(p, []byte(strings.Join(MetricsHeader, ",")+"\n1,m,,NaN\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := EachMetric(p, func(MetricSample) error { return nil }); err != nil {
+		t.Errorf("NaN metric value: %v, want it accepted", err)
+	}
+}
+
+// TestWriteFileReplacesSymlink checks that WriteFile replaces a symlink at
+// its path instead of writing through it, leaves no temporary behind, and
+// that Create refuses an existing name.
+func TestWriteFileReplacesSymlink(t *testing.T) {
+	dir := t.TempDir()
+	victim := filepath.Join(t.TempDir(), "victim")
+	if err := os.WriteFile(victim, []byte("precious"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "run.json")
+	for _, l := range []string{p, p + ".tmp"} {
+		if err := os.Symlink(victim, l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := WriteJSON(p, map[string]int{"a": 1}); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "precious" {
+		t.Errorf("victim overwritten: %q", b)
+	}
+	fi, err := os.Lstat(p)
+	if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o644 {
+		t.Errorf("run.json: %v %v, want a regular 0644 file", fi.Mode(), err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 2 { // run.json and the planted run.json.tmp
+		t.Errorf("directory holds %d entries, want 2 (a temporary left behind?)", len(entries))
+	}
+	if err := WriteFile(filepath.Join(dir, "no-such-dir", "x"), nil); err == nil {
+		t.Error("WriteFile into a missing directory succeeded")
+	}
+	if _, err := Create(p + ".tmp"); err == nil {
+		t.Error("Create over an existing symlink succeeded")
+	}
+}

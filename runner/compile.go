@@ -5,7 +5,6 @@ import (
 	"maps"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -230,7 +229,7 @@ func (p *plan) compileTraffic(s *scenarios.Scenario) error {
 			if !filepath.IsAbs(path) && s.File != "" {
 				path = filepath.Join(filepath.Dir(s.File), path)
 			}
-			b, err := os.ReadFile(path)
+			b, err := scenarios.ReadFile(path, scenarios.MaxBodySize)
 			if err != nil {
 				return fmt.Errorf("traffic[%d].body_file: %w", i, err)
 			}

@@ -23,6 +23,10 @@ import (
 	"github.com/sawtooth-dev/sawtooth/scenarios"
 )
 
+// trackInterval is how often the target's process tree is walked while
+// it starts, before memory sampling begins.
+const trackInterval = 50 * time.Millisecond
+
 // run is one variant and repeat.
 type run struct {
 	sc      *scenarios.Scenario
@@ -70,7 +74,7 @@ func (f *files) open(dir string) error {
 			return nil
 		}
 		var fh *os.File
-		fh, err = os.Create(filepath.Join(dir, name))
+		fh, err = rundir.Create(filepath.Join(dir, name))
 		return fh
 	}
 	f.results = create(rundir.ResultsFile)
@@ -116,6 +120,9 @@ func (r *run) do(ctx context.Context) (*rundir.RunInfo, error) {
 	if err := f.close(); err != nil && runErr == nil {
 		runErr = fmt.Errorf("write run files: %w", err)
 	}
+	if err := dropEmptyResults(r.dir, info); err != nil && runErr == nil {
+		runErr = err
+	}
 	if errors.Is(runErr, ErrInterrupted) {
 		info.Partial = true
 	}
@@ -132,6 +139,22 @@ func (r *run) do(ctx context.Context) (*rundir.RunInfo, error) {
 		runErr = err
 	}
 	return info, runErr
+}
+
+// dropEmptyResults removes a results.bin that holds no result (a run that
+// ended before its attack), which "vegeta report" could not read ("can't
+// detect encoding"), and says so in info.
+func dropEmptyResults(dir string, info *rundir.RunInfo) error {
+	path := filepath.Join(dir, rundir.ResultsFile)
+	fi, err := os.Stat(path)
+	if err != nil || fi.Size() > 0 {
+		return nil
+	}
+	if err := os.Remove(path); err != nil {
+		return fmt.Errorf("remove empty %s: %w", path, err)
+	}
+	info.NoResults = "no request was sent: the run ended before the attack began"
+	return nil
 }
 
 // record does the work of do with the files open.
@@ -183,7 +206,19 @@ func (r *run) start(ctx context.Context, info *rundir.RunInfo, f *files) error {
 	if r.tree, err = newTreeSampler(r.proc.PID()); err != nil {
 		return err
 	}
-	if err := r.proc.WaitReady(ctx); err != nil {
+	// Track the tree from its start, not from the first sample: a child
+	// that leaves the group and outlives a target that never becomes
+	// ready is then still known, and killed, when the target is stopped.
+	tracked := make(chan struct{})
+	stopTrack := make(chan struct{})
+	go func() {
+		defer close(tracked)
+		r.tree.track(stopTrack, trackInterval)
+	}()
+	err = r.proc.WaitReady(ctx)
+	close(stopTrack)
+	<-tracked
+	if err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("%w while waiting for the target to be ready", ErrInterrupted)
 		}

@@ -123,7 +123,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, opt Options) (Result, error
 	if err != nil {
 		return res, fmt.Errorf("record the scenario: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, rundir.ScenarioFile), yml, 0o644); err != nil {
+	if err := rundir.WriteFile(filepath.Join(dir, rundir.ScenarioFile), yml); err != nil {
 		return res, fmt.Errorf("record the scenario: %w", err)
 	}
 	host, _ := os.Hostname()

@@ -330,6 +330,9 @@ func TestTargetNeverReady(t *testing.T) {
 			if err != nil || !strings.Contains(ri.Error, tc.want) {
 				t.Errorf("run.json error %q (%v)", ri.Error, err)
 			}
+			if _, err := os.Stat(d.File(d.Meta.Runs[0], rundir.ResultsFile)); !errors.Is(err, os.ErrNotExist) || ri.NoResults == "" {
+				t.Errorf("results.bin: %v, no_results %q; want no file and a reason", err, ri.NoResults)
+			}
 			for _, e := range readEvents(t, d, d.Meta.Runs[0]) {
 				if e.Event == "retry" {
 					t.Errorf("a target that failed for another reason than its port was restarted: %+v", e)
@@ -498,5 +501,64 @@ sample:
 	rep, err := exec.Command(vegetaBin, "report", results).CombinedOutput()
 	if err != nil || !strings.Contains(string(rep), "Requests") || !slices.Contains(strings.Fields(string(rep)), fmt.Sprintf("%d,", m.Requests)) {
 		t.Errorf("vegeta report: %v\n%s", err, rep)
+	}
+}
+
+// TestNeverReadyNoOrphans checks that a target that never becomes ready
+// leaves no child behind, even one that left its process group (setsid)
+// before any memory sample was taken: the tree is tracked from the start.
+func TestNeverReadyNoOrphans(t *testing.T) {
+	s := fakeScenario("-mode=never", "-children=1", "-escape=true")
+	s.Target.Command.Ready.Timeout = scenarios.Duration(time.Second)
+	res, err := Run(context.Background(), s, testOptions(t))
+	if err == nil || !strings.Contains(err.Error(), "not ready") {
+		t.Fatalf("Run: %v, want not ready", err)
+	}
+	d, err := rundir.Open(res.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kids []int
+	for _, e := range readEvents(t, d, d.Meta.Runs[0]) {
+		if e.Source == "log" && e.Event == "spawn" {
+			kids = append(kids, e.PID)
+		}
+	}
+	t.Cleanup(func() { killAll(kids) })
+	if len(kids) != 2 {
+		t.Fatalf("log events name children %v, want 2", kids)
+	}
+	for _, p := range kids {
+		if alive(p) {
+			t.Errorf("child %d survived a target that never became ready", p)
+		}
+	}
+}
+
+// TestInterruptedWhileStarting checks that a run interrupted while its
+// target starts leaves no empty results.bin (which vegeta cannot read) and
+// says why in run.json.
+func TestInterruptedWhileStarting(t *testing.T) {
+	s := fakeScenario("-mode=never")
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	res, err := Run(ctx, s, testOptions(t))
+	if !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("Run: %v, want ErrInterrupted", err)
+	}
+	d, err := rundir.Open(res.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := d.Meta.Runs[0]
+	ri, err := d.RunInfo(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(d.File(ref, rundir.ResultsFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("results.bin: %v, want no file", err)
+	}
+	if !ri.Partial || !strings.Contains(ri.NoResults, "no request was sent") {
+		t.Errorf("run.json: partial %v, no_results %q", ri.Partial, ri.NoResults)
 	}
 }

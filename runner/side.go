@@ -99,6 +99,26 @@ func (ts *treeSampler) close() {
 	ts.s.Close()
 }
 
+// track remembers the processes in the tree now (see sampler.Track) and
+// then every interval until stop is closed, when it tracks once more.
+func (ts *treeSampler) track(stop <-chan struct{}, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		ts.mu.Lock()
+		ts.s.Track()
+		ts.mu.Unlock()
+		select {
+		case <-stop:
+			ts.mu.Lock()
+			ts.s.Track()
+			ts.mu.Unlock()
+			return
+		case <-t.C:
+		}
+	}
+}
+
 // survivors returns the processes of the tree ever seen that still live.
 func (ts *treeSampler) survivors() []int {
 	ts.mu.Lock()

@@ -235,7 +235,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 			return
 		}
 		var f float64
-		if (n.Tag != "!!int" && n.Tag != "!!float") || n.Decode(&f) != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		if (n.Tag != "!!int" && n.Tag != "!!float") || n.Decode(&f) != nil || !finite(f) {
 			d.add(nodePos(n), path, "got %s, want a finite number", kindName(n))
 			return
 		}
@@ -244,6 +244,11 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		panic("scenarios: cannot decode into " + v.Type().String())
 	}
 }
+
+// finite reports whether f is neither NaN nor ±Inf. Every number a
+// scenario gives must be finite: comparisons with NaN are all false, so a
+// NaN would slip past every range check.
+func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
 
 // scalar returns a scalar node's text, or reports that one was expected.
 func (d *decoder) scalar(n *yaml.Node, path, wanted string) (string, bool) {
@@ -352,7 +357,7 @@ func (d *decoder) decodeRate(n *yaml.Node, v reflect.Value, path string) {
 	switch n.Kind {
 	case yaml.ScalarNode:
 		var f float64
-		if (n.Tag != "!!int" && n.Tag != "!!float") || n.Decode(&f) != nil {
+		if (n.Tag != "!!int" && n.Tag != "!!float") || n.Decode(&f) != nil || !finite(f) {
 			d.add(nodePos(n), path, "got %s, want %s", kindName(n), want(rateType))
 			return
 		}

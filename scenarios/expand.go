@@ -95,6 +95,13 @@ func (s *Scenario) ApplySet(sets []string) error {
 			s.set(key, value)
 		}
 	}
+	if len(errs.errs) == 0 && len(sets) > 0 {
+		// An override can make a combination invalid (worker_model=sync
+		// under offload: threads), which the run would refuse.
+		for _, e := range s.loopFlagErrors() {
+			fail(strings.Join(sets, " --set "), e.path, "%s", e.msg)
+		}
+	}
 	if len(errs.errs) > 0 {
 		return &ValidationError{Errors: errs.errs}
 	}

@@ -29,6 +29,8 @@ type builtinFlag struct {
 	max    int64         // for flagInt; 0 means no upper bound
 	minDur time.Duration // for flagDuration
 	enum   []string      // for flagEnum
+	// loopOnly flags are an error unless worker_model is loop.
+	loopOnly bool
 }
 
 // builtinFlags returns the flags of "sawtooth serve" that a scenario may
@@ -49,13 +51,13 @@ func builtinFlags() map[string]builtinFlag {
 		"overlap":             {kind: flagBool},
 		"leak_per_request":    {kind: flagSize},
 		"seed":                {kind: flagInt, min: -1 << 63},
-		"offload":             {kind: flagEnum, enum: []string{"none", "threads", "processes"}},
-		"offload_workers":     {kind: flagInt, min: 1, max: 256},
-		"switch_interval":     {kind: flagDuration, minDur: time.Nanosecond},
-		"gil":                 {kind: flagBool},
-		"lag_interval":        {kind: flagDuration, minDur: time.Millisecond},
-		"lag_threshold":       {kind: flagDuration, minDur: time.Nanosecond},
-		"lose_context":        {kind: flagBool},
+		"offload":             {kind: flagEnum, enum: []string{"none", "threads", "processes"}, loopOnly: true},
+		"offload_workers":     {kind: flagInt, min: 1, max: 256, loopOnly: true},
+		"switch_interval":     {kind: flagDuration, minDur: time.Nanosecond, loopOnly: true},
+		"gil":                 {kind: flagBool, loopOnly: true},
+		"lag_interval":        {kind: flagDuration, minDur: time.Millisecond, loopOnly: true},
+		"lag_threshold":       {kind: flagDuration, minDur: time.Nanosecond, loopOnly: true},
+		"lose_context":        {kind: flagBool, loopOnly: true},
 	}
 }
 
@@ -69,6 +71,14 @@ func BuiltinFlags() []string {
 	sort.Strings(names)
 	return names
 }
+
+// DefaultWorkerModel is the worker_model of a builtin target that sets none
+// ("sawtooth serve --worker-model" defaults to it too).
+const DefaultWorkerModel = "sync"
+
+// LoopOnlyFlag reports whether the builtin flag name is valid only with
+// worker_model loop ("sawtooth serve" refuses it with another model).
+func LoopOnlyFlag(name string) bool { return builtinFlags()[name].loopOnly }
 
 // CheckBuiltinFlag reports whether value is valid for the built-in server
 // flag name, with an error saying what was expected.

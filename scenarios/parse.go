@@ -31,8 +31,15 @@ const maxSize = 4 << 20
 
 // Parse parses, validates and fills in the defaults of a scenario. file
 // names the source in errors and becomes Scenario.File. A
-// *ValidationError lists every problem found.
+// *ValidationError lists every problem found. Parse reads no files: Load
+// also checks the files a scenario names (body_file, a command's dir).
 func Parse(data []byte, file string) (*Scenario, error) {
+	return parse(data, file, nil)
+}
+
+// parse is Parse; with files set it also checks the files the scenario
+// names, relative to *files.
+func parse(data []byte, file string, files *string) (*Scenario, error) {
 	name := file
 	if name == "" {
 		name = "scenario"
@@ -44,7 +51,9 @@ func Parse(data []byte, file string) (*Scenario, error) {
 	}
 	root, err := parseNode(data)
 	if err != nil {
-		d.errs = append(d.errs, syntaxError(name, err))
+		fe := syntaxError(name, err)
+		locate(fe, data)
+		d.errs = append(d.errs, fe)
 		return nil, d.err()
 	}
 	if root == nil {
@@ -62,6 +71,15 @@ func Parse(data []byte, file string) (*Scenario, error) {
 	}
 	s.applyDefaults()
 	s.validate(d)
+	at := func(path, format string, args ...any) { d.add(d.at(path), path, format, args...) }
+	if len(d.errs) == 0 {
+		for _, e := range s.loopFlagErrors() {
+			at(e.path, "%s", e.msg)
+		}
+	}
+	if files != nil {
+		s.checkFiles(*files, at)
+	}
 	if err := d.err(); err != nil {
 		return nil, err
 	}

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 )
@@ -73,12 +73,17 @@ func shippedNames() string {
 
 // Load reads the scenario file at path or, when no such file exists and
 // path is a plain name, the shipped scenario of that name. It parses and
-// validates it and sets File (to "" for a shipped scenario, whose errors
+// validates it, checks the files it names (see Parse), and sets File (to "" for a shipped scenario, whose errors
 // name "embedded:NAME.yaml").
 func Load(path string) (*Scenario, error) {
-	data, err := os.ReadFile(path)
+	data, err := ReadFile(path, maxSize)
 	if err == nil {
-		return Parse(data, path)
+		dir := filepath.Dir(path)
+		return parse(data, path, &dir)
+	}
+	var fe *FileError
+	if errors.As(err, &fe) {
+		return nil, &ValidationError{Errors: []*FieldError{{File: path, Msg: fe.Msg}}}
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("read scenario: %w", err)
@@ -90,7 +95,8 @@ func Load(path string) (*Scenario, error) {
 	if serr != nil {
 		return nil, fmt.Errorf("no file %q and %w", path, serr)
 	}
-	s, err := Parse(data, "embedded:"+strings.TrimSuffix(path, ".yaml")+".yaml")
+	cwd := ""
+	s, err := parse(data, "embedded:"+strings.TrimSuffix(path, ".yaml")+".yaml", &cwd)
 	if err != nil {
 		return nil, err
 	}

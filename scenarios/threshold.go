@@ -187,6 +187,9 @@ func ParseThreshold(expr string) (Threshold, error) {
 		return t, fmt.Errorf("bad threshold %q: %s is a %s: %w", t.Expr, t.Metric, kind, err)
 	}
 	t.Value, _ = v.Float64()
+	if !finite(t.Value) {
+		return t, fmt.Errorf("bad threshold %q: %s is too large, want a finite number", t.Expr, m[3])
+	}
 	return t, nil
 }
 

@@ -3,7 +3,6 @@ package scenarios
 import (
 	"fmt"
 	"maps"
-	"math"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -177,14 +176,18 @@ func (s *Scenario) validate(d *decoder) {
 			at(p, "neither rate nor concurrency given, want rate (requests/s, open model) or concurrency (clients, closed model)")
 		case hasRate:
 			r := ph.Rate
-			if r.From < 0 || r.To < 0 || r.From > MaxRate || r.To > MaxRate || math.Max(r.From, r.To) == 0 {
-				at(p+".rate", "got from %v to %v, want rates from 0 to %d requests/s, not both 0", r.From, r.To, MaxRate)
+			if !(r.From >= 0 && r.To >= 0 && r.From <= MaxRate && r.To <= MaxRate) {
+				at(p+".rate", "got from %v to %v, want rates from 0 to %d requests/s (0 is a pause)", r.From, r.To, MaxRate)
 			}
 		case hasConc:
 			if ph.Concurrency < 1 || ph.Concurrency > MaxConcurrency {
 				at(p+".concurrency", "got %d, want an integer from 1 to %d", ph.Concurrency, MaxConcurrency)
 			}
 		}
+	}
+
+	if len(s.Phases) > 0 && !d.has("phases") && allPauses(s.Phases) {
+		at("phases", "every phase is a pause (rate 0), want at least one that sends requests")
 	}
 
 	// Sample.
@@ -230,6 +233,16 @@ func (s *Scenario) validate(d *decoder) {
 			at(p, "lag.p99 needs a metrics source scraping the loop-lag histogram, want an entry in sample.metrics")
 		}
 	}
+}
+
+// allPauses reports whether every phase is open-model at rate 0.
+func allPauses(phases []Phase) bool {
+	for _, ph := range phases {
+		if ph.Rate == nil || ph.Rate.From > 0 || ph.Rate.To > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Scenario) validateCommand(c *Command, at func(string, string, ...any)) {

@@ -38,6 +38,22 @@ func TestParseValid(t *testing.T) {
 	}
 }
 
+// TestPausePhase checks that a phase at rate 0 (a pause after load) is
+// valid.
+func TestPausePhase(t *testing.T) {
+	for _, pause := range []string{"rate: 0", "rate: {from: 0, to: 0}", "rate: 0.0"} {
+		y := base + "  - name: settle\n    duration: 5s\n    " + pause + "\n"
+		s, err := Parse([]byte(y), "p.yaml")
+		if err != nil {
+			t.Errorf("%s: %v", pause, err)
+			continue
+		}
+		if r := s.Phases[1].Rate; r == nil || r.From != 0 || r.To != 0 {
+			t.Errorf("%s: rate %+v", pause, r)
+		}
+	}
+}
+
 func TestParseCommandDefaults(t *testing.T) {
 	s, err := Parse([]byte(`name: c
 target:
@@ -75,6 +91,14 @@ func TestMalformed(t *testing.T) {
 		{"wrong type for weight", strings.Replace(base, "weight: 9", "weight: lots", 1), 7, "traffic[0].weight", "want a finite number"},
 		{"missing path", strings.Replace(base, "    path: /light\n", "", 1), 6, "traffic[0].path", "missing"},
 		{"missing name", strings.Replace(base, "name: t\n", "", 1), 1, "name", "missing"},
+		{"NaN rate", strings.Replace(base, "rate: 100", "rate: .nan", 1), 14, "phases[0].rate", "want a rate"},
+		{"Inf rate", strings.Replace(base, "rate: 100", "rate: .inf", 1), 14, "phases[0].rate", "want a rate"},
+		{"-Inf rate", strings.Replace(base, "rate: 100", "rate: -.Inf", 1), 14, "phases[0].rate", "want a rate"},
+		{"NaN ramp", strings.Replace(base, "rate: 100", "rate: {from: .NaN, to: 10}", 1), 14, "phases[0].rate.from", "want a finite number"},
+		{"Inf ramp", strings.Replace(base, "rate: 100", "rate: {from: 1, to: .inf}", 1), 14, "phases[0].rate.to", "want a finite number"},
+		{"NaN weight", strings.Replace(base, "weight: 9", "weight: .nan", 1), 7, "traffic[0].weight", "want a finite number"},
+		{"Inf threshold", base + "thresholds:\n  - light.p99 < 1e400s\n", 16, "thresholds[0]", "want a finite number"},
+		{"only pauses", strings.Replace(base, "rate: 100", "rate: 0", 1), 13, "phases", "every phase is a pause"},
 		{"negative rate", strings.Replace(base, "rate: 100", "rate: -5", 1), 14, "phases[0].rate", "want rates"},
 		{"rate and concurrency", strings.Replace(base, "    rate: 100\n", "    rate: 100\n    concurrency: 4\n", 1), 15, "phases[0].concurrency", "both rate and concurrency"},
 		{"neither rate nor concurrency", strings.Replace(base, "    rate: 100\n", "", 1), 13, "phases[0]", "neither rate nor concurrency"},

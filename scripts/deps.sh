@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Install the Debian packages sawtooth's real targets and benchmarks need:
 # gunicorn, uvicorn, Flask, FastAPI and prometheus-client for /usr/bin/python3
-# (testdata/apps, the integration tests), and wrk and jq (the benchmarks).
+# (testdata/apps, the integration tests), wrk and jq (the benchmarks), and
+# zsh and fish (the completion scripts' tests).
 #
 # Idempotent: installs only what is missing. As root it runs apt-get; as
 # anyone else it prints the command to run and exits 1 if something is missing.
 set -euo pipefail
 
-packages=(gunicorn uvicorn python3-flask python3-fastapi python3-prometheus-client wrk jq)
+packages=(gunicorn uvicorn python3-flask python3-fastapi python3-prometheus-client wrk jq zsh fish)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"sync"
 	"time"
@@ -53,6 +54,11 @@ type eventLog struct {
 	closed bool
 }
 
+// MaxSubscribers bounds the /events streams open at once; each holds a
+// buffer of subBuffer events, so without a bound readers could grow the
+// master without limit. One more gets 503.
+const MaxSubscribers = 32
+
 // subBuffer is how many events a slow /events reader may lag behind before
 // its stream is cut (it then sees the stream end, never a silent gap).
 const subBuffer = 4096
@@ -80,10 +86,14 @@ func (l *eventLog) publish(e Event) {
 }
 
 // subscribe returns the history, oldest first, and a channel of the events
-// that follow; the channel is closed when the log closes.
+// that follow; the channel is closed when the log closes. It returns a nil
+// channel when MaxSubscribers streams are open.
 func (l *eventLog) subscribe() ([]Event, chan Event) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if len(l.subs) >= MaxSubscribers {
+		return nil, nil
+	}
 	var hist []Event
 	if l.full {
 		hist = append(hist, l.ring[l.next:]...)
@@ -122,6 +132,11 @@ func (l *eventLog) close() {
 // after each line, until the client goes away or the master exits.
 func (l *eventLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hist, c := l.subscribe()
+	if c == nil {
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, fmt.Sprintf("too many /events readers: at most %d at once", MaxSubscribers), http.StatusServiceUnavailable)
+		return
+	}
 	defer l.unsubscribe(c)
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	w.Header().Set("Cache-Control", "no-cache")

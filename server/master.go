@@ -83,6 +83,7 @@ type master struct {
 	nextSpawn    time.Time
 	restartQueue []int
 	readyDone    bool
+	fatal        error // why the master shuts down on its own, returned by Run
 }
 
 // Run runs the master until ctx is done or it receives SIGTERM or SIGINT,
@@ -97,6 +98,15 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("find own executable to start workers: %w", err)
+	}
+	if cfg.ReadyFile != "" {
+		// Fail before serving when the file's directory cannot take it.
+		f, err := os.CreateTemp(filepath.Dir(cfg.ReadyFile), ".ready-*")
+		if err != nil {
+			return fmt.Errorf("--ready-file %s: %w", cfg.ReadyFile, err)
+		}
+		f.Close()
+		os.Remove(f.Name())
 	}
 	m := &master{cfg: cfg, log: log, exe: exe, procs: make(map[int]*proc), desired: cfg.Workers,
 		events: newEventLog(eventHistory), msgs: make(chan procMsg, 64)}
@@ -170,7 +180,7 @@ func (m *master) loop(ctx context.Context) error {
 	m.reconcile()
 	for {
 		if m.shutting && len(m.procs) == 0 {
-			return nil
+			return m.fatal
 		}
 		select {
 		case <-done:
@@ -330,7 +340,10 @@ func (m *master) checkReady() {
 		return
 	}
 	if err := writeReadyFile(m.cfg.ReadyFile, ReadyInfo{Pid: os.Getpid(), Bind: m.addr, Admin: m.admin}); err != nil {
+		// Whoever waits for the file would wait forever: stop instead.
 		m.log.Error(err.Error())
+		m.fatal = err
+		m.shutdown("--ready-file could not be written")
 	}
 }
 

@@ -11,5 +11,7 @@ func commands() []*cli.Command {
 		serveCommand(),
 		validateCommand(),
 		scenariosCommand(),
+		completionCommand(),
+		completeCommand(),
 	}
 }

@@ -28,7 +28,7 @@ Exits 1 when a number got significantly worse by more than --max-regression,
 naming each number and by how much; 0 otherwise.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "max-regression", Value: "10%", Usage: "largest tolerated worsening, `PCT`: a percentage (10%) or a fraction up to 1 (0.1)"},
-			&cli.StringFlag{Name: "format", Value: "table", Usage: "`FORMAT` to print: table or md"},
+			&cli.StringFlag{Name: "format", Value: "table", Usage: "`FORMAT` to print: table, md or json (the deltas, regressions and notes)"},
 			&cli.Float64Flag{Name: "alpha", Value: 0.1, Usage: "significance level of the Mann-Whitney U test"},
 		},
 		Action: compareAction,
@@ -51,10 +51,10 @@ func compareAction(c *cli.Context) error {
 		maxReg = 1e-12 // CompareOptions takes 0 as the default
 	}
 	format := c.String("format")
-	if format != "table" && format != "md" {
-		return usageError("compare: --format: want table or md, got %q", format)
+	if format != "table" && format != "md" && format != "json" {
+		return usageError("compare: --format: want table, md or json, got %q", format)
 	}
-	if a := c.Float64("alpha"); a <= 0 || a >= 1 {
+	if a := c.Float64("alpha"); !(a > 0 && a < 1) { // also refuses NaN
 		return usageError("compare: --alpha: want a level between 0 and 1, got %g", a)
 	}
 	for _, dir := range args {
@@ -72,9 +72,12 @@ func compareAction(c *cli.Context) error {
 		return cli.Exit(fmt.Sprintf("compare: new run: %v", err), 1)
 	}
 	cmp := reports.Compare(base, next, reports.CompareOptions{MaxRegression: maxReg, Alpha: opts.Alpha})
-	if format == "md" {
+	switch format {
+	case "md":
 		err = cmp.Markdown(os.Stdout)
-	} else {
+	case "json":
+		err = writeJSONTo(os.Stdout, compareResult(args, cmp))
+	default:
 		err = cmp.Table(os.Stdout, colorOutput(os.Stdout))
 	}
 	if err != nil {

@@ -11,14 +11,51 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
 
 	"github.com/sawtooth-dev/sawtooth/server"
 	"github.com/urfave/cli/v2"
 )
 
 // version is the tool's version, set at build time with
-// -ldflags "-X main.version=...".
+// -ldflags "-X main.version=..." (make build does); without it, toolVersion
+// falls back to what the Go toolchain recorded in the binary.
 var version = "dev"
+
+// toolVersion is the version sawtooth reports (--version, run.json).
+func toolVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	return versionFrom(version, bi, ok)
+}
+
+// versionFrom picks the version: the -ldflags one when set; else the module
+// version "go install ...@v1.2.3" recorded; else "dev+" the VCS revision
+// "go build" and "go install ./cmd/sawtooth" record in a checkout (12 hex
+// digits, "-dirty" with uncommitted changes); else "dev".
+func versionFrom(ldflags string, bi *debug.BuildInfo, ok bool) string {
+	if ldflags != "dev" && ldflags != "" {
+		return ldflags
+	}
+	if !ok || bi == nil {
+		return "dev"
+	}
+	var rev, dirty string
+	for _, s := range bi.Settings {
+		switch {
+		case s.Key == "vcs.revision":
+			rev = s.Value
+		case s.Key == "vcs.modified" && s.Value == "true":
+			dirty = "-dirty"
+		}
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	if rev == "" {
+		return "dev"
+	}
+	return "dev+" + rev[:min(12, len(rev))] + dirty
+}
 
 func main() {
 	if server.RunChild() {
@@ -51,7 +88,7 @@ func newApp() *cli.App {
 	return &cli.App{
 		Name:    "sawtooth",
 		Usage:   "load-test a pre-fork web server and watch its workers' memory across restarts",
-		Version: version,
+		Version: toolVersion(),
 		Description: `sawtooth drives a web server with scripted, mixed heavy and light traffic,
 records p99 latency, throughput, errors and the memory (RSS/PSS) of every worker
 process, and compares worker-recycling and executor-offload configurations side

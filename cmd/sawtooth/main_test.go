@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/urfave/cli/v2"
@@ -13,6 +14,14 @@ import (
 func TestExitStatus(t *testing.T) {
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
 	if err := os.WriteFile(bad, []byte("name: x\ntraffic: []\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	nan := filepath.Join(t.TempDir(), "nan.yaml")
+	data, err := os.ReadFile("../../scenarios/shipped/quickstart.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(nan, []byte(strings.Replace(string(data), "rate: 120\n", "rate: .nan\n", 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	exited := -1
@@ -30,6 +39,11 @@ func TestExitStatus(t *testing.T) {
 		{[]string{"validate", "quickstart", "--set", "max_requests=-5"}, 2},
 		{[]string{"validate", "quickstart", "--set", "bogus=1"}, 2},
 		{[]string{"validate", bad}, 2},
+		{[]string{"validate", nan}, 2},
+		{[]string{"validate", "offload", "--set", "worker_model=sync"}, 2},
+		{[]string{"run", nan}, 2},
+		{[]string{"report", "--alpha", "NaN", "../../reports/testdata/run"}, 2},
+		{[]string{"compare", "--alpha", "NaN", "../../reports/testdata/run", "../../reports/testdata/run"}, 2},
 		{[]string{"validate"}, 2},
 		{[]string{"run", "no-such-scenario"}, 2},
 		{[]string{"report", "--format", "pdf", "x"}, 2},

@@ -29,12 +29,20 @@ report.html and plots/ into RUN_DIR, and prints the report in --format.
 docs/reports.md explains every number.
 
 With --ci, exits 1 when a threshold is broken, listing each with its measured
-value and limit.`,
+value and limit.
+
+With --vegeta FILE instead of RUN_DIR, reads a plain vegeta results stream
+(from "vegeta attack", gob, JSON or CSV), makes a run directory of it (--out,
+default FILE-report: one variant "vegeta", request classes from each
+result's attack name) and reports on it: latency tables, throughput, errors
+and their plots, no memory or restarts.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "format", Value: "table", Usage: "`FORMAT` to print: table, md, json or html"},
 			&cli.BoolFlag{Name: "ci", Usage: "exit 1 when a threshold is broken"},
 			&cli.StringFlag{Name: "baseline", Usage: "compare with variant `NAME` (default: the first)"},
 			&cli.Float64Flag{Name: "alpha", Value: 0.1, Usage: "significance level of the Mann-Whitney U test"},
+			&cli.StringFlag{Name: "vegeta", Usage: "report on a bare vegeta results `FILE` (vegeta attack's output) instead of a RUN_DIR: latency, throughput and errors, no memory"},
+			&cli.StringFlag{Name: "out", Usage: "with --vegeta: the new run `DIR` to create (default: FILE without its extension, plus -report)"},
 		},
 		Action: reportAction,
 	}
@@ -45,6 +53,25 @@ func reportAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if v := c.String("vegeta"); v != "" {
+		if len(args) != 0 {
+			return usageError("report: --vegeta FILE takes no RUN_DIR")
+		}
+		dir := c.String("out")
+		if dir == "" {
+			dir = strings.TrimSuffix(v, filepath.Ext(v)) + "-report"
+		}
+		if _, err := os.Stat(v); err != nil {
+			return usageError("report: --vegeta: %v", err)
+		}
+		if err := importVegeta(v, dir); err != nil {
+			return cli.Exit(fmt.Sprintf("report: --vegeta: %v", err), 1)
+		}
+		fmt.Fprintf(c.App.ErrWriter, "run directory: %s\n", dir)
+		args = []string{dir}
+	} else if c.String("out") != "" {
+		return usageError("report: --out is for --vegeta")
+	}
 	if len(args) != 1 {
 		return usageError("report: want one RUN_DIR, got %d arguments", len(args))
 	}
@@ -54,7 +81,7 @@ func reportAction(c *cli.Context) error {
 	default:
 		return usageError("report: --format: want table, md, json or html, got %q", format)
 	}
-	if a := c.Float64("alpha"); a <= 0 || a >= 1 {
+	if a := c.Float64("alpha"); !(a > 0 && a < 1) { // also refuses NaN
 		return usageError("report: --alpha: want a level between 0 and 1, got %g", a)
 	}
 	if err := checkRunDir(args[0], c.String("baseline")); err != nil {
@@ -120,15 +147,24 @@ func colorOutput(f *os.File) bool {
 // thresholdExit returns an exit-1 error listing the broken thresholds of
 // rep, or nil when every threshold holds.
 func thresholdExit(rep *reports.Report) error {
+	if lines := brokenLines(rep); lines != nil {
+		return cli.Exit(strings.Join(lines, "\n"), 1)
+	}
+	return nil
+}
+
+// brokenLines lists the broken thresholds of rep under a count, or returns
+// nil when every threshold holds.
+func brokenLines(rep *reports.Report) []string {
 	failed := rep.Failed()
 	if len(failed) == 0 {
 		return nil
 	}
 	lines := []string{fmt.Sprintf("%d threshold(s) broken:", len(failed))}
 	for _, v := range failed {
-		lines = append(lines, "  "+reports.VerdictText(v))
+		lines = append(lines, "  FAIL  "+reports.VerdictText(v))
 	}
-	return cli.Exit(strings.Join(lines, "\n"), 1)
+	return lines
 }
 
 // positionalArgs returns the command's positional arguments, accepting

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
@@ -30,7 +31,13 @@ Everything is written to a new run directory, OUT/<UTC time>-<scenario>
 (report.html, report.md, summary.json, plots/), the comparison table is
 printed and so is the directory's path.
 
-Ctrl-C stops the run, keeps what was recorded, marks it partial and exits 130.`,
+Ctrl-C stops the run, keeps what was recorded, marks it partial and exits 130.
+
+Exit status: 0 when the run and its report succeeded — also when a threshold
+is broken without --ci, which is then said, with the FAIL lines, on stderr;
+1 when a run failed, the report could not be built or written (the path and
+the error are printed), or, with --ci, a threshold is broken; 2 for bad usage
+or input; 130 when interrupted.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "out", Value: "runs", Usage: "`DIR` under which the run directory is created"},
 			&cli.StringSliceFlag{Name: "variant", Usage: "run only the variant `NAME` (repeatable; default: all)"},
@@ -73,44 +80,63 @@ func runAction(c *cli.Context) error {
 		Progress:    os.Stderr,
 		CI:          c.Bool("ci"),
 		CommandLine: os.Args,
-		ToolVersion: version,
+		ToolVersion: toolVersion(),
 	})
+	return finishRun(c, res.Dir, err)
+}
+
+// finishRun builds and writes the report of the run directory dir (when
+// there is one), prints it, and picks the exit status from the run's error
+// err, the report and the thresholds: 130 interrupted, 2 when nothing ran,
+// 1 when the run failed or the report could not be built or written, 1 for
+// a broken threshold with --ci; otherwise 0, saying so when a threshold
+// is broken.
+func finishRun(c *cli.Context, dir string, err error) error {
 	var rep *reports.Report
-	if res.Dir != "" {
-		var rerr error
-		if rep, rerr = writeReport(c, res.Dir); rerr != nil {
+	var rerr error
+	if dir != "" {
+		if rep, rerr = writeReport(c, dir); rerr != nil {
 			fmt.Fprintf(c.App.ErrWriter, "sawtooth: %v\n", rerr)
 		}
-		fmt.Fprintf(c.App.Writer, "run directory: %s\n", res.Dir)
+		fmt.Fprintf(c.App.Writer, "run directory: %s\n", dir)
 	}
 	switch {
 	case errors.Is(err, runner.ErrInterrupted):
 		return cli.Exit(err.Error(), 130)
-	case err != nil && res.Dir == "":
+	case err != nil && dir == "":
 		return usageError("run: %v", err)
 	case err != nil:
 		return cli.Exit(err.Error(), 1)
 	case rep == nil:
 		return cli.Exit("run: the report could not be built", 1)
+	case rerr != nil:
+		return cli.Exit(fmt.Sprintf("run: the report could not be written: %v", rerr), 1)
 	case c.Bool("ci"):
 		return thresholdExit(rep)
+	}
+	if lines := brokenLines(rep); lines != nil {
+		lines = append(lines, "exit status 0: without --ci a broken threshold does not fail the run (with --ci it exits 1)")
+		fmt.Fprintln(c.App.ErrWriter, strings.Join(lines, "\n"))
 	}
 	return nil
 }
 
 // writeReport builds the report of the run directory dir, writes its files
-// and prints its table, so a run ends with the comparison on screen.
+// and prints its table (with the thresholds' PASS and FAIL lines), so a
+// run ends with the comparison on screen. A report that was built but
+// could not be written is still printed, and returned with the error.
 func writeReport(c *cli.Context, dir string) (*reports.Report, error) {
 	rep, err := reports.Build(dir, reports.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
-	if err := rep.WriteFiles(); err != nil {
-		return rep, fmt.Errorf("report: %w", err)
-	}
+	werr := rep.WriteFiles()
 	fmt.Fprintln(c.App.Writer)
 	if err := rep.Table(c.App.Writer, colorOutput(os.Stdout)); err != nil {
-		return rep, fmt.Errorf("report: %w", err)
+		return rep, errors.Join(werr, fmt.Errorf("report: %w", err))
+	}
+	if werr != nil {
+		return rep, fmt.Errorf("report: %w", werr)
 	}
 	fmt.Fprintf(c.App.Writer, "report: %s\n", filepath.Join(dir, "report.html"))
 	return rep, nil

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -17,15 +19,25 @@ func validateCommand() *cli.Command {
 		Usage:     "check scenario files and print OK or every error",
 		ArgsUsage: "SCENARIO...",
 		Description: `Parses and validates each SCENARIO (a file, or the name of a shipped scenario)
-without running anything, applying --set overrides as "sawtooth run" would.
+without running anything, applying --set overrides as "sawtooth run" would,
+with every check the run makes before it starts the target: value ranges,
+combinations (a loop-model flag such as offload needs worker_model loop in
+every variant), and the files the scenario names (body_file, a command's dir).
+The program in a command's argv is looked up only when the run starts.
 Prints "OK" with the variants that would run, or every error as
 FILE:LINE:COL: field PATH: what was wrong, what was expected.
 With --print, also prints the scenario as it would run (defaults filled in).
+
+With --format json, prints one JSON array on stdout instead: per scenario
+"scenario", "valid", its "variants", "repeat" and "load_seconds", or its
+"errors", each with "file", "line", "column" (0 when there is no position),
+"field" and "message".
 
 Exit status: 0 when every scenario is valid, 2 otherwise.`,
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "set", Usage: "override a builtin flag or command variable, `KEY=VALUE` (repeatable), checked like the file"},
 			&cli.BoolFlag{Name: "print", Usage: "print each valid scenario as it would run, in YAML"},
+			&cli.StringFlag{Name: "format", Value: "text", Usage: "`FORMAT` of the result: text, or json (one array of results with each error's file, line, column, field and message on stdout)"},
 		},
 		Action: validateAction,
 	}
@@ -39,12 +51,28 @@ func validateAction(c *cli.Context) error {
 	if len(args) == 0 {
 		return usageError("validate: want at least one SCENARIO (a file or a shipped scenario's name)")
 	}
+	format := c.String("format")
+	if format != "text" && format != "json" {
+		return usageError("validate: --format: want text or json, got %q", format)
+	}
+	if format == "json" && c.Bool("print") {
+		return usageError("validate: --print is for --format text (the JSON result has no scenario)")
+	}
 	out, errOut := c.App.Writer, c.App.ErrWriter
 	bad := 0
+	var results []validateResult
 	for _, path := range args {
 		s, err := scenarios.Load(path)
 		if err == nil {
 			err = s.ApplySet(c.StringSlice("set"))
+		}
+		if format == "json" {
+			r := newValidateResult(path, s, err)
+			if !r.Valid {
+				bad++
+			}
+			results = append(results, r)
+			continue
 		}
 		if err != nil {
 			bad++
@@ -73,10 +101,63 @@ func validateAction(c *cli.Context) error {
 			fmt.Fprintf(out, "%s\n", y)
 		}
 	}
+	if format == "json" {
+		if err := writeJSONTo(out, results); err != nil {
+			return err
+		}
+	}
 	if bad > 0 {
 		return usageError("validate: %d of %d scenario(s) invalid", bad, len(args))
 	}
 	return nil
+}
+
+// validateResult is one scenario's entry in "validate --format json".
+type validateResult struct {
+	Scenario string   `json:"scenario"` // as given on the command line
+	Valid    bool     `json:"valid"`
+	Variants []string `json:"variants,omitempty"`
+	Repeat   int      `json:"repeat,omitempty"`
+	// LoadSeconds is the length of one run of one variant.
+	LoadSeconds float64      `json:"load_seconds,omitempty"`
+	Errors      []fieldError `json:"errors,omitempty"`
+}
+
+// fieldError is a scenarios.FieldError in JSON; Line and Column are 0
+// when there is no position (see docs/scenarios.md).
+type fieldError struct {
+	File    string `json:"file"`
+	Line    int    `json:"line"`
+	Column  int    `json:"column"`
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
+}
+
+func newValidateResult(path string, s *scenarios.Scenario, err error) validateResult {
+	r := validateResult{Scenario: path, Valid: err == nil}
+	if err != nil {
+		var ve *scenarios.ValidationError
+		if errors.As(err, &ve) {
+			for _, fe := range ve.Errors {
+				r.Errors = append(r.Errors, fieldError{File: fe.File, Line: fe.Line, Column: fe.Column, Field: fe.Path, Message: fe.Msg})
+			}
+		} else {
+			r.Errors = []fieldError{{File: path, Message: err.Error()}}
+		}
+		return r
+	}
+	for _, v := range s.Expand() {
+		r.Variants = append(r.Variants, v.Name)
+	}
+	r.Repeat, r.LoadSeconds = s.Repeat, s.TotalDuration().Seconds()
+	return r
+}
+
+// writeJSONTo writes v to w as indented JSON and a newline.
+func writeJSONTo(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
 // plural formats "1 variant", "2 variants".

@@ -25,6 +25,8 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
+
+	"github.com/sawtooth-dev/sawtooth/rundir"
 )
 
 // Width is the width of every chart: 1200 pixels at DPI.
@@ -226,7 +228,7 @@ func (f *figure) save(path string) ([]byte, error) {
 	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(&png); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(path+".png", png.Bytes(), 0o644); err != nil {
+	if err := rundir.WriteFile(path+".png", png.Bytes()); err != nil {
 		return nil, err
 	}
 	svg := vgsvg.NewWith(vgsvg.UseWH(Width, h))
@@ -237,7 +239,7 @@ func (f *figure) save(path string) ([]byte, error) {
 	if _, err := svg.WriteTo(&sb); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(path+".svg", sb.Bytes(), 0o644); err != nil {
+	if err := rundir.WriteFile(path+".svg", sb.Bytes()); err != nil {
 		return nil, err
 	}
 	return sb.Bytes(), nil

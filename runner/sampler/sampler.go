@@ -162,6 +162,42 @@ func (s *Sampler) Sample() (Sample, []Change, error) {
 	return smp, changes, nil
 }
 
+// Track walks the tree now and remembers every process in it for
+// Survivors, without sampling memory or recording changes: it is cheap
+// enough to run often while a target starts, so that a child that leaves
+// the process group (setsid) and outlives its parent is known even if the
+// target dies or never becomes ready before the first Sample.
+func (s *Sampler) Track() {
+	queue := [][2]int{{s.root, 0}} // pid, expected ppid (0: the root)
+	visited := map[int]bool{}
+	for len(queue) > 0 {
+		it := queue[0]
+		queue = queue[1:]
+		if visited[it[0]] {
+			continue
+		}
+		visited[it[0]] = true
+		pf, err := openProc(it[0], false)
+		if err != nil {
+			continue
+		}
+		st, err := pf.readStat(s.buf[:cap(s.buf)])
+		if err != nil || st.state == 'Z' || st.state == 'X' || (it[1] != 0 && st.ppid != it[1]) {
+			pf.close()
+			continue
+		}
+		s.seen[key{it[0], st.start}] = struct{}{}
+		kids, err := pf.children(s.buf[:cap(s.buf)], it[0] == s.root)
+		pf.close()
+		if errors.Is(err, fs.ErrNotExist) {
+			kids = s.scanChildren(it[0])
+		}
+		for _, c := range kids {
+			queue = append(queue, [2]int{c, it[0]})
+		}
+	}
+}
+
 // read reads one process; false when it has gone.
 func (s *Sampler) read(pid int) (Proc, bool) {
 	pf := s.files[pid]

@@ -313,7 +313,7 @@ type connState struct {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rq := &request{
 		r:      r,
-		ctx:    WithRequestID(r.Context(), r.Header.Get(workload.HeaderRequestID)),
+		ctx:    WithRequestID(r.Context(), workload.RequestID(r)),
 		header: make(http.Header),
 		done:   make(chan struct{}),
 	}
@@ -350,7 +350,7 @@ func (s *Server) begin(rq *request) {
 		s.gil.Blocking(func() { close(rq.done) })
 		return
 	}
-	if id := rq.r.Header.Get(workload.HeaderRequestID); id != "" {
+	if id := workload.RequestID(rq.r); id != "" {
 		rq.header.Set(workload.HeaderRequestID, id)
 	}
 	if s.opts.BeforeRequest != nil {

@@ -393,7 +393,7 @@ func (w *Worker) Exec(ctx context.Context, r *http.Request, job workload.Job) (R
 		}
 	}
 	body, err := w.Do(ctx, job, nil)
-	return Result{Body: body, WorkedIn: "worker", WorkRequestID: r.Header.Get(workload.HeaderRequestID)}, err
+	return Result{Body: body, WorkedIn: "worker", WorkRequestID: workload.RequestID(r)}, err
 }
 
 // Do does job's work (not its await) and returns the response body. yield
@@ -434,7 +434,7 @@ func (w *Worker) Begin(r *http.Request, h http.Header) int64 {
 	w.lastStart.Store(time.Now().UnixNano())
 	h.Set(workload.HeaderPid, strconv.Itoa(w.pid))
 	h.Set(workload.HeaderRequests, strconv.FormatInt(n, 10))
-	if id := r.Header.Get(workload.HeaderRequestID); id != "" {
+	if id := workload.RequestID(r); id != "" {
 		h.Set(workload.HeaderRequestID, id)
 	}
 	w.leaker.Leak(w.cfg.LeakPerRequest)

@@ -46,7 +46,20 @@ const (
 	MaxRegexKiB = 16 << 10
 	// MaxLeakBytes bounds bytes= on /leak (1 GiB per request).
 	MaxLeakBytes = 1 << 30
+	// MaxRequestIDBytes bounds X-Request-Id: a longer one gets 400 and is
+	// not echoed, so a huge request header cannot make a larger response.
+	MaxRequestIDBytes = 128
 )
+
+// RequestID returns r's X-Request-Id, or "" when it is longer than
+// MaxRequestIDBytes (ParseRequest refuses such a request).
+func RequestID(r *http.Request) string {
+	id := r.Header.Get(HeaderRequestID)
+	if len(id) > MaxRequestIDBytes {
+		return ""
+	}
+	return id
+}
 
 // Kind is the kind of work a route asks for.
 type Kind int
@@ -98,6 +111,9 @@ type ParamError struct {
 }
 
 func (e *ParamError) Error() string {
+	if e.Param == HeaderRequestID {
+		return fmt.Sprintf("bad header %s %s: want %s", e.Param, e.Value, e.Want)
+	}
 	return fmt.Sprintf("bad query parameter %s=%q: want %s", e.Param, e.Value, e.Want)
 }
 
@@ -139,10 +155,14 @@ func Parse(path string, q url.Values) (Job, error) {
 	return j, err
 }
 
-// ParseRequest is Parse for an *http.Request; only GET and HEAD are allowed.
+// ParseRequest is Parse for an *http.Request; only GET and HEAD are
+// allowed, with an X-Request-Id of at most MaxRequestIDBytes.
 func ParseRequest(r *http.Request) (Job, error) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		return Job{}, &ParamError{Param: "method", Value: r.Method, Want: "GET or HEAD"}
+	}
+	if n := len(r.Header.Get(HeaderRequestID)); n > MaxRequestIDBytes {
+		return Job{}, &ParamError{Param: HeaderRequestID, Value: fmt.Sprintf("(%d bytes)", n), Want: fmt.Sprintf("at most %d bytes", MaxRequestIDBytes)}
 	}
 	return Parse(r.URL.Path, r.URL.Query())
 }
