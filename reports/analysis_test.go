@@ -116,64 +116,6 @@ func TestThresholds(t *testing.T) {
 	}
 }
 
-// TestRecycleWindow: errors placed right after each worker exit are all
-// attributed to the requests near an exit, none to the others.
-func TestRecycleWindow(t *testing.T) {
-	classes := []fixture.Class{{Name: "light", Weight: 1, Latency: 0.002}}
-	rep := build(t, fixture.Variant{Name: "recycle", Repeats: 1, Duration: 20, Rate: 40, Classes: classes, Workers: 2,
-		MaxRequests: 150, ErrorsNearExit: 3, Seed: 3})
-	v := rep.Summary.Variants[0]
-	rs := v.Runs[0].Restarts
-	// 800 requests round-robin over 2 workers, 150 each: exits after
-	// requests 300, 600 (two workers each time).
-	if rs.Count != 4 || rs.ByReason["max_requests"] != 4 || rs.Source != "server" {
-		t.Fatalf("restarts = %+v, want 4 max_requests exits from server events", rs)
-	}
-	// Both workers exit within 10 ms, each down until its replacement
-	// is ready 300 ms later.
-	if rs.MaxConcurrent != 2 {
-		t.Errorf("max concurrent = %d, want 2", rs.MaxConcurrent)
-	}
-	if math.Abs(rs.ReplaceMean-0.3) > 1e-6 {
-		t.Errorf("replace mean = %v, want 0.3 s", rs.ReplaceMean)
-	}
-	near, other := v.Recycling.Near, v.Recycling.Other
-	// The fixture fails the first 3 requests after each of the 2 exit
-	// moments (the second exit of a pair finds the errors already placed).
-	all := v.Classes[len(v.Classes)-1]
-	if near.Errors == 0 || near.Errors != all.Count-all.OK || other.Errors != 0 {
-		t.Errorf("errors near/other = %d/%d, total %d: want every error near an exit", near.Errors, other.Errors, all.Count-all.OK)
-	}
-	if near.ErrorKinds["http_502"] == 0 || near.ErrorKinds[ErrReset] == 0 {
-		t.Errorf("near-exit error kinds = %v, want http_502 and conn_reset", near.ErrorKinds)
-	}
-	// ±1 s around 2 moments at 40 req/s: about 2 × 2 × 40 requests.
-	if near.Count < 140 || near.Count > 180 {
-		t.Errorf("near-exit requests = %d, want about 160", near.Count)
-	}
-	if near.Latency.Max <= other.Latency.Max {
-		t.Errorf("near-exit max latency %v ≤ others' %v; the fixture slows failing requests tenfold", near.Latency.Max, other.Latency.Max)
-	}
-}
-
-// TestNearExit checks the window edges: a request in flight overlapping
-// [x-1s, x+1s] is near.
-func TestNearExit(t *testing.T) {
-	exits := []float64{10, 20}
-	cases := []struct {
-		start, end float64
-		near       bool
-	}{
-		{8.5, 8.9, false}, {8.5, 9.0, true}, {10.9, 11.0, true}, {11.0, 11.1, true}, {11.01, 11.1, false},
-		{5, 15, true}, {19.5, 19.6, true}, {21.2, 21.3, false}, {0, 0.1, false},
-	}
-	for _, c := range cases {
-		if got := nearExit(exits, c.start, c.end, RecycleWindow); got != c.near {
-			t.Errorf("request %.2f-%.2f near = %v, want %v", c.start, c.end, got, c.near)
-		}
-	}
-}
-
 func TestErrorKinds(t *testing.T) {
 	for msg, want := range map[string]string{
 		`Get "http://127.0.0.1:1/": dial tcp 127.0.0.1:1: connect: connection refused`:                          ErrRefused,
@@ -386,7 +328,7 @@ func TestThresholdMetricsMeasured(t *testing.T) {
 			t.Errorf("threshold metric %s is not measured by the report", name)
 			continue
 		}
-		if m.Unit != units[kind] {
+		if m.Unit != units[kind] && !(kind == scenarios.KindCount && m.Unit == UnitPerRestart) {
 			t.Errorf("%s: report unit %q, threshold kind %v (base unit %q)", name, m.Unit, kind, units[kind])
 		}
 	}

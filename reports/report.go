@@ -180,7 +180,9 @@ func Build(dir string, opts Options) (*Report, error) {
 	for _, name := range d.Variants() {
 		v := VariantSummary{Name: name}
 		pooledClasses := map[string]*sample{}
-		near, other := &sample{}, &sample{}
+		in, out := &sample{}, &sample{}
+		var restarts int
+		var cov float64
 		var duration float64
 		var perRun [][]Metric
 		for _, ref := range d.Meta.Runs {
@@ -205,8 +207,10 @@ func Build(dir string, opts Options) (*Report, error) {
 				}
 				pooledClasses[c].merge(cs)
 			}
-			near.merge(r.near)
-			other.merge(r.other)
+			in.merge(r.in)
+			out.merge(r.out)
+			restarts += r.summary.Restarts.Count
+			cov += r.summary.Recycling.Covered
 			duration += r.summary.Duration
 			perRun = append(perRun, runMetrics(&r.summary))
 			s.Warnings = append(s.Warnings, runWarnings(r)...)
@@ -216,7 +220,7 @@ func Build(dir string, opts Options) (*Report, error) {
 		}
 		v.Repeats = len(v.Runs)
 		v.Classes = classList(pooledClasses, duration)
-		v.Recycling = RecyclingCost{Window: RecycleWindow, Near: near.group(), Other: other.group()}
+		v.Recycling = recyclingCost(in, out, restarts, cov, duration)
 		v.Metrics = mergeMetrics(requestMetrics(v.Classes, v.Recycling), perRun)
 		v.Headline = headline(&v)
 		s.Variants = append(s.Variants, v)

@@ -116,7 +116,7 @@ func TestGolden(t *testing.T) {
 	// one and no replacement time; absent from the metrics and from the
 	// JSON, "—" in the table with no ratio.
 	nr := rep.variant("no-recycling")
-	for _, name := range []string{"recycle.near.p99", "recycle.near.errors", "restarts.replace_mean"} {
+	for _, name := range []string{"recycle.in_window.p99", "recycle.in_window.errors", "restarts.replace_mean"} {
 		if m, ok := nr.Metric(name); ok {
 			t.Errorf("no-recycling %s = %v, want unmeasured", name, m.Value)
 		}
@@ -137,8 +137,8 @@ func TestGolden(t *testing.T) {
 	if m, _ := mr.Metric("errors.count"); m.Value != 8 {
 		t.Errorf("max-requests errors.count = %v, want 8 (2 after each of 4 exits)", m.Value)
 	}
-	if mr.Recycling.Other.Errors != 0 || mr.Recycling.Near.Errors != 24 {
-		t.Errorf("recycling near/other errors = %d/%d, want 24/0", mr.Recycling.Near.Errors, mr.Recycling.Other.Errors)
+	if mr.Recycling.OutWindow.Errors != 0 || mr.Recycling.InWindow.Errors != 24 {
+		t.Errorf("recycling in/out errors = %d/%d, want 24/0", mr.Recycling.InWindow.Errors, mr.Recycling.OutWindow.Errors)
 	}
 	if !strings.Contains(table.String(), "FAIL  max-requests: errors.ratio < 1%") {
 		t.Errorf("table lacks the broken errors.ratio threshold:\n%s", table.String())
