@@ -18,6 +18,7 @@ func (r *Report) Markdown(w io.Writer) error {
 		b.printf("%s\n\n", strings.TrimSpace(s.Description))
 	}
 	b.printf("%s.\n\n", mdEscape(r.runLine()))
+	r.writeFindings(b, "- ")
 	writeMarkdownGrid(b, r.headlineGrid())
 	b.printf("\n")
 

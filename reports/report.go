@@ -31,7 +31,7 @@ import (
 // incompatibly; fields may be added within a version.
 const (
 	SummarySchema  = "sawtooth.summary"
-	SummaryVersion = 2
+	SummaryVersion = 3
 )
 
 // Files a report writes into the run directory.
@@ -72,6 +72,9 @@ type Summary struct {
 	Variants   []VariantSummary `json:"variants"`
 	Comparison []Delta          `json:"comparison,omitempty"`
 	Thresholds []Verdict        `json:"thresholds,omitempty"`
+	// Findings say what the run found, variant by variant, from the
+	// numbers above (see findings.go); every report opens with them.
+	Findings []Finding `json:"findings"`
 	// Warnings are problems with the measurement itself: the harness
 	// could not keep the rate, a closed-model phase, a partial run.
 	Warnings []string `json:"warnings,omitempty"`
@@ -242,6 +245,7 @@ func Build(dir string, opts Options) (*Report, error) {
 			s.Comparison = append(s.Comparison, compareVariants(base, &s.Variants[i], s.Variants[i].Name, opts.Alpha)...)
 		}
 	}
+	s.Findings = rep.findings()
 	if scenarioErr != nil {
 		s.Thresholds = append(s.Thresholds, Verdict{Variant: "*", Threshold: "scenario.yaml", Error: scenarioErr.Error()})
 	} else if rep.Scenario != nil {

@@ -104,10 +104,12 @@ func TestGolden(t *testing.T) {
 		math.Abs(*h.ErrorRate-0.04) > 1e-9 || *h.Throughput <= 0 || *h.P99 < *h.Mean {
 		t.Errorf("max-requests headline = %+v, want every number, error rate 4%%", h)
 	}
-	top := strings.SplitN(table.String(), "\n", 8)
-	if len(top) < 8 || !strings.HasPrefix(top[3], "mean response time ") || !strings.HasPrefix(top[4], "p99 ") ||
-		!strings.HasPrefix(top[5], "throughput ") || !strings.HasPrefix(top[6], "error rate ") {
-		t.Errorf("the table does not lead with the headline:\n%s", strings.Join(top, "\n"))
+	// The findings come first, then the headline.
+	top := strings.SplitN(table.String(), "\n", 10)
+	if len(top) < 10 || !strings.HasPrefix(top[2], "max-requests against no-recycling: peak PSS ") || top[3] != "" ||
+		!strings.HasPrefix(top[5], "mean response time ") || !strings.HasPrefix(top[6], "p99 ") ||
+		!strings.HasPrefix(top[7], "throughput ") || !strings.HasPrefix(top[8], "error rate ") {
+		t.Errorf("the table does not lead with the finding and the headline:\n%s", strings.Join(top, "\n"))
 	}
 	if !strings.Contains(md.String(), "| error rate | 0% | 4.00% |") {
 		t.Errorf("report.md lacks the headline's error rate row")

@@ -264,6 +264,7 @@ func (r *Report) Table(w io.Writer, color bool) error {
 	s := &r.Summary
 	bw := &errWriter{w: w}
 	bw.printf("sawtooth report: %s  (%s)\n\n", s.Scenario, r.runLine())
+	r.writeFindings(bw, "")
 	if bw.err != nil {
 		return bw.err
 	}
