@@ -111,7 +111,7 @@ func medianWorsening(b, n Metric) (w, spread float64) {
 func (c *RunComparison) gate() {
 	var idx []int // indexes into c.Gate of tested numbers
 	untested := 0
-	minP := 0.0
+	minP := 1.0 // the smallest p any tested number could have
 	for _, d := range c.Deltas {
 		if !gated(d.Metric) {
 			continue
@@ -125,7 +125,7 @@ func (c *RunComparison) gate() {
 		if g.Tested {
 			g.P = oneSided(d.Test.P, g.MedianWorsening > 0)
 			idx = append(idx, len(c.Gate))
-			minP = math.Max(minP, minOneSidedP(len(b.values()), len(n.values())))
+			minP = math.Min(minP, minOneSidedP(len(b.values()), len(n.values())))
 		} else {
 			untested++
 		}

@@ -2,6 +2,8 @@ package reports
 
 import (
 	"math"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -167,5 +169,36 @@ func TestRecycleWindow(t *testing.T) {
 		if _, ok := v.Metric(name); !ok {
 			t.Errorf("metric %s missing", name)
 		}
+	}
+}
+
+// TestWindowsNotAContrast: restarts so frequent that their windows
+// cover most of the run are called out in the recycling note and the
+// findings.
+func TestWindowsNotAContrast(t *testing.T) {
+	classes := []fixture.Class{{Name: "light", Weight: 1, Latency: 0.002}}
+	base := fixture.Variant{Name: "base", Repeats: 1, Duration: 10, Rate: 40, Classes: classes, Workers: 2, Seed: 4}
+	often := base
+	often.Name, often.MaxRequests, often.Seed = "often", 10, 5
+	rep := build(t, base, often)
+	v := rep.variant("often")
+	// Both workers exit every 0.5 s, each window 0.305 s long.
+	if v.Recycling.Share <= NotAContrast {
+		t.Fatalf("window share = %v, want above %v", v.Recycling.Share, NotAContrast)
+	}
+	if note := rep.recyclingNote(); !regexp.MustCompile(`often: restart windows cover \S+% of the run, so inside against outside is not a contrast`).MatchString(note) {
+		t.Errorf("recycling note %q does not call out the variant", note)
+	}
+	found := false
+	for _, f := range rep.Summary.Findings {
+		if f.Variant == "often" && strings.Contains(f.Text, "inside against outside is not a contrast") && contains(f.Metrics, "recycle.window_share") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no finding of often says the windows are no contrast:\n%s", findingTexts(rep.Summary.Findings))
+	}
+	if strings.Contains(rep.recyclingNote(), "base:") {
+		t.Errorf("the note calls out base, which never restarted: %q", rep.recyclingNote())
 	}
 }
