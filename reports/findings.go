@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sawtooth-dev/sawtooth/internal/units"
+	"github.com/sawtooth-dev/sawtooth/reports/stats"
 )
 
 // Finding is one sentence of what a run found, generated from its
@@ -105,7 +106,15 @@ func (r *Report) against(base, v *VariantSummary) Finding {
 	}
 	add("errors", "errors.ratio")
 	parts = append(parts, restartPhrase(v, &f))
-	f.Text = fmt.Sprintf("%s against %s: %s.", v.Name, base.Name, strings.Join(parts, "; "))
+	head := v.Name + " against " + base.Name
+	if n := min(v.Repeats, base.Repeats); n < stats.MinRepeats {
+		rep := "repeats"
+		if n == 1 {
+			rep = "repeat"
+		}
+		head += fmt.Sprintf(" (untested: %d %s, a test needs %d)", n, rep, stats.MinRepeats)
+	}
+	f.Text = head + ": " + strings.Join(parts, "; ") + "."
 	return f
 }
 
@@ -131,11 +140,14 @@ func changePhrase(d Delta) string {
 	case d.Base == d.Value:
 		how = append(how, "unchanged")
 	case !d.Test.Tested:
-		how = append(how, "untested: too few repeats")
+		// The sentence says so once.
 	case d.Test.Significant:
 		how = append(how, fmt.Sprintf("significant, p=%.2f", d.Test.P))
 	default:
 		how = append(how, fmt.Sprintf("not significant, p=%.2f", d.Test.P))
+	}
+	if len(how) == 0 {
+		return s
 	}
 	return s + " (" + strings.Join(how, ", ") + ")"
 }
