@@ -13,7 +13,9 @@
 #
 # and records every compare's exit status, the regressions it named and
 # the load average at the time in OUT/results.tsv; OUT/summary.txt has the
-# rates. A compare that exits anything but 0 or 1 stops the study.
+# rates, the metrics that caught each regression, and how many A/A pairs
+# the old rule (each gated number on its own at two-sided p <= 0.10) would
+# have failed. A compare that exits anything but 0 or 1 stops the study.
 #
 # Usage: bench/aa.sh                 (20 pairs, about 25 minutes on 2 cores)
 #        PAIRS=5 bench/aa.sh         (a shorter look)
@@ -28,6 +30,8 @@ KEEP=${KEEP:-0}
 OUT=${OUT:-$(mktemp -d -t sawtooth-aa.XXXXXX)}
 mkdir -p "$OUT/runs"
 echo "building into $OUT ..." >&2
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+git diff --quiet HEAD 2>/dev/null || commit="$commit+changes"
 go build -o "$OUT/sawtooth" ./cmd/sawtooth
 st="$OUT/sawtooth"
 "$st" scenarios ci >"$OUT/ci.yaml"
@@ -77,10 +81,23 @@ done
 
 {
 	echo "bench/aa.sh: $PAIRS pairs of the ci scenario, $start to $(date -u +%FT%TZ)"
-	echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown), $(nproc) cores, uptime: $(uptime)"
+	echo "built from commit $commit, $(nproc) cores, uptime at the end: $(uptime)"
 	for kind in aa leak cpu; do
 		awk -F'\t' -v k="$kind" '$2 == k { n++; if ($3 == 1) f++ }
 			END { printf "%-5s failed %d of %d compares\n", k, f, n }' "$OUT/results.tsv"
+	done
+	# The same A/A tables under the old rule: a gated number more than 10%
+	# worse at two-sided p <= 0.10, each number on its own.
+	old=0
+	for f in "$OUT"/runs/cmp-aa-*.txt; do
+		n=$(grep -oE '×[0-9.]+ \(p=[0-9.]+\)' "$f" | sed -E 's/×([0-9.]+) \(p=([0-9.]+)\)/\1 \2/' |
+			awk '$1 > 1.10 && $2 <= 0.10 { n++ } END { print n + 0 }')
+		[ "$n" -gt 0 ] && old=$((old + 1))
+	done
+	echo "aa    under the old rule (p <= 0.10 per number, no correction, no spread margin): $old of $PAIRS would have failed"
+	for kind in leak cpu; do
+		echo "$kind caught by: $(awk -F'\t' -v k="$kind" '$2 == k { print $5 }' "$OUT/results.tsv" | tr ';' '\n' |
+			sed -E 's/^[^:]+: ([^ ]+) .*/\1/' | grep -v '^-$' | sort | uniq -c | awk '{ printf "%s %s/'"$PAIRS"', ", $2, $1 }' | sed 's/, $//')"
 	done
 	awk -F'\t' 'NR > 1 { split($4, l, " "); s += l[1]; n++; if (l[1] > m) m = l[1] }
 		END { printf "1-minute load average over the compares: mean %.2f, max %.2f\n", s / n, m }' "$OUT/results.tsv"
