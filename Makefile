@@ -26,7 +26,7 @@ bench: build ## run the benchmarks, about 12 minutes (see BENCHMARKS.md; make de
 	@for s in bench/*.sh; do [ "$$s" = bench/aa.sh ] && continue; echo "== $$s"; bash "$$s" || exit 1; done
 	@echo "== bench/loop (through sawtooth serve)"; $(GO) run ./bench/loop -duration 30s -sawtooth $(BIN)
 
-aa: build ## the A/A study of compare's gate, about 25 minutes (bench/aa.sh; BENCHMARKS.md)
+aa: build ## the A/A study of compare's gate, about 22 minutes (bench/aa.sh; BENCHMARKS.md)
 	bash bench/aa.sh
 
 lint: ## gofmt and go vet

@@ -17,7 +17,7 @@
 # the old rule (each gated number on its own at two-sided p <= 0.10) would
 # have failed. A compare that exits anything but 0 or 1 stops the study.
 #
-# Usage: bench/aa.sh                 (20 pairs, about 25 minutes on 2 cores)
+# Usage: bench/aa.sh                 (20 pairs, about 22 minutes on 2 cores)
 #        PAIRS=5 bench/aa.sh         (a shorter look)
 # Knobs: PAIRS=20 OUT=dir KEEP=0 (1 keeps the run directories)
 # Traffic goes only to 127.0.0.1 (the runner's built-in server on free
