@@ -164,8 +164,21 @@ func restartPhrase(v *VariantSummary, f *Finding) string {
 	e, okE := v.Metric("recycle.errors_per_restart")
 	d, okD := v.Metric("recycle.delay_per_restart")
 	if okE && okD {
-		s += fmt.Sprintf(", each costing %s extra errors and %s of extra latency", FormatValue(math.Max(0, e.Value), e.Unit), FormatValue(math.Max(0, d.Value), d.Unit))
 		f.Metrics = append(f.Metrics, e.Name, d.Name)
+		// A negative excess is noise: the requests inside did no worse.
+		var cost []string
+		if e.Value > 0 {
+			cost = append(cost, FormatValue(e.Value, e.Unit)+" extra errors")
+		}
+		if d.Value > 0 {
+			cost = append(cost, FormatValue(d.Value, d.Unit)+" of extra latency")
+		}
+		switch len(cost) {
+		case 0:
+			s += ", each with no measurable extra errors or latency"
+		default:
+			s += ", each costing " + strings.Join(cost, " and ")
+		}
 	}
 	if v.Recycling.Share > NotAContrast {
 		s += fmt.Sprintf(" (restart windows cover %s of the run: inside against outside is not a contrast)", formatPercent(v.Recycling.Share))

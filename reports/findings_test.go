@@ -117,3 +117,21 @@ func contains(xs []string, x string) bool {
 	}
 	return false
 }
+
+// TestRestartPhrase: a negative excess per restart is no cost, and
+// only a positive one is stated.
+func TestRestartPhrase(t *testing.T) {
+	v := &VariantSummary{Name: "v", Metrics: []Metric{
+		{Name: "restarts.count", Unit: UnitCount, Value: 9},
+		{Name: "recycle.errors_per_restart", Unit: UnitPerRestart, Value: 0},
+		{Name: "recycle.delay_per_restart", Unit: UnitSeconds, Value: -0.02},
+	}}
+	var f Finding
+	if got, want := restartPhrase(v, &f), "9 restarts per run, each with no measurable extra errors or latency"; got != want {
+		t.Errorf("restartPhrase = %q, want %q", got, want)
+	}
+	v.Metrics[2].Value = 0.046
+	if got, want := restartPhrase(v, &f), "9 restarts per run, each costing 46.0ms of extra latency"; got != want {
+		t.Errorf("restartPhrase = %q, want %q", got, want)
+	}
+}
