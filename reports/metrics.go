@@ -29,7 +29,7 @@ const (
 type Metric struct {
 	Name string `json:"name"`
 	// Unit is the base unit of Value: s, ratio, B, B/min, B/req, req/s,
-	// count, r2 or %cpu.
+	// count, r2, %cpu or 1/restart.
 	Unit  string  `json:"unit"`
 	Value float64 `json:"value"`
 	// Better is "lower" or "higher" when a change is an improvement or a
