@@ -23,8 +23,11 @@ func TestFindings(t *testing.T) {
 	idle := base
 	idle.Name, idle.Seed = "max-rss", 7
 	idle.Set = map[string]string{"max_rss": "1GiB"}
+	long := base
+	long.Name, long.Seed = "long-lived", 8
+	long.Set = map[string]string{"max_requests": "5000", "max_lifetime": "10m"}
 	dir := filepath.Join(t.TempDir(), "run")
-	if err := fixture.Write(dir, fixture.Scenario("fixture", classes, nil), []fixture.Variant{base, recycled, idle}); err != nil {
+	if err := fixture.Write(dir, fixture.Scenario("fixture", classes, nil), []fixture.Variant{base, recycled, idle, long}); err != nil {
 		t.Fatal(err)
 	}
 	rep, err := Build(dir, Options{})
@@ -64,6 +67,8 @@ func TestFindings(t *testing.T) {
 	if f := byText("max-rss", `^max-rss against no-recycling: peak PSS (\S+ MiB) → (\S+ MiB) \(unchanged\); p99 .*; errors 0% → 0% \(unchanged\); no restarts\.$`); f != nil && strings.Contains(f.Text, "light p99") {
 		t.Errorf("max-rss finding names light p99, which did not worsen: %s", f.Text)
 	}
+	byText("long-lived", `^long-lived: its recycling policy never acted, .*: max_requests 5000 needs about 5000 requests per worker; `+
+		`max_lifetime 10m0s needs a run longer than 10m0s \(this one lasted 20.0s\), and the run gave each of 2 workers about 400 requests\.$`)
 	for _, f := range fs {
 		if f.Variant == "no-recycling" || f.Variant == "max-requests" && strings.Contains(f.Text, "never acted") {
 			t.Errorf("unexpected finding %+v", f)
