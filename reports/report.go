@@ -31,7 +31,7 @@ import (
 // incompatibly; fields may be added within a version.
 const (
 	SummarySchema  = "sawtooth.summary"
-	SummaryVersion = 2
+	SummaryVersion = 3
 )
 
 // Files a report writes into the run directory.
@@ -72,6 +72,9 @@ type Summary struct {
 	Variants   []VariantSummary `json:"variants"`
 	Comparison []Delta          `json:"comparison,omitempty"`
 	Thresholds []Verdict        `json:"thresholds,omitempty"`
+	// Findings say what the run found, variant by variant, from the
+	// numbers above (see findings.go); every report opens with them.
+	Findings []Finding `json:"findings"`
 	// Warnings are problems with the measurement itself: the harness
 	// could not keep the rate, a closed-model phase, a partial run.
 	Warnings []string `json:"warnings,omitempty"`
@@ -180,7 +183,9 @@ func Build(dir string, opts Options) (*Report, error) {
 	for _, name := range d.Variants() {
 		v := VariantSummary{Name: name}
 		pooledClasses := map[string]*sample{}
-		near, other := &sample{}, &sample{}
+		in, out := &sample{}, &sample{}
+		var restarts int
+		var cov float64
 		var duration float64
 		var perRun [][]Metric
 		for _, ref := range d.Meta.Runs {
@@ -205,8 +210,10 @@ func Build(dir string, opts Options) (*Report, error) {
 				}
 				pooledClasses[c].merge(cs)
 			}
-			near.merge(r.near)
-			other.merge(r.other)
+			in.merge(r.in)
+			out.merge(r.out)
+			restarts += r.summary.Restarts.Count
+			cov += r.summary.Recycling.Covered
 			duration += r.summary.Duration
 			perRun = append(perRun, runMetrics(&r.summary))
 			s.Warnings = append(s.Warnings, runWarnings(r)...)
@@ -216,7 +223,7 @@ func Build(dir string, opts Options) (*Report, error) {
 		}
 		v.Repeats = len(v.Runs)
 		v.Classes = classList(pooledClasses, duration)
-		v.Recycling = RecyclingCost{Window: RecycleWindow, Near: near.group(), Other: other.group()}
+		v.Recycling = recyclingCost(in, out, restarts, cov, duration)
 		v.Metrics = mergeMetrics(requestMetrics(v.Classes, v.Recycling), perRun)
 		v.Headline = headline(&v)
 		s.Variants = append(s.Variants, v)
@@ -238,6 +245,7 @@ func Build(dir string, opts Options) (*Report, error) {
 			s.Comparison = append(s.Comparison, compareVariants(base, &s.Variants[i], s.Variants[i].Name, opts.Alpha)...)
 		}
 	}
+	s.Findings = rep.findings()
 	if scenarioErr != nil {
 		s.Thresholds = append(s.Thresholds, Verdict{Variant: "*", Threshold: "scenario.yaml", Error: scenarioErr.Error()})
 	} else if rep.Scenario != nil {

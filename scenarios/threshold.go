@@ -69,9 +69,10 @@ func classMetric(suffix string) (MetricKind, bool) {
 // globalMetric gives the kind of each metric that is not per class.
 func globalMetric(name string) (MetricKind, bool) {
 	switch name {
-	case "errors.ratio", "recycle.near.error_ratio", "recycle.other.error_ratio":
+	case "errors.ratio", "recycle.window_share", "recycle.in_window.error_ratio", "recycle.out_window.error_ratio":
 		return KindRatio, true
-	case "errors.count", "restarts.count", "restarts.max_concurrent", "recycle.near.errors", "recycle.other.errors":
+	case "errors.count", "restarts.count", "restarts.max_concurrent", "recycle.in_window.errors", "recycle.out_window.errors",
+		"recycle.errors_per_restart":
 		return KindCount, true
 	case "memory.pss.peak", "memory.rss.peak", "memory.worker_rss.peak", "memory.worker_pss.peak",
 		"memory.pss.final", "memory.rss.final":
@@ -79,8 +80,8 @@ func globalMetric(name string) (MetricKind, bool) {
 	case "memory.pss.slope":
 		return KindSlope, true
 	case "lag.p99", "restarts.replace_mean",
-		"recycle.near.p50", "recycle.near.p99", "recycle.near.max",
-		"recycle.other.p50", "recycle.other.p99", "recycle.other.max":
+		"recycle.in_window.p50", "recycle.in_window.p99", "recycle.out_window.p50", "recycle.out_window.p99",
+		"recycle.delay_per_restart":
 		return KindDuration, true
 	case "harness.achieved_rate":
 		return KindRate, true
@@ -95,8 +96,9 @@ func globalMetrics() []string {
 		"memory.pss.peak", "memory.pss.final", "memory.rss.peak", "memory.rss.final",
 		"memory.worker_rss.peak", "memory.worker_pss.peak", "memory.pss.slope",
 		"restarts.count", "restarts.max_concurrent", "restarts.replace_mean",
-		"recycle.near.errors", "recycle.near.error_ratio", "recycle.near.p50", "recycle.near.p99", "recycle.near.max",
-		"recycle.other.errors", "recycle.other.error_ratio", "recycle.other.p50", "recycle.other.p99", "recycle.other.max",
+		"recycle.window_share", "recycle.in_window.errors", "recycle.in_window.error_ratio", "recycle.in_window.p50", "recycle.in_window.p99",
+		"recycle.out_window.errors", "recycle.out_window.error_ratio", "recycle.out_window.p50", "recycle.out_window.p99",
+		"recycle.errors_per_restart", "recycle.delay_per_restart",
 		"lag.p99", "harness.achieved_rate"}
 }
 
