@@ -9,10 +9,18 @@ type Scenario struct {
 	Name        string `yaml:"name" json:"name"`
 	Description string `yaml:"description,omitempty" json:"description,omitempty"`
 
-	Target  Target         `yaml:"target" json:"target"`
-	Traffic []RequestClass `yaml:"traffic" json:"traffic"`
-	Phases  []Phase        `yaml:"phases" json:"phases"`
-	Sample  Sample         `yaml:"sample,omitempty" json:"sample,omitempty"`
+	Target Target `yaml:"target" json:"target"`
+	// Traffic and Phases are the single stream of a scenario without
+	// Streams (required then, not allowed with Streams).
+	Traffic []RequestClass `yaml:"traffic,omitempty" json:"traffic,omitempty"`
+	Phases  []Phase        `yaml:"phases,omitempty" json:"phases,omitempty"`
+	// Streams are several traffic streams sent at the same time, each
+	// with its own classes and phases (see StreamList).
+	Streams []Stream `yaml:"streams,omitempty" json:"streams,omitempty"`
+	// Probes are health checks sent on their own schedule, as a load
+	// balancer or kubelet sends them.
+	Probes []Probe `yaml:"probes,omitempty" json:"probes,omitempty"`
+	Sample Sample  `yaml:"sample,omitempty" json:"sample,omitempty"`
 
 	// Variants are the configurations compared side by side. Each is the
 	// target with Set applied. With neither Variants nor Matrix, the
@@ -113,6 +121,10 @@ type Phase struct {
 	Duration    Duration `yaml:"duration" json:"duration"`
 	Rate        *Rate    `yaml:"rate,omitempty" json:"rate,omitempty"`
 	Concurrency int      `yaml:"concurrency,omitempty" json:"concurrency,omitempty"`
+	// Arrival is how an open-model phase spaces its requests: "uniform"
+	// (evenly, the default) or "poisson" (exponential gaps with the
+	// phase's mean rate, seeded by --seed).
+	Arrival string `yaml:"arrival,omitempty" json:"arrival,omitempty"`
 }
 
 // Rate is requests per second: a constant ("rate: 200") or a linear ramp
