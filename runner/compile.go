@@ -26,8 +26,10 @@ type plan struct {
 	baseURL  string
 	adminURL string // builtin: the admin listener; "" otherwise
 	metrics  []scenarios.MetricsSource
-	classes  []attack.Class
-	segments []attack.Segment
+	// streams are the traffic streams, sent at the same time (one for a
+	// scenario without streams); probes the health probes.
+	streams []streamPlan
+	probes  []probePlan
 }
 
 // expand fills the {{name}} placeholders of s from vars; an unknown name
@@ -121,25 +123,10 @@ func compile(s *scenarios.Scenario, v scenarios.Variant, binary string) (*plan, 
 		}
 		p.metrics = append(p.metrics, scenarios.MetricsSource{URL: u, Names: m.Names})
 	}
-	if err := p.compileTraffic(s); err != nil {
+	if err := p.compileStreams(s); err != nil {
 		return nil, err
 	}
-	for i, ph := range s.Phases {
-		seg := attack.Segment{Name: ph.Name, Duration: ph.Duration.D(), Concurrency: ph.Concurrency}
-		if seg.Name == "" {
-			seg.Name = fmt.Sprintf("phase %d", i+1)
-		}
-		if ph.Rate != nil {
-			seg.From, seg.To = ph.Rate.From, ph.Rate.To
-		}
-		if seg.Duration <= 0 {
-			return nil, fmt.Errorf("phases[%d].duration: want more than 0, got %v", i, seg.Duration)
-		}
-		p.segments = append(p.segments, seg)
-	}
-	if len(p.segments) == 0 {
-		return nil, fmt.Errorf("phases: want at least one phase")
-	}
+	p.compileProbes(s)
 	return p, nil
 }
 
@@ -210,8 +197,10 @@ func (p *plan) compileCommand(s *scenarios.Scenario, v scenarios.Variant, vars m
 	return nil
 }
 
-func (p *plan) compileTraffic(s *scenarios.Scenario) error {
-	for i, rc := range s.Traffic {
+// compileClasses resolves the request classes at path of scenario s.
+func (p *plan) compileClasses(s *scenarios.Scenario, path string, traffic []scenarios.RequestClass) ([]attack.Class, error) {
+	var classes []attack.Class
+	for i, rc := range traffic {
 		method := rc.Method
 		if method == "" {
 			method = http.MethodGet
@@ -231,16 +220,16 @@ func (p *plan) compileTraffic(s *scenarios.Scenario) error {
 			}
 			b, err := scenarios.ReadFile(path, scenarios.MaxBodySize)
 			if err != nil {
-				return fmt.Errorf("traffic[%d].body_file: %w", i, err)
+				return nil, fmt.Errorf("%s[%d].body_file: %w", path, i, err)
 			}
 			c.Body = b
 		case rc.Body != "":
 			c.Body = []byte(rc.Body)
 		}
-		p.classes = append(p.classes, c)
+		classes = append(classes, c)
 	}
-	if len(p.classes) == 0 {
-		return fmt.Errorf("traffic: want at least one request class")
+	if len(classes) == 0 {
+		return nil, fmt.Errorf("%s: want at least one request class", path)
 	}
-	return nil
+	return classes, nil
 }
