@@ -166,6 +166,8 @@ type RunSummary struct {
 	Recycling   RecyclingCost  `json:"recycling"`
 	Lag         *LagStats      `json:"lag,omitempty"`
 	Harness     rundir.Harness `json:"harness"`
+	// Probes are the health probes' results and verdicts (run.json's).
+	Probes []rundir.ProbeStats `json:"probes,omitempty"`
 }
 
 // sample accumulates requests for latency statistics in constant memory:
@@ -334,7 +336,12 @@ func readRun(d *rundir.Dir, ref rundir.RunRef) (*run, error) {
 
 	start := info.Start
 	var served servedLog
+	s.Probes = info.Probes
+	probes := probeNames(info)
 	if err := optional(rundir.EachResult(d.File(ref, rundir.ResultsFile), func(res *vegeta.Result) error {
+		if probes[res.Attack] {
+			return nil // a probe's result: not traffic (see Probes)
+		}
 		class := res.Attack
 		if class == "" {
 			class = "default"

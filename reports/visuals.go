@@ -54,6 +54,7 @@ func (r *Report) plotData() []plots.Variant {
 		for _, x := range first.exits {
 			pv.Exits = append(pv.Exits, x.T)
 		}
+		pv.Marks = probeMarks(first.info.Probes)
 		usePSS := first.summary.Memory.PSSAvailable
 		pv.MemLabel = "total PSS"
 		if !usePSS {
@@ -183,10 +184,13 @@ func (r *Report) html(w io.Writer, charts []plots.Chart) error {
 		Unmeasured  string
 		Key, All    htmlGrid
 		Recycle     htmlGrid
+		Probes      htmlGrid
+		Streams     htmlGrid
+		ProbeNote   string
 		Charts      []htmlChart
 		Scenario    string
 		RecycleNote string
-	}{&r.Summary, r.runLine(), len(r.Failed()), toHTMLGrid(r.headlineGrid()), r.legend(), Unmeasured, toHTMLGrid(r.comparisonGrid(false)), toHTMLGrid(r.comparisonGrid(true)), toHTMLGrid(r.recyclingGrid()), hc, scenario, r.recyclingNote()}
+	}{&r.Summary, r.runLine(), len(r.Failed()), toHTMLGrid(r.headlineGrid()), r.legend(), Unmeasured, toHTMLGrid(r.comparisonGrid(false)), toHTMLGrid(r.comparisonGrid(true)), toHTMLGrid(r.recyclingGrid()), toHTMLGrid(r.probeGrid()), toHTMLGrid(r.streamGrid()), probeNote, hc, scenario, r.recyclingNote()}
 	if err := pageTemplate.Execute(w, data); err != nil {
 		return fmt.Errorf("report.html: %w", err)
 	}
