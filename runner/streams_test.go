@@ -100,3 +100,16 @@ func TestStreamsAndProbes(t *testing.T) {
 		}
 	}
 }
+
+// --quick scales a copy: the caller's streams keep their phases.
+func TestCloneStreams(t *testing.T) {
+	s := &scenarios.Scenario{Streams: []scenarios.Stream{{Name: "a", Phases: []scenarios.Phase{{Duration: scenarios.Duration(20 * time.Second)}}}}}
+	c, err := clone(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Scale(0.1)
+	if s.Streams[0].Phases[0].Duration.D() != 20*time.Second || c.Streams[0].Phases[0].Duration.D() != 2*time.Second {
+		t.Errorf("after scaling the clone: original %v, clone %v; want 20s and 2s", s.Streams[0].Phases[0].Duration, c.Streams[0].Phases[0].Duration)
+	}
+}
