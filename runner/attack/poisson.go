@@ -6,15 +6,6 @@ import (
 	"time"
 )
 
-// Arrival processes of open-model segments.
-const (
-	// Uniform sends requests evenly spaced, as vegeta's constant pacer.
-	Uniform = "uniform"
-	// Poisson sends them at random: the gaps are exponential with the
-	// segment's mean rate.
-	Poisson = "poisson"
-)
-
 // arrivals draws the due times of a Poisson segment. It is a Poisson
 // process conditioned on sending exactly the requests an evenly spaced
 // segment sends (N, the same count), the first at the segment's start as
