@@ -7,12 +7,7 @@ import (
 
 	"github.com/sawtooth-dev/sawtooth/reports/plots"
 	"github.com/sawtooth-dev/sawtooth/rundir"
-)
-
-// Probe kinds, as run.json names them.
-const (
-	probeLiveness  = "liveness"
-	probeReadiness = "readiness"
+	"github.com/sawtooth-dev/sawtooth/scenarios"
 )
 
 // probeMetrics are one run's probe numbers: probe.NAME.failures and
@@ -27,9 +22,9 @@ func probeMetrics(s *RunSummary) []Metric {
 		out = append(out, Metric{Name: pre + "failures", Unit: UnitCount, Value: float64(p.Failures), Better: BetterLower},
 			Metric{Name: pre + "longest_failure_run", Unit: UnitCount, Value: float64(p.LongestFailureRun), Better: BetterLower})
 		switch p.Kind {
-		case probeLiveness:
+		case scenarios.ProbeLiveness:
 			out = append(out, Metric{Name: pre + "restarts", Unit: UnitCount, Value: float64(len(p.Restarts)), Better: BetterLower})
-		case probeReadiness:
+		case scenarios.ProbeReadiness:
 			out = append(out, Metric{Name: pre + "unready_seconds", Unit: UnitSeconds, Value: p.UnreadySeconds, Better: BetterLower})
 		}
 	}
@@ -84,12 +79,12 @@ func (r *Report) probeGrid() grid {
 // probeVerdict says in words what the orchestrator would have done.
 func probeVerdict(p rundir.ProbeStats) string {
 	switch p.Kind {
-	case probeLiveness:
+	case scenarios.ProbeLiveness:
 		if len(p.Restarts) == 0 {
 			return "never restarted"
 		}
 		return fmt.Sprintf("restarted %s, at %s", plural(len(p.Restarts), "time"), times(p.Restarts))
-	case probeReadiness:
+	case scenarios.ProbeReadiness:
 		if len(p.Unready) == 0 {
 			return "always in rotation"
 		}

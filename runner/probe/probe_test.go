@@ -12,6 +12,7 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/sawtooth-dev/sawtooth/rundir"
+	"github.com/sawtooth-dev/sawtooth/scenarios"
 )
 
 // stalled scripts the probe results of a worker whose loop stalls for
@@ -36,7 +37,7 @@ func stalled(first, period, stall, end float64) []Result {
 // 1 s, failure threshold 3: one restart per stall, whether a stall
 // catches three probes or four.
 func TestJudgeLivenessStalls(t *testing.T) {
-	live := rundir.ProbeStats{Name: "live", Kind: Liveness, FailureThreshold: 3, SuccessThreshold: 1}
+	live := rundir.ProbeStats{Name: "live", Kind: scenarios.ProbeLiveness, FailureThreshold: 3, SuccessThreshold: 1}
 	for _, first := range []float64{3, 3.5} {
 		st := Judge(live, stalled(first, 10, 4, 60), 60)
 		t.Logf("stalls from %gs: %d probes, %d failures, longest run %d, restarts at %v", first, st.Probes, st.Failures, st.LongestFailureRun, st.Restarts)
@@ -69,7 +70,7 @@ func TestJudgeLivenessStalls(t *testing.T) {
 // failure until its second consecutive success, and until the end when
 // it never recovers.
 func TestJudgeReadiness(t *testing.T) {
-	ready := rundir.ProbeStats{Name: "ready", Kind: Readiness, FailureThreshold: 3, SuccessThreshold: 2}
+	ready := rundir.ProbeStats{Name: "ready", Kind: scenarios.ProbeReadiness, FailureThreshold: 3, SuccessThreshold: 2}
 	st := Judge(ready, stalled(3, 10, 4, 30), 30)
 	// Probes at 3..6 fail, unready at 5, ready again at 8 (7 and 8 ok).
 	if len(st.Unready) != 3 || st.Unready[0] != (rundir.Interval{From: 5, To: 8}) || math.Abs(st.UnreadySeconds-9) > 1e-9 {

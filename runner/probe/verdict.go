@@ -5,12 +5,9 @@
 // rotation.
 package probe
 
-import "github.com/sawtooth-dev/sawtooth/rundir"
-
-// Kinds of probes.
-const (
-	Liveness  = "liveness"
-	Readiness = "readiness"
+import (
+	"github.com/sawtooth-dev/sawtooth/rundir"
+	"github.com/sawtooth-dev/sawtooth/scenarios"
 )
 
 // Result is one probe's outcome at T seconds since the start of the run.
@@ -52,10 +49,10 @@ func Judge(st rundir.ProbeStats, results []Result, end float64) rundir.ProbeStat
 			continue
 		}
 		switch st.Kind {
-		case Liveness:
+		case scenarios.ProbeLiveness:
 			st.Restarts = append(st.Restarts, r.T)
 			fails = 0
-		case Readiness:
+		case scenarios.ProbeReadiness:
 			if ready {
 				ready, since = false, r.T
 			}
