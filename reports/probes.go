@@ -65,14 +65,13 @@ const probeNote = "Health probes ran on their own schedule, on a new connection 
 // probeGrid is a row per run and probe: its failures, longest run of
 // failures and the orchestrator's verdict with its times.
 func (r *Report) probeGrid() grid {
-	g := grid{header: []string{"variant", "repeat", "probe", "kind", "every / timeout / threshold", "probes", "failures", "longest failure run", "verdict"}, left: 4}
+	g := grid{header: []string{"variant", "repeat", "probe", "kind", "verdict", "every / timeout / threshold", "probes", "failures", "longest failure run"}, left: 5}
 	for _, v := range r.orderedVariants() {
 		for _, run := range v.Runs {
 			for _, p := range run.Probes {
 				g.rows = append(g.rows, []cell{{text: v.Name}, {text: strconv.Itoa(run.Repeat)}, {text: p.Name}, {text: p.Kind},
-					{text: fmt.Sprintf("%s / %s / %d", formatDuration(p.Every), formatDuration(p.Timeout), p.FailureThreshold)},
-					{text: strconv.Itoa(p.Probes)}, {text: strconv.Itoa(p.Failures)}, {text: strconv.Itoa(p.LongestFailureRun)},
-					{text: probeVerdict(p)}})
+					{text: probeVerdict(p)}, {text: fmt.Sprintf("%s / %s / %d", formatDuration(p.Every), formatDuration(p.Timeout), p.FailureThreshold)},
+					{text: strconv.Itoa(p.Probes)}, {text: strconv.Itoa(p.Failures)}, {text: strconv.Itoa(p.LongestFailureRun)}})
 			}
 		}
 	}

@@ -147,3 +147,24 @@ func TestPoissonFalseAlarms(t *testing.T) {
 		t.Errorf("ramp: %d of 1000 requests in the first half, want about 250", first)
 	}
 }
+
+// The two streams, 100 and 5 req/s for 20 s, each on its own
+// pacer: 2,000 and 100 requests (the rates exactly), evenly spaced at 10
+// and 200 ms with arrival uniform.
+func TestTwoStreamsSchedule(t *testing.T) {
+	for _, c := range []struct {
+		rate float64
+		n    int
+	}{{100, 2000}, {5, 100}} {
+		segs := []Segment{{Duration: 20 * time.Second, From: c.rate, To: c.rate}}
+		due := simulateSeeded(t, segs, 1)
+		if len(due) != c.n {
+			t.Errorf("%g req/s for 20s: %d requests, want %d", c.rate, len(due), c.n)
+		}
+		for i, g := range gapsOf(due) {
+			if math.Abs(g-1/c.rate) > 1e-6 {
+				t.Fatalf("%g req/s: gap %d = %vs, want %vs", c.rate, i, g, 1/c.rate)
+			}
+		}
+	}
+}
