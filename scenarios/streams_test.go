@@ -110,3 +110,22 @@ func TestMalformedStreamsAndProbes(t *testing.T) {
 		}
 	}
 }
+
+// schema.json accepts a scenario with streams and probes, and rejects one
+// with both streams and top-level traffic, or a probe of unknown kind, as
+// the loader does.
+func TestSchemaStreamsAndProbes(t *testing.T) {
+	sch := compileSchema(t)
+	if err := sch.Validate(yamlToJSON(t, []byte(streamsYAML))); err != nil {
+		t.Errorf("schema.json rejects streams and probes: %v", err)
+	}
+	for _, bad := range []string{
+		strings.Replace(streamsYAML, "streams:\n", "traffic:\n  - {name: x, weight: 1, path: /}\nstreams:\n", 1),
+		strings.Replace(streamsYAML, "kind: liveness", "kind: alive", 1),
+		strings.Replace(streamsYAML, "arrival: poisson", "arrival: bursty", 1),
+	} {
+		if err := sch.Validate(yamlToJSON(t, []byte(bad))); err == nil {
+			t.Errorf("schema.json accepts what the loader rejects:\n%s", bad)
+		}
+	}
+}
