@@ -2,6 +2,7 @@ package reports
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -147,6 +148,51 @@ func probeMarks(ps []rundir.ProbeStats) []plots.Marks {
 				m.T = append(m.T, iv.From)
 			}
 			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// probeFindings state, per variant and probe, whether the orchestrator
+// would have acted: the restarts of a liveness probe, the time out of
+// rotation of a readiness probe (medians over repeats).
+func (r *Report) probeFindings() []Finding {
+	var out []Finding
+	for _, v := range r.orderedVariants() {
+		if len(v.Runs) == 0 {
+			continue
+		}
+		per := ""
+		if len(v.Runs) > 1 {
+			per = fmt.Sprintf(" (medians of %d runs)", len(v.Runs))
+		}
+		for _, p := range v.Runs[0].Probes {
+			pre := "probe." + p.Name + "."
+			fails, ok := v.Metric(pre + "failures")
+			if !ok {
+				continue
+			}
+			f := Finding{Variant: v.Name, Metrics: []string{fails.Name}}
+			text := fmt.Sprintf("%s: %s probe %s failed %s", v.Name, p.Kind, p.Name, plural(int(math.Round(fails.Value)), "time"))
+			if fails.Value == 0 {
+				text, per = fmt.Sprintf("%s: %s probe %s never failed", v.Name, p.Kind, p.Name), ""
+			}
+			if m, ok := v.Metric(pre + "restarts"); ok {
+				f.Metrics = append(f.Metrics, m.Name)
+				if m.Value > 0 {
+					text += fmt.Sprintf("; the orchestrator would have restarted the container %s", plural(int(math.Round(m.Value)), "time"))
+				} else if fails.Value > 0 {
+					text += fmt.Sprintf("; never %d in a row, so the orchestrator would not have restarted it", p.FailureThreshold)
+				}
+			}
+			if m, ok := v.Metric(pre + "unready_seconds"); ok {
+				f.Metrics = append(f.Metrics, m.Name)
+				if m.Value > 0 {
+					text += "; the orchestrator would have taken it out of rotation for " + formatDuration(m.Value)
+				}
+			}
+			f.Text = text + per + "."
+			out = append(out, f)
 		}
 	}
 	return out

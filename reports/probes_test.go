@@ -112,6 +112,15 @@ func TestProbeReport(t *testing.T) {
 			t.Errorf("report lacks the verdict:\n%s", out)
 		}
 	}
+	var found bool
+	for _, f := range rep.Summary.Findings {
+		if f.Text == "blocking: liveness probe live failed 5 times; the orchestrator would have restarted the container 2 times." {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("findings %+v, want the probe's verdict", rep.Summary.Findings)
+	}
 	pd := rep.plotData()
 	if len(pd) != 1 || len(pd[0].Marks) != 1 || len(pd[0].Marks[0].T) != 2 || pd[0].Marks[0].T[1] != 7 {
 		t.Errorf("plot marks %+v, want the two restarts", pd[0].Marks)
