@@ -45,6 +45,22 @@ type Target struct {
 	Builtin map[string]string `yaml:"builtin,omitempty" json:"builtin,omitempty"`
 	// Command runs an external server such as gunicorn or uvicorn.
 	Command *Command `yaml:"command,omitempty" json:"command,omitempty"`
+	// WorkerHeader is the response header that names the worker (its
+	// pid) that served a request, which the per-class leak fit reads;
+	// default DefaultWorkerHeader.
+	WorkerHeader string `yaml:"worker_header,omitempty" json:"worker_header,omitempty"`
+}
+
+// DefaultWorkerHeader is the worker id header the built-in server and the
+// testdata apps send.
+const DefaultWorkerHeader = "X-Worker-Pid"
+
+// WorkerIDHeader returns the target's worker header, or the default.
+func (t Target) WorkerIDHeader() string {
+	if t.WorkerHeader == "" {
+		return DefaultWorkerHeader
+	}
+	return t.WorkerHeader
 }
 
 // Command is an external target started without a shell. Argv, Env values,
@@ -113,6 +129,10 @@ type Phase struct {
 	Duration    Duration `yaml:"duration" json:"duration"`
 	Rate        *Rate    `yaml:"rate,omitempty" json:"rate,omitempty"`
 	Concurrency int      `yaml:"concurrency,omitempty" json:"concurrency,omitempty"`
+	// Mix overrides the weights of request classes, by name, during this
+	// phase; classes it does not name keep their traffic weight. A phase
+	// that changes the mix lets a report tell which class leaks.
+	Mix map[string]float64 `yaml:"mix,omitempty" json:"mix,omitempty"`
 }
 
 // Rate is requests per second: a constant ("rate: 200") or a linear ramp

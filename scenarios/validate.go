@@ -185,6 +185,7 @@ func (s *Scenario) validate(d *decoder) {
 				at(p+".concurrency", "got %d, want an integer from 1 to %d", ph.Concurrency, MaxConcurrency)
 			}
 		}
+		validateMix(s, ph, p, at)
 	}
 
 	// Sample.

@@ -1,0 +1,93 @@
+package integration
+
+import (
+	"math"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/sawtooth-dev/sawtooth/reports"
+	"github.com/sawtooth-dev/sawtooth/scenarios"
+)
+
+// leakMix is the traffic of the leak-split tests: half the requests leak
+// leakBytes through /leak, the other half are /light, which leaks nothing.
+// In fixed proportions the two classes' counts rise together; the phases
+// of mixPhases make them separable.
+func leakMix(leakBytes int) []scenarios.RequestClass {
+	return []scenarios.RequestClass{
+		{Name: "leak", Weight: 1, Method: "GET", Path: "/leak?bytes=" + itoa(leakBytes)},
+		{Name: "light", Weight: 1, Method: "GET", Path: "/light"},
+	}
+}
+
+// mixPhases is two phases of d each at rate, the first mostly leak, the
+// second mostly light: 50% of each over the run, as the traffic says.
+func mixPhases(rate float64, d time.Duration) []scenarios.Phase {
+	r := &scenarios.Rate{From: rate, To: rate}
+	return []scenarios.Phase{
+		{Name: "leaky", Duration: scenarios.Duration(d), Rate: r, Mix: map[string]float64{"leak": 4, "light": 1}},
+		{Name: "light", Duration: scenarios.Duration(d), Rate: r, Mix: map[string]float64{"leak": 1, "light": 4}},
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// checkSplit checks the per-class leak of the variant: leak within rel of
+// want, light within abs of 0, both intervals containing the truth.
+func checkSplit(t *testing.T, v *reports.VariantSummary, want, rel, abs float64) {
+	t.Helper()
+	if v.Leak == nil {
+		t.Fatal("no per-class leak fit (no response named its worker?)")
+	}
+	f := v.Leak.RSS
+	if !f.Identifiable {
+		t.Fatalf("split not identifiable: %s", f.Reason)
+	}
+	leak, _ := f.Leak("leak")
+	light, _ := f.Leak("light")
+	t.Logf("leak %.0f B/req [%.0f, %.0f]; light %.0f B/req [%.0f, %.0f]; R² %.4f, ρ %.2f, condition %.1f, %d samples over %d lives, base %.1f MiB",
+		leak.Value, leak.Low, leak.High, light.Value, light.Low, light.High, f.R2, f.Autocorrelation, f.Condition, f.N, f.Lives, f.Base/(1<<20))
+	if math.Abs(leak.Value/want-1) > rel {
+		t.Errorf("leak.leak_per_request = %.0f, want %.0f ±%.0f%%", leak.Value, want, rel*100)
+	}
+	if math.Abs(light.Value) > abs {
+		t.Errorf("light.leak_per_request = %.0f, want 0 ±%.0f", light.Value, abs)
+	}
+	if !leak.Contains(want) || !light.Contains(0) {
+		t.Errorf("intervals leak [%.0f, %.0f], light [%.0f, %.0f] do not contain the truth (%.0f, 0)", leak.Low, leak.High, light.Low, light.High, want)
+	}
+	if m, ok := v.Metric("leak.leak_per_request"); !ok || m.Value != leak.Value {
+		t.Errorf("metric leak.leak_per_request = %v (%v), want the fit's %.0f", m.Value, ok, leak.Value)
+	}
+}
+
+// The built-in server with no leak_per_request: only /leak requests
+// leak, and the split finds which, from the X-Worker-Pid of every
+// response and each worker's memory curve.
+func TestBuiltinLeakSplit(t *testing.T) {
+	const leakBytes = 100 << 10
+	s := &scenarios.Scenario{
+		Name:    "leak-split",
+		Target:  scenarios.Target{Builtin: map[string]string{"workers": "2", "worker_model": "sync"}},
+		Traffic: leakMix(leakBytes),
+		Phases:  mixPhases(80, 3*time.Second),
+		Sample:  scenarios.Sample{Interval: scenarios.Duration(100 * time.Millisecond)},
+		Repeat:  1,
+	}
+	rep, _ := run(t, s)
+	checkSplit(t, variant(t, rep, "default"), leakBytes, 0.10, 5<<10)
+}
+
+// The Flask app under real gunicorn, without LEAK_PER_REQUEST: the /leak
+// route alone retains memory, and the split names it.
+func TestGunicornLeakSplit(t *testing.T) {
+	requireTargets(t, gunicorn)
+	const leakBytes = 256 << 10
+	s := loadShipped(t, "gunicorn-recycling", "leak=0")
+	s.Traffic = leakMix(leakBytes)
+	s.Sample.Interval = scenarios.Duration(100 * time.Millisecond)
+	s.Phases = mixPhases(50, 3*time.Second)
+	rep, _ := run(t, s, "sync")
+	checkSplit(t, variant(t, rep, "sync"), leakBytes, 0.15, 0.05*leakBytes)
+}
