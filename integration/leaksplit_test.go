@@ -21,11 +21,13 @@ func leakMix(leakBytes int) []scenarios.RequestClass {
 	}
 }
 
-// mixPhases is two phases of d each at rate, the first mostly leak, the
-// second mostly light: 50% of each over the run, as the traffic says.
+// mixPhases is three phases of d each at rate: the traffic's mix (to
+// warm the workers up), mostly leak, then mostly light; 50% of each over
+// the run, as the traffic says.
 func mixPhases(rate float64, d time.Duration) []scenarios.Phase {
 	r := &scenarios.Rate{From: rate, To: rate}
 	return []scenarios.Phase{
+		{Name: "warm", Duration: scenarios.Duration(d), Rate: r},
 		{Name: "leaky", Duration: scenarios.Duration(d), Rate: r, Mix: map[string]float64{"leak": 4, "light": 1}},
 		{Name: "light", Duration: scenarios.Duration(d), Rate: r, Mix: map[string]float64{"leak": 1, "light": 4}},
 	}
@@ -34,8 +36,10 @@ func mixPhases(rate float64, d time.Duration) []scenarios.Phase {
 func itoa(n int) string { return strconv.Itoa(n) }
 
 // checkSplit checks the per-class leak of the variant: leak within rel of
-// want, light within abs of 0, both intervals containing the truth.
-func checkSplit(t *testing.T, v *reports.VariantSummary, want, rel, abs float64) {
+// want, light within abs of 0, light's interval containing 0 and, when
+// exact (the target's RSS grows by exactly the bytes retained), leak's
+// containing want.
+func checkSplit(t *testing.T, v *reports.VariantSummary, want, rel, abs float64, exact bool) {
 	t.Helper()
 	if v.Leak == nil {
 		t.Fatal("no per-class leak fit (no response named its worker?)")
@@ -54,8 +58,15 @@ func checkSplit(t *testing.T, v *reports.VariantSummary, want, rel, abs float64)
 	if math.Abs(light.Value) > abs {
 		t.Errorf("light.leak_per_request = %.0f, want 0 ±%.0f", light.Value, abs)
 	}
-	if !leak.Contains(want) || !light.Contains(0) {
-		t.Errorf("intervals leak [%.0f, %.0f], light [%.0f, %.0f] do not contain the truth (%.0f, 0)", leak.Low, leak.High, light.Low, light.High, want)
+	if !light.Contains(0) {
+		t.Errorf("light's interval [%.0f, %.0f] does not contain 0", light.Low, light.High)
+	}
+	if !leak.Contains(want) {
+		if exact {
+			t.Errorf("leak's interval [%.0f, %.0f] does not contain %.0f", leak.Low, leak.High, want)
+		} else {
+			t.Logf("leak's interval [%.0f, %.0f] does not contain %.0f: this target's RSS grows by more than the bytes the route retains", leak.Low, leak.High, want)
+		}
 	}
 	if m, ok := v.Metric("leak.leak_per_request"); !ok || m.Value != leak.Value {
 		t.Errorf("metric leak.leak_per_request = %v (%v), want the fit's %.0f", m.Value, ok, leak.Value)
@@ -67,16 +78,27 @@ func checkSplit(t *testing.T, v *reports.VariantSummary, want, rel, abs float64)
 // response and each worker's memory curve.
 func TestBuiltinLeakSplit(t *testing.T) {
 	const leakBytes = 100 << 10
+	// A fresh Go worker grows by about 1 MiB over its first few hundred
+	// requests (its heap reaching the runtime's first goal, connection
+	// buffers) without leaking: measured on /light alone, 3 to 6 KiB per
+	// request. GOGC=10, which the workers inherit, makes the heap's part
+	// smaller, and the warm-up phase, left out of the fit, takes the rest.
+	t.Setenv("GOGC", "10")
 	s := &scenarios.Scenario{
 		Name:    "leak-split",
 		Target:  scenarios.Target{Builtin: map[string]string{"workers": "2", "worker_model": "sync"}},
 		Traffic: leakMix(leakBytes),
-		Phases:  mixPhases(80, 3*time.Second),
-		Sample:  scenarios.Sample{Interval: scenarios.Duration(100 * time.Millisecond)},
+		Phases:  mixPhases(80, 2*time.Second),
+		Sample:  scenarios.Sample{Interval: scenarios.Duration(100 * time.Millisecond), Warmup: scenarios.Duration(2 * time.Second)},
 		Repeat:  1,
 	}
 	rep, _ := run(t, s)
-	checkSplit(t, variant(t, rep, "default"), leakBytes, 0.10, 5<<10)
+	// The Go worker's RSS grows 6-9% more than the bytes /leak retains
+	// under this load (108-110 KiB per request over 3 runs at load average
+	// 10, while sequential curl requests measure 100-103 KiB): the
+	// interval, about ±1.5 KiB wide, is right about the RSS, not about
+	// the bytes, so only the ±10% is asserted for the leak class.
+	checkSplit(t, variant(t, rep, "default"), leakBytes, 0.10, 5<<10, false)
 }
 
 // The Flask app under real gunicorn, without LEAK_PER_REQUEST: the /leak
@@ -87,7 +109,8 @@ func TestGunicornLeakSplit(t *testing.T) {
 	s := loadShipped(t, "gunicorn-recycling", "leak=0")
 	s.Traffic = leakMix(leakBytes)
 	s.Sample.Interval = scenarios.Duration(100 * time.Millisecond)
-	s.Phases = mixPhases(50, 3*time.Second)
+	s.Phases = mixPhases(50, 2*time.Second)
+	s.Sample.Warmup = scenarios.Duration(2 * time.Second)
 	rep, _ := run(t, s, "sync")
-	checkSplit(t, variant(t, rep, "sync"), leakBytes, 0.15, 0.05*leakBytes)
+	checkSplit(t, variant(t, rep, "sync"), leakBytes, 0.15, 0.05*leakBytes, true)
 }

@@ -295,9 +295,10 @@ type lagPoint struct {
 	Mean, P99 float64
 }
 
-// readRun reads and analyses one variant and repeat of d; pidHeader is
-// the response header that names the worker.
-func readRun(d *rundir.Dir, ref rundir.RunRef, pidHeader string) (*run, error) {
+// readRun reads and analyses one variant and repeat of d; lo says how
+// the per-class leak fit reads it.
+func readRun(d *rundir.Dir, ref rundir.RunRef, lo leakOptions) (*run, error) {
+	pidHeader := lo.header
 	info, err := d.RunInfo(ref)
 	if err != nil {
 		return nil, err
@@ -386,7 +387,7 @@ func readRun(d *rundir.Dir, ref rundir.RunRef, pidHeader string) (*run, error) {
 	r.total, r.workers = memorySeries(mem, roles)
 	s.Memory = memoryStats(r.total, r.workers, events, s.Restarts, r.timeline[AllClass], served.series(), stop)
 	s.Lag, r.lag = loopLag(metrics)
-	r.lives = leakLives(r.workers, perClass.series(), r.exits, stop)
+	r.lives = leakLives(r.workers, perClass.series(), r.exits, lo.warmup, stop)
 	return r, nil
 }
 

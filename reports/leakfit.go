@@ -111,10 +111,17 @@ type LeakStats struct {
 	PSS    *LeakFit `json:"pss,omitempty"`
 }
 
+// leakOptions say how the per-class leak fit reads a run: the response
+// header that names the worker, and the seconds of warm-up left out.
+type leakOptions struct {
+	header string
+	warmup float64
+}
+
 // leakLife is one worker life: its memory samples and, at each, the
 // responses of each class it had served.
 type leakLife struct {
-	rss, pss []float64          // pss nil when not read
+	rss, pss []float64            // pss nil when not read
 	counts   map[string][]float64 // by class, one per sample
 }
 
@@ -202,9 +209,9 @@ func (l *classLog) series() map[int]map[string]cumulative {
 }
 
 // leakLives builds the worker lives of one run: each worker that named
-// itself in a response, its samples up to its exit (or the stop of the
-// target), at least two of them.
-func leakLives(workers map[int][]memPoint, counts map[int]map[string]cumulative, exits []Exit, stop float64) []leakLife {
+// itself in a response, its samples from warmup (seconds of load) up to
+// its exit (or the stop of the target), at least two of them.
+func leakLives(workers map[int][]memPoint, counts map[int]map[string]cumulative, exits []Exit, warmup, stop float64) []leakLife {
 	exitAt := map[int]float64{}
 	for _, x := range exits {
 		exitAt[x.PID] = x.T
@@ -225,7 +232,7 @@ func leakLives(workers map[int][]memPoint, counts map[int]map[string]cumulative,
 		life := leakLife{counts: map[string][]float64{}}
 		havePSS := true
 		for _, p := range workers[pid] {
-			if p.T > end {
+			if p.T > end || p.T < warmup {
 				continue
 			}
 			life.rss = append(life.rss, float64(p.RSS))

@@ -180,9 +180,9 @@ func Build(dir string, opts Options) (*Report, error) {
 		return nil, fmt.Errorf("read scenario: %w", err)
 	}
 
-	header := scenarios.DefaultWorkerHeader
+	lo := leakOptions{header: scenarios.DefaultWorkerHeader}
 	if rep.Scenario != nil {
-		header = rep.Scenario.Target.WorkerIDHeader()
+		lo = leakOptions{header: rep.Scenario.Target.WorkerIDHeader(), warmup: rep.Scenario.Sample.Warmup.D().Seconds()}
 	}
 	for _, name := range d.Variants() {
 		v := VariantSummary{Name: name}
@@ -195,7 +195,7 @@ func Build(dir string, opts Options) (*Report, error) {
 			if ref.Variant != name {
 				continue
 			}
-			r, err := readRun(d, ref, header)
+			r, err := readRun(d, ref, lo)
 			if err != nil {
 				if m.Partial && errors.Is(err, os.ErrNotExist) {
 					s.Warnings = append(s.Warnings, fmt.Sprintf("%s repeat %d was not recorded", name, ref.Repeat))
@@ -203,7 +203,7 @@ func Build(dir string, opts Options) (*Report, error) {
 				}
 				return nil, fmt.Errorf("%s repeat %d: %w", name, ref.Repeat, err)
 			}
-			r.summary.Leak = fitLeaks(r.lives, rep.leakClasses(r.classes), header)
+			r.summary.Leak = fitLeaks(r.lives, rep.leakClasses(r.classes), lo.header)
 			lives = append(lives, r.lives...)
 			rep.runs[name] = append(rep.runs[name], r)
 			v.Params, v.Set = r.info.Params, r.info.Set
@@ -227,7 +227,7 @@ func Build(dir string, opts Options) (*Report, error) {
 		v.Repeats = len(v.Runs)
 		v.Classes = classList(pooledClasses, duration)
 		v.Recycling = RecyclingCost{Window: RecycleWindow, Near: near.group(), Other: other.group()}
-		v.Leak = fitLeaks(lives, rep.leakClasses(pooledClasses), header)
+		v.Leak = fitLeaks(lives, rep.leakClasses(pooledClasses), lo.header)
 		v.Metrics = mergeMetrics(append(requestMetrics(v.Classes, v.Recycling), leakMetrics(v.Leak)...), perRun)
 		v.Headline = headline(&v)
 		s.Variants = append(s.Variants, v)

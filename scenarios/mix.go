@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"math"
+	"time"
 	"slices"
 	"strings"
 )
@@ -41,5 +42,21 @@ func validateMix(s *Scenario, ph Phase, path string, at func(path, format string
 	}
 	if !bad && sum <= 0 {
 		at(path+".mix", "every request class has weight 0 in this phase, want at least one above 0")
+	}
+}
+
+// validateWarmup checks sample.warmup: not negative, and shorter than the
+// load, so that some samples are left to fit.
+func validateWarmup(s *Scenario, at func(path, format string, args ...any)) {
+	w := s.Sample.Warmup.D()
+	if w == 0 {
+		return
+	}
+	var load time.Duration
+	for _, ph := range s.Phases {
+		load += ph.Duration.D()
+	}
+	if w < 0 || (load > 0 && w >= load) {
+		at("sample.warmup", "got %v, want a duration from 0 to less than the phases' total, %v", s.Sample.Warmup, Duration(load))
 	}
 }

@@ -149,6 +149,10 @@ type Sample struct {
 	Interval Duration `yaml:"interval,omitempty" json:"interval,omitempty"`
 	// Metrics lists Prometheus endpoints to scrape.
 	Metrics []MetricsSource `yaml:"metrics,omitempty" json:"metrics,omitempty"`
+	// Warmup leaves the memory samples of the first Warmup of load out of
+	// the per-class leak fit: a fresh worker's runtime grows for a while
+	// (caches, pools, a heap reaching its first goal) without leaking.
+	Warmup Duration `yaml:"warmup,omitempty" json:"warmup,omitempty"`
 }
 
 // MetricsSource is a Prometheus text endpoint and the metric families to

@@ -192,6 +192,7 @@ func (s *Scenario) validate(d *decoder) {
 	if iv := s.Sample.Interval.D(); iv < MinInterval || iv > MaxInterval {
 		at("sample.interval", "got %v, want a duration from %v to %v", s.Sample.Interval, Duration(MinInterval), Duration(MaxInterval))
 	}
+	validateWarmup(s, at)
 	places := builtinPlaceholders()
 	if t.Command != nil {
 		places = append(slices.Clone(commandPlaceholders()), sortedKeys(t.Command.Vars)...)
