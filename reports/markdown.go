@@ -51,6 +51,7 @@ func (r *Report) Markdown(w io.Writer) error {
 
 	b.printf("\n## Cost of recycling\n\nRequests in flight within ±%gs of a worker exit against all others (counts per repeat, latencies over all repeats).\n\n", RecycleWindow)
 	writeMarkdownGrid(b, r.recyclingGrid())
+	r.markdownLeak(b)
 	b.printf("\n## Harness health\n\n| variant | repeat | requested | achieved | send lag p99 | harness CPU |\n|---|--:|--:|--:|--:|--:|\n")
 	for _, v := range s.Variants {
 		for _, run := range v.Runs {

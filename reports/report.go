@@ -76,6 +76,8 @@ type Summary struct {
 	// Warnings are problems with the measurement itself: the harness
 	// could not keep the rate, a closed-model phase, a partial run.
 	Warnings []string `json:"warnings,omitempty"`
+	// Plan is the recommendation asked for by the scenario's plan block.
+	Plan *PlanSection `json:"plan,omitempty"`
 }
 
 // VariantSummary is one variant merged over its repeats.
@@ -255,6 +257,7 @@ func Build(dir string, opts Options) (*Report, error) {
 		for i := range s.Variants {
 			s.Thresholds = append(s.Thresholds, evaluate(rep.Scenario.Thresholds, &s.Variants[i])...)
 		}
+		s.Plan = rep.planSection()
 	}
 	return rep, nil
 }

@@ -2,9 +2,9 @@ package scenarios
 
 import (
 	"math"
-	"time"
 	"slices"
 	"strings"
+	"time"
 )
 
 // validateMix checks a phase's mix: every key a request class of the

@@ -31,6 +31,10 @@ type Scenario struct {
 	// "light.p99 < 50ms" or "errors.ratio < 0.1%".
 	Thresholds []Threshold `yaml:"thresholds,omitempty" json:"thresholds,omitempty"`
 
+	// Plan asks the report for the recycling settings that keep each
+	// worker under a memory budget (docs/plan.md).
+	Plan *Plan `yaml:"plan,omitempty" json:"plan,omitempty"`
+
 	// File is the path the scenario was loaded from ("" for embedded
 	// scenarios, which use "embedded:NAME.yaml" in errors).
 	File string `yaml:"-" json:"-"`

@@ -193,6 +193,7 @@ func (s *Scenario) validate(d *decoder) {
 		at("sample.interval", "got %v, want a duration from %v to %v", s.Sample.Interval, Duration(MinInterval), Duration(MaxInterval))
 	}
 	validateWarmup(s, at)
+	validatePlan(s, at)
 	places := builtinPlaceholders()
 	if t.Command != nil {
 		places = append(slices.Clone(commandPlaceholders()), sortedKeys(t.Command.Vars)...)
