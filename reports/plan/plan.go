@@ -15,11 +15,11 @@ import (
 const (
 	// MinJitter is the smallest jitter recommended, so that workers born
 	// together drift apart even when restarts are quick.
-	MinJitter = 0.05
+	MinJitter = 0.03
 	// MaxJitter is the largest: the jitter comes out of max_requests
 	// (a worker may serve max_requests + jitter), so a larger one costs
 	// more restarts than it saves in concurrency.
-	MaxJitter = 0.10
+	MaxJitter = 0.06
 	// NearFraction is the fraction of requests near a restart from which
 	// the p99 is predicted to be the near-restart p99 (1%: the p99 is the
 	// slowest 1%).
