@@ -174,7 +174,7 @@ func Recommend(in Input) (Recommendation, error) {
 		r.MaxRSS = 0
 	}
 	if in.LeakHigh > in.Leak {
-		r.Notes = append(r.Notes, fmt.Sprintf("at the upper end of the leak's 95%% interval (%.0f B/request) the same headroom lasts %.0f requests", in.LeakHigh, math.Floor(r.Headroom/in.LeakHigh)))
+		r.Notes = append(r.Notes, fmt.Sprintf("at the upper end of the leak's 95%% interval (%s/request) the same headroom lasts %.0f requests", size(in.LeakHigh), math.Floor(r.Headroom/in.LeakHigh)))
 	}
 	return r, nil
 }
