@@ -2,6 +2,7 @@ package reports
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/sawtooth-dev/sawtooth/reports/plan"
 )
@@ -56,7 +57,7 @@ func (r *Report) leakGrid() (g grid, notes []string) {
 			notes = append(notes, fmt.Sprintf("%s: the split by class is not identifiable: %s", v.Name, f.Reason))
 		}
 		if f.Mix != nil {
-			g.rows = append(g.rows, []cell{{text: v.Name}, {text: AllClass}, {text: "100%"},
+			g.rows = append(g.rows, []cell{{text: v.Name}, {text: AllClass}, {text: formatPercent(1)},
 				{text: FormatValue(f.Mix.Value, UnitBytesReq)}, {text: interval(*f.Mix)}, {text: ""}})
 		}
 		for _, c := range f.Classes {
@@ -91,7 +92,7 @@ func (r *Report) markdownLeak(b *errWriter) {
 	if p := r.Summary.Plan; p != nil {
 		b.printf("\n## Recommendation for the memory budget\n\nFrom variant %s (docs/plan.md):\n\n", mdEscape(p.Variant))
 		for _, l := range p.Lines() {
-			b.printf("- %s\n", mdEscape(l))
+			b.printf("- %s\n", mdEscape(strings.TrimSpace(l)))
 		}
 	}
 }
