@@ -92,8 +92,8 @@ func TestPlanVerify(t *testing.T) {
 		t.Fatalf("no run directory in the output of sawtooth run:\n%s", out)
 	}
 	base := firstRSS(t, filepath.Join(runDir, "default", "1"))
-	const budget, margin = 48 << 20, 2 << 20
-	js := sawtooth(t, ctx, "plan", runDir, "--worker-rss-budget", "48MiB", "--margin", "2MiB", "--format", "json", "--verify")
+	const budget, margin = 36 << 20, 2 << 20
+	js := sawtooth(t, ctx, "plan", runDir, "--worker-rss-budget", "36MiB", "--margin", "2MiB", "--format", "json", "--verify")
 	var got struct {
 		MaxRequests int64 `json:"max_requests"`
 		Jitter      int64 `json:"max_requests_jitter"`
@@ -114,13 +114,13 @@ func TestPlanVerify(t *testing.T) {
 	want := (budget - base - margin) / planLeak
 	t.Logf("base %.1f MiB (first samples) vs %.1f MiB (fit); leak %.0f B/req (fit) vs %d; max_requests %d jitter %d, want %.0f ±10%%",
 		base/(1<<20), got.Input.Base/(1<<20), got.Input.Leak, planLeak, got.MaxRequests, got.Jitter, want)
-	t.Logf("verify: peak worker RSS %.1f MiB (budget 48 MiB), %.0f restarts, %.3f/s measured vs %.3f/s predicted",
+	t.Logf("verify: peak worker RSS %.1f MiB (budget 36 MiB), %.0f restarts, %.3f/s measured vs %.3f/s predicted",
 		got.Verify.PeakWorkerRSS/(1<<20), got.Verify.Restarts, got.Verify.RestartsPerSecond, got.Verify.Predicted)
 	if math.Abs(float64(got.MaxRequests)/want-1) > 0.10 {
 		t.Errorf("max_requests = %d, want %.0f ±10%%", got.MaxRequests, want)
 	}
 	if !got.Verify.BudgetHeld || got.Verify.PeakWorkerRSS > budget {
-		t.Errorf("verify: peak worker RSS %.1f MiB, want ≤ 48 MiB", got.Verify.PeakWorkerRSS/(1<<20))
+		t.Errorf("verify: peak worker RSS %.1f MiB, want ≤ 36 MiB", got.Verify.PeakWorkerRSS/(1<<20))
 	}
 	if got.Verify.Restarts < 2 {
 		t.Errorf("verify: %.0f restarts, want workers recycled (the budget held only if they were)", got.Verify.Restarts)
