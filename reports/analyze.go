@@ -166,6 +166,9 @@ type RunSummary struct {
 	Recycling   RecyclingCost  `json:"recycling"`
 	Lag         *LagStats      `json:"lag,omitempty"`
 	Harness     rundir.Harness `json:"harness"`
+	// Leak splits worker memory growth by request class (leakfit.go);
+	// absent when no response named its worker.
+	Leak *LeakStats `json:"leak,omitempty"`
 }
 
 // sample accumulates requests for latency statistics in constant memory:
@@ -269,6 +272,7 @@ type run struct {
 	workers  map[int][]memPoint              // worker memory per pid
 	exits    []Exit
 	lag      []lagPoint
+	lives    []leakLife // for the per-class leak fit
 }
 
 type memPoint struct {
@@ -281,8 +285,10 @@ type lagPoint struct {
 	Mean, P99 float64
 }
 
-// readRun reads and analyses one variant and repeat of d.
-func readRun(d *rundir.Dir, ref rundir.RunRef) (*run, error) {
+// readRun reads and analyses one variant and repeat of d; lo says how
+// the per-class leak fit reads it.
+func readRun(d *rundir.Dir, ref rundir.RunRef, lo leakOptions) (*run, error) {
+	pidHeader := lo.header
 	info, err := d.RunInfo(ref)
 	if err != nil {
 		return nil, err
@@ -333,7 +339,8 @@ func readRun(d *rundir.Dir, ref rundir.RunRef) (*run, error) {
 	windows := unionWindows(s.Restarts.Windows, math.Min(stop, s.Duration))
 
 	start := info.Start
-	var served servedLog
+	served := servedLog{pidHeader: pidHeader}
+	perClass := newClassLog(pidHeader)
 	if err := optional(rundir.EachResult(d.File(ref, rundir.ResultsFile), func(res *vegeta.Result) error {
 		class := res.Attack
 		if class == "" {
@@ -351,6 +358,7 @@ func readRun(d *rundir.Dir, ref rundir.RunRef) (*run, error) {
 		lat := res.Latency.Seconds()
 		t0 := res.Timestamp.Sub(start).Seconds()
 		served.add(res, t0+lat)
+		perClass.add(res, class, t0+lat)
 		if inWindow(windows, t0, t0+lat) {
 			r.in.add(res.Latency, kind)
 		} else {
@@ -366,6 +374,7 @@ func readRun(d *rundir.Dir, ref rundir.RunRef) (*run, error) {
 	r.total, r.workers = memorySeries(mem, roles)
 	s.Memory = memoryStats(r.total, r.workers, events, s.Restarts, r.timeline[AllClass], served.series(), stop)
 	s.Lag, r.lag = loopLag(metrics)
+	r.lives = leakLives(r.workers, perClass.series(), r.exits, lo.warmup, stop)
 	return r, nil
 }
 

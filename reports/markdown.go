@@ -52,6 +52,7 @@ func (r *Report) Markdown(w io.Writer) error {
 
 	b.printf("\n## Cost of recycling\n\n%s\n\n", mdEscape(r.recyclingNote()))
 	writeMarkdownGrid(b, r.recyclingGrid())
+	r.markdownLeak(b)
 	b.printf("\n## Harness health\n\n| variant | repeat | requested | achieved | send lag p99 | harness CPU |\n|---|--:|--:|--:|--:|--:|\n")
 	for _, v := range s.Variants {
 		for _, run := range v.Runs {

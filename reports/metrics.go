@@ -152,7 +152,7 @@ func processMetrics(s *RunSummary) []Metric {
 
 // runMetrics returns every metric of one run.
 func runMetrics(s *RunSummary) []Metric {
-	return append(requestMetrics(s.Classes, s.Recycling), processMetrics(s)...)
+	return append(append(requestMetrics(s.Classes, s.Recycling), processMetrics(s)...), leakMetrics(s.Leak)...)
 }
 
 // mergeMetrics combines the metrics of a variant's repeats: pooled values

@@ -17,6 +17,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -78,6 +79,8 @@ type Summary struct {
 	// Warnings are problems with the measurement itself: the harness
 	// could not keep the rate, a closed-model phase, a partial run.
 	Warnings []string `json:"warnings,omitempty"`
+	// Plan is the recommendation asked for by the scenario's plan block.
+	Plan *PlanSection `json:"plan,omitempty"`
 }
 
 // VariantSummary is one variant merged over its repeats.
@@ -96,6 +99,8 @@ type VariantSummary struct {
 	Metrics []Metric `json:"metrics"`
 	// Runs are the repeats, each as in its own summary.json.
 	Runs []RunSummary `json:"runs"`
+	// Leak is the per-class leak fit pooled over the repeats.
+	Leak *LeakStats `json:"leak,omitempty"`
 }
 
 // Metric returns the variant's metric called name.
@@ -180,8 +185,13 @@ func Build(dir string, opts Options) (*Report, error) {
 		return nil, fmt.Errorf("read scenario: %w", err)
 	}
 
+	lo := leakOptions{header: scenarios.DefaultWorkerHeader}
+	if rep.Scenario != nil {
+		lo = leakOptions{header: rep.Scenario.Target.WorkerIDHeader(), warmup: rep.Scenario.Sample.Warmup.D().Seconds()}
+	}
 	for _, name := range d.Variants() {
 		v := VariantSummary{Name: name}
+		var lives []leakLife
 		pooledClasses := map[string]*sample{}
 		in, out := &sample{}, &sample{}
 		var restarts int
@@ -192,7 +202,7 @@ func Build(dir string, opts Options) (*Report, error) {
 			if ref.Variant != name {
 				continue
 			}
-			r, err := readRun(d, ref)
+			r, err := readRun(d, ref, lo)
 			if err != nil {
 				if m.Partial && errors.Is(err, os.ErrNotExist) {
 					s.Warnings = append(s.Warnings, fmt.Sprintf("%s repeat %d was not recorded", name, ref.Repeat))
@@ -200,6 +210,8 @@ func Build(dir string, opts Options) (*Report, error) {
 				}
 				return nil, fmt.Errorf("%s repeat %d: %w", name, ref.Repeat, err)
 			}
+			r.summary.Leak = fitLeaks(r.lives, rep.leakClasses(r.classes), lo.header)
+			lives = append(lives, r.lives...)
 			rep.runs[name] = append(rep.runs[name], r)
 			v.Params, v.Set = r.info.Params, r.info.Set
 			v.Partial = v.Partial || r.info.Partial
@@ -224,7 +236,8 @@ func Build(dir string, opts Options) (*Report, error) {
 		v.Repeats = len(v.Runs)
 		v.Classes = classList(pooledClasses, duration)
 		v.Recycling = recyclingCost(in, out, restarts, cov, duration)
-		v.Metrics = mergeMetrics(requestMetrics(v.Classes, v.Recycling), perRun)
+		v.Leak = fitLeaks(lives, rep.leakClasses(pooledClasses), lo.header)
+		v.Metrics = mergeMetrics(append(requestMetrics(v.Classes, v.Recycling), leakMetrics(v.Leak)...), perRun)
 		v.Headline = headline(&v)
 		s.Variants = append(s.Variants, v)
 	}
@@ -252,8 +265,29 @@ func Build(dir string, opts Options) (*Report, error) {
 		for i := range s.Variants {
 			s.Thresholds = append(s.Thresholds, evaluate(rep.Scenario.Thresholds, &s.Variants[i])...)
 		}
+		s.Plan = rep.planSection()
 	}
 	return rep, nil
+}
+
+// leakClasses are the classes the leak fit splits by: the scenario's
+// traffic classes when it is known (so that a class that was never served
+// is asked for, and refused), otherwise those of the results.
+func (r *Report) leakClasses(seen map[string]*sample) []string {
+	var out []string
+	if r.Scenario != nil {
+		for _, c := range r.Scenario.Traffic {
+			out = append(out, c.Name)
+		}
+		return out
+	}
+	for c := range seen {
+		if c != AllClass {
+			out = append(out, c)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // dedupe returns ws without repeated lines, in their first order.

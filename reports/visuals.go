@@ -186,7 +186,8 @@ func (r *Report) html(w io.Writer, charts []plots.Chart) error {
 		Charts      []htmlChart
 		Scenario    string
 		RecycleNote string
-	}{&r.Summary, r.runLine(), len(r.Failed()), toHTMLGrid(r.headlineGrid()), r.legend(), Unmeasured, toHTMLGrid(r.comparisonGrid(false)), toHTMLGrid(r.comparisonGrid(true)), toHTMLGrid(r.recyclingGrid()), hc, scenario, r.recyclingNote()}
+		Leak        htmlLeak
+	}{&r.Summary, r.runLine(), len(r.Failed()), toHTMLGrid(r.headlineGrid()), r.legend(), Unmeasured, toHTMLGrid(r.comparisonGrid(false)), toHTMLGrid(r.comparisonGrid(true)), toHTMLGrid(r.recyclingGrid()), hc, scenario, r.recyclingNote(), r.htmlLeak()}
 	if err := pageTemplate.Execute(w, data); err != nil {
 		return fmt.Errorf("report.html: %w", err)
 	}
