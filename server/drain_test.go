@@ -1,0 +1,225 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sawtooth-dev/sawtooth/internal/rawhttp"
+	"github.com/sawtooth-dev/sawtooth/server/workload"
+)
+
+// drainModels are the worker models and their flags for the drain tests.
+var drainModels = []struct {
+	name    string
+	args    []string
+	threads int64
+}{
+	{"sync", []string{"--worker-model", "sync"}, 1},
+	{"threads", []string{"--worker-model", "threads", "--threads", "4"}, 4},
+	{"loop", []string{"--worker-model", "loop"}, 1},
+}
+
+// limits returns each worker's drawn max_requests limit, by pid.
+func limits(ev []Event) map[int64]int64 {
+	m := map[int64]int64{}
+	for _, e := range ev {
+		if e.Event == EventSpawn {
+			m[int64(e.Pid)] = e.Limit
+		}
+	}
+	return m
+}
+
+// checkWithinLimit fails t if a worker answered a request numbered past
+// its limit (only without --overlap, which serves on while the replacement
+// boots).
+func checkWithinLimit(t *testing.T, st *rawhttp.Stats, ev []Event) {
+	t.Helper()
+	lim := limits(ev)
+	for pid, n := range st.Max() {
+		if l, ok := lim[pid]; !ok || n > l {
+			t.Errorf("worker %d answered with X-Worker-Requests %d, limit %d: want ≤ the limit", pid, n, l)
+		}
+	}
+}
+
+// Recycling under keep-alive clients that never retry (a raw connection
+// each, as wrk): every model, with and without --overlap, recycles ≥ 300
+// workers under 8 connections sending back to back without one failed
+// request, and without --overlap no worker answers past its limit.
+func TestKeepAliveRecyclingNoErrors(t *testing.T) {
+	const recycles, conns, limit = 300, 8, 10
+	for _, m := range drainModels {
+		for _, overlap := range []bool{false, true} {
+			name := m.name + map[bool]string{false: "", true: "-overlap"}[overlap]
+			t.Run(name, func(t *testing.T) {
+				args := append([]string{"--workers", "2", "--max-requests", fmt.Sprint(limit), "--max-requests-jitter", "4", "--admin-bind", "127.0.0.1:0"}, m.args...)
+				if overlap {
+					args = append(args, "--overlap")
+				}
+				s := startServer(t, args...)
+				ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+				defer cancel()
+				go func() {
+					s.waitForCtx(ctx, func(ev []Event) bool { return countEvents(ev, EventExit, "max_requests") >= recycles })
+					cancel()
+				}()
+				st := rawhttp.NewStats(workload.HeaderPid, workload.HeaderRequests)
+				start := time.Now()
+				rawhttp.Closed(ctx, st, strings.TrimPrefix(s.base, "http://"), "/light", conns)
+				ev := s.snapshot()
+				n := countEvents(ev, EventExit, "max_requests")
+				t.Logf("%s: %d recycles in %v; %s; %d responses with Connection: close", name, n, time.Since(start).Round(time.Millisecond), st, st.Closes())
+				if st.Failed() > 0 {
+					t.Errorf("%s", st)
+				}
+				if n < recycles {
+					t.Errorf("%d recycles within 90s, want ≥ %d", n, recycles)
+				}
+				if !overlap {
+					checkWithinLimit(t, st, ev)
+				}
+			})
+		}
+	}
+}
+
+// The same under an open-model load: 1,000 req/s whether or not earlier
+// requests were answered, on kept-alive connections opened as needed.
+func TestPacedRecyclingNoErrors(t *testing.T) {
+	const rate, dur = 1000, 3 * time.Second
+	for _, m := range drainModels {
+		for _, overlap := range []bool{false, true} {
+			name := m.name + map[bool]string{false: "", true: "-overlap"}[overlap]
+			t.Run(name, func(t *testing.T) {
+				args := append([]string{"--workers", "2", "--max-requests", "50", "--max-requests-jitter", "10"}, m.args...)
+				if overlap {
+					args = append(args, "--overlap")
+				}
+				s := startServer(t, args...)
+				st := rawhttp.NewStats(workload.HeaderPid, workload.HeaderRequests)
+				rawhttp.Paced(context.Background(), st, strings.TrimPrefix(s.base, "http://"), "/light", rate, dur, 256)
+				ev := s.snapshot()
+				n := countEvents(ev, EventExit, "max_requests")
+				t.Logf("%s at %d/s for %v: %s; %d recycles", name, rate, dur, st, n)
+				if st.Failed() > 0 {
+					t.Errorf("%s", st)
+				}
+				if want := int(rate*dur.Seconds()) / 60 / 2; n < want {
+					t.Errorf("%d recycles, want ≥ %d for the test to mean anything", n, want)
+				}
+				if !overlap {
+					checkWithinLimit(t, st, ev)
+				}
+			})
+		}
+	}
+}
+
+// A request sent on an idle keep-alive connection after the worker decided
+// to retire is answered, with "Connection: close"; so is the request on a
+// busy one. The worker then exits once its idle connections are gone.
+func TestIdleConnectionAfterRetire(t *testing.T) {
+	for _, m := range drainModels[1:] {
+		t.Run(m.name, func(t *testing.T) {
+			s := startServer(t, append([]string{"--workers", "1", "--keepalive", "30s"}, m.args...)...)
+			addr := strings.TrimPrefix(s.base, "http://")
+			idle := &rawhttp.Conn{Addr: addr}
+			defer idle.Close()
+			first := idle.Get("/light", nil)
+			if !first.OK() || first.Close {
+				t.Fatalf("first request: status %d close %v err %v; want 200, kept alive", first.Status, first.Close, first.Err)
+			}
+			pid := int(first.Int(workload.HeaderPid))
+			if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			s.waitFor("the retiring event", func(ev []Event) bool {
+				for _, e := range ev {
+					if e.Event == EventRetiring && e.Pid == pid {
+						return true
+					}
+				}
+				return false
+			})
+			r := idle.Get("/light", nil)
+			if !r.OK() || !r.Close || int(r.Int(workload.HeaderPid)) != pid {
+				t.Fatalf("request on the idle connection after the decision: status %d, Connection: close %v, pid %d, err %v; want 200 from worker %d with Connection: close",
+					r.Status, r.Close, r.Int(workload.HeaderPid), r.Err, pid)
+			}
+			s.waitFor("the retired worker's exit", func(ev []Event) bool {
+				for _, e := range ev {
+					if e.Event == EventExit && e.Pid == pid {
+						return e.Reason == "signal"
+					}
+				}
+				return false
+			})
+		})
+	}
+}
+
+// The one race HTTP/1.1 leaves: a client that sends on a kept-alive
+// connection at the instant the server's idle timeout closes it. The
+// client checks the connection before reusing it, as urllib3 and net/http
+// do; requests are sent after idling uniformly in [0, 2×keepalive]. The
+// failures must all be requests sent near the idle timeout; how many is
+// logged (docs/server.md).
+func TestIdleTimeoutRace(t *testing.T) {
+	const keepalive, conns, perConn = 100 * time.Millisecond, 8, 40
+	s := startServer(t, "--workers", "2", "--worker-model", "threads", "--keepalive", keepalive.String())
+	addr := strings.TrimPrefix(s.base, "http://")
+	var mu sync.Mutex
+	var near, nearFailed, failedFar int
+	var far []string
+	var wg sync.WaitGroup
+	for range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := &rawhttp.Conn{Addr: addr, CheckIdle: true}
+			defer c.Close()
+			c.Get("/light", nil)
+			for range perConn {
+				time.Sleep(rand.N(2 * keepalive))
+				r := c.Get("/light", nil)
+				isNear := r.Idle > keepalive/2 && r.Idle < keepalive*3/2
+				mu.Lock()
+				if isNear {
+					near++
+				}
+				if !r.OK() {
+					if isNear {
+						nearFailed++
+					} else {
+						failedFar++
+						far = append(far, fmt.Sprintf("idle %v: %v", r.Idle, r.Err))
+					}
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	t.Logf("keepalive %v: %d of %d requests sent within ±50%% of it failed; %d failed outside it", keepalive, nearFailed, near, failedFar)
+	if failedFar > 0 {
+		t.Errorf("%d requests sent far from the idle timeout failed: %v", failedFar, far)
+	}
+}
+
+// waitForCtx waits until cond holds for the events so far or ctx is done.
+func (s *testServer) waitForCtx(ctx context.Context, cond func([]Event) bool) {
+	for !cond(s.snapshot()) {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
