@@ -56,7 +56,6 @@ type Worker struct {
 	stopping atomic.Bool   // no new connections or requests
 	stopOnce sync.Once     // closes stopc
 	stopc    chan struct{} // closed when the worker stops accepting
-	reason   atomic.Value  // control.Reason of the stop
 }
 
 // Run runs a worker: it builds cfg.Model from models, serves ln, talks to
@@ -124,7 +123,7 @@ func Run(cfg Config, ln net.Listener, ctrl *control.Conn, models Registry, log *
 			return ErrMasterGone
 		case <-sigc:
 			w.retire(control.Signal, "SIGTERM")
-			w.stop(control.Signal)
+			w.stop()
 		case <-lifetime:
 			w.retire(control.MaxLifetime, "max_lifetime "+cfg.MaxLifetime.String()+" reached")
 		case <-rssTick.C:
@@ -208,7 +207,7 @@ func (w *Worker) readControl(gone chan<- struct{}) {
 		}
 		if m.Type == control.Retire {
 			w.decided.Store(true)
-			w.stop(m.Reason)
+			w.stop()
 			// The master announces the retirement with this count, the
 			// one at the moment the worker stopped.
 			w.ctrl.Send(control.Message{Type: control.Retiring, Pid: w.pid, Reason: m.Reason,
@@ -225,12 +224,12 @@ func (w *Worker) retire(reason control.Reason, msg string) {
 		return
 	}
 	if !w.cfg.Overlap {
-		w.stop(reason)
+		w.stop()
 	}
 	err := w.ctrl.Send(control.Message{Type: control.Retiring, Pid: w.pid, Reason: reason,
 		Requests: w.requests.Load(), RSS: w.RSS(), Message: msg})
 	if err != nil {
-		w.stop(reason)
+		w.stop()
 	}
 }
 
@@ -238,9 +237,8 @@ func (w *Worker) retire(reason control.Reason, msg string) {
 // model. It is synchronous where it matters: once it returns, Listener
 // accepts nothing and every response closes its connection. A request
 // already sent on an open connection is still answered.
-func (w *Worker) stop(reason control.Reason) {
+func (w *Worker) stop() {
 	w.stopOnce.Do(func() {
-		w.reason.Store(reason)
 		w.budget.close()
 		w.stopping.Store(true)
 		close(w.stopc)
