@@ -38,13 +38,23 @@ func limits(ev []Event) map[int64]int64 {
 
 // checkWithinLimit fails t if a worker answered a request numbered past
 // its limit (only without --overlap, which serves on while the replacement
-// boots).
-func checkWithinLimit(t *testing.T, st *rawhttp.Stats, ev []Event) {
+// boots). It waits for the spawn event of every worker that answered.
+func checkWithinLimit(t *testing.T, s *testServer, st *rawhttp.Stats) {
 	t.Helper()
+	seen := st.Max()
+	ev := s.waitFor("the spawn events of every worker that answered", func(ev []Event) bool {
+		lim := limits(ev)
+		for pid := range seen {
+			if _, ok := lim[pid]; !ok {
+				return false
+			}
+		}
+		return true
+	})
 	lim := limits(ev)
-	for pid, n := range st.Max() {
-		if l, ok := lim[pid]; !ok || n > l {
-			t.Errorf("worker %d answered with X-Worker-Requests %d, limit %d: want ≤ the limit", pid, n, l)
+	for pid, n := range seen {
+		if n > lim[pid] {
+			t.Errorf("worker %d answered with X-Worker-Requests %d, limit %d: want ≤ the limit", pid, n, lim[pid])
 		}
 	}
 }
@@ -83,7 +93,7 @@ func TestKeepAliveRecyclingNoErrors(t *testing.T) {
 					t.Errorf("%d recycles within 90s, want ≥ %d", n, recycles)
 				}
 				if !overlap {
-					checkWithinLimit(t, st, ev)
+					checkWithinLimit(t, s, st)
 				}
 			})
 		}
@@ -115,7 +125,7 @@ func TestPacedRecyclingNoErrors(t *testing.T) {
 					t.Errorf("%d recycles, want ≥ %d for the test to mean anything", n, want)
 				}
 				if !overlap {
-					checkWithinLimit(t, st, ev)
+					checkWithinLimit(t, s, st)
 				}
 			})
 		}
