@@ -29,9 +29,10 @@
 #               no answer after 10 s counts as an error.
 # Open loop means the rate does not slow down when the server does: a server
 # whose throughput while recycling (part 1) is below R queues without bound,
-# and its p99 becomes the client timeout. gunicorn 20.1 does that at 1,000
-# req/s on 2 cores (see BENCHMARKS.md: a retiring worker runs a full Python
-# interpreter teardown before the arbiter reaps it and forks the replacement).
+# and its p99 becomes the client timeout. gunicorn 20.1 did that at 1,000
+# req/s on 2 loaded cores, not on a quiet machine (see BENCHMARKS.md: a
+# retiring worker runs a full Python interpreter teardown before the arbiter
+# reaps it and forks the replacement).
 #
 # Usage: bench/server.sh            (about 8 minutes)
 #        PARTS=recycling RATES="200 500 1000" REPEAT=1 bench/server.sh
