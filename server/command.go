@@ -26,7 +26,10 @@ func Command() *cli.Command {
 (re-executions of this binary) that inherit the socket. Workers are recycled
 as gunicorn and uWSGI do: --max-requests with --max-requests-jitter,
 --max-rss, --max-lifetime, --timeout; --overlap starts the replacement
-before the old worker stops accepting.
+before the old worker stops accepting. A retiring worker drains: it stops
+accepting, every response from then on carries "Connection: close", a
+request already sent on an open connection is answered, and an idle
+keep-alive connection is closed after --keepalive (or at --graceful-timeout).
 
 --worker-model loop runs handler code on one event loop per worker, like a
 uvicorn worker: CPU work or a blocking call on the loop stalls every request
