@@ -63,7 +63,7 @@ func checkWithinLimit(t *testing.T, s *testServer, st *rawhttp.Stats) {
 // each, as wrk): every model, with and without --overlap, recycles ≥ 300
 // workers under 8 connections sending back to back without one failed
 // request, and without --overlap no worker answers past its limit. (A
-// -race build boots workers about 20× slower: it asks for 40 recycles.)
+// -race build recycles about 50× slower here: it asks for 40 recycles.)
 func TestKeepAliveRecyclingNoErrors(t *testing.T) {
 	const conns, limit = 8, 10
 	recycles := 300
