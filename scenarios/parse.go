@@ -114,6 +114,7 @@ func (s *Scenario) applyDefaults() {
 	if s.Sample.Interval == 0 {
 		s.Sample.Interval = DefaultInterval
 	}
+	s.applyClientDefaults()
 	if c := s.Target.Command; c != nil {
 		if c.BaseURL == "" {
 			c.BaseURL = DefaultBaseURL

@@ -62,6 +62,8 @@ func classMetric(suffix string) (MetricKind, bool) {
 		return KindRate, true
 	case "errors":
 		return KindRatio, true
+	case "reuse_failures":
+		return KindCount, true
 	}
 	return 0, false
 }
@@ -69,9 +71,9 @@ func classMetric(suffix string) (MetricKind, bool) {
 // globalMetric gives the kind of each metric that is not per class.
 func globalMetric(name string) (MetricKind, bool) {
 	switch name {
-	case "errors.ratio", "recycle.near.error_ratio", "recycle.other.error_ratio":
+	case "errors.ratio", "recycle.near.error_ratio", "recycle.other.error_ratio", "reuse_failures.ratio":
 		return KindRatio, true
-	case "errors.count", "restarts.count", "restarts.max_concurrent", "recycle.near.errors", "recycle.other.errors":
+	case "errors.count", "reuse_failures.count", "restarts.count", "restarts.max_concurrent", "recycle.near.errors", "recycle.other.errors":
 		return KindCount, true
 	case "memory.pss.peak", "memory.rss.peak", "memory.worker_rss.peak", "memory.worker_pss.peak",
 		"memory.pss.final", "memory.rss.final":
@@ -91,7 +93,7 @@ func globalMetric(name string) (MetricKind, bool) {
 // globalMetrics lists the metrics that are not per class, in documentation
 // order.
 func globalMetrics() []string {
-	return []string{"errors.ratio", "errors.count",
+	return []string{"errors.ratio", "errors.count", "reuse_failures.count", "reuse_failures.ratio",
 		"memory.pss.peak", "memory.pss.final", "memory.rss.peak", "memory.rss.final",
 		"memory.worker_rss.peak", "memory.worker_pss.peak", "memory.pss.slope",
 		"restarts.count", "restarts.max_concurrent", "restarts.replace_mean",
@@ -103,16 +105,16 @@ func globalMetrics() []string {
 // reservedClassNames are the first elements of the global metrics, which a
 // request class may not be named ("all" first).
 func reservedClassNames() []string {
-	return []string{"all", "errors", "memory", "restarts", "recycle", "lag", "harness"}
+	return []string{"all", "errors", "memory", "restarts", "recycle", "lag", "harness", "reuse_failures"}
 }
 
 // Metrics lists every metric name valid for a scenario with the given
-// request classes: CLASS.{mean,p50,p90,p99,p999,max,rps,errors} for each
-// class and for "all", then the global metrics.
+// request classes: CLASS.{mean,p50,p90,p99,p999,max,rps,errors,reuse_failures}
+// for each class and for "all", then the global metrics.
 func Metrics(classes []string) []string {
 	var out []string
 	for _, c := range append(slices.Clone(classes), "all") {
-		for _, s := range []string{"mean", "p50", "p90", "p99", "p999", "max", "rps", "errors"} {
+		for _, s := range []string{"mean", "p50", "p90", "p99", "p999", "max", "rps", "errors", "reuse_failures"} {
 			out = append(out, c+"."+s)
 		}
 	}
@@ -155,9 +157,9 @@ func KnownMetric(name string, classes []string) error {
 func metricShapeError(name string) error {
 	class, _, ok := strings.Cut(name, ".")
 	if ok && class != "" && !slices.Contains(reservedClassNames(), class) {
-		return fmt.Errorf("unknown metric %q, want CLASS.SUFFIX with SUFFIX one of mean, p50, p90, p99, p999, max, rps, errors", name)
+		return fmt.Errorf("unknown metric %q, want CLASS.SUFFIX with SUFFIX one of mean, p50, p90, p99, p999, max, rps, errors, reuse_failures", name)
 	}
-	return fmt.Errorf("unknown metric %q, want CLASS.{mean,p50,p90,p99,p999,max,rps,errors}, all.{...} or one of %s", name, strings.Join(globalMetrics(), ", "))
+	return fmt.Errorf("unknown metric %q, want CLASS.{mean,p50,p90,p99,p999,max,rps,errors,reuse_failures}, all.{...} or one of %s", name, strings.Join(globalMetrics(), ", "))
 }
 
 var thresholdRE = regexp.MustCompile(`^\s*([^\s<>=!]+)\s*(<=|>=|==|!=|<|>)\s*([-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)\s*(\S*)\s*$`)
