@@ -18,6 +18,9 @@ func (r *Report) Markdown(w io.Writer) error {
 		b.printf("%s\n\n", strings.TrimSpace(s.Description))
 	}
 	b.printf("%s.\n\n", mdEscape(r.runLine()))
+	for _, h := range s.HiddenErrors {
+		b.printf("> **Hidden by retries:** %s\n\n", mdEscape(h))
+	}
 	writeMarkdownGrid(b, r.headlineGrid())
 	b.printf("\n")
 
@@ -51,6 +54,8 @@ func (r *Report) Markdown(w io.Writer) error {
 
 	b.printf("\n## Cost of recycling\n\nRequests in flight within ±%gs of a worker exit against all others (counts per repeat, latencies over all repeats).\n\n", RecycleWindow)
 	writeMarkdownGrid(b, r.recyclingGrid())
+	b.printf("\n## Errors by kind\n\n%s\n\n", errorKindsLegend)
+	writeMarkdownGrid(b, r.errorKindsGrid())
 	b.printf("\n## Harness health\n\n| variant | repeat | requested | achieved | send lag p99 | harness CPU |\n|---|--:|--:|--:|--:|--:|\n")
 	for _, v := range s.Variants {
 		for _, run := range v.Runs {

@@ -92,6 +92,7 @@ func requestMetrics(classes []ClassStats, rec RecyclingCost) []Metric {
 			add("errors."+k, UnitCount, float64(all.Errors[k]), BetterLower)
 		}
 	}
+	out = append(out, reuseMetrics(ordered)...)
 	for _, side := range []struct {
 		name string
 		g    GroupStats

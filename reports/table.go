@@ -251,6 +251,9 @@ func (r *Report) Table(w io.Writer, color bool) error {
 	if err := writeAligned(w, r.headlineGrid(), color); err != nil {
 		return err
 	}
+	for _, h := range s.HiddenErrors {
+		bw.printf("\nhidden by retries: %s\n", h)
+	}
 	marks := ""
 	if color {
 		marks = " (green better, red worse)"

@@ -183,10 +183,12 @@ func (r *Report) html(w io.Writer, charts []plots.Chart) error {
 		Unmeasured string
 		Key, All   htmlGrid
 		Recycle    htmlGrid
+		ErrorKinds htmlGrid
+		KindsNote  string
 		Charts     []htmlChart
 		Scenario   string
 		Window     float64
-	}{&r.Summary, r.runLine(), len(r.Failed()), toHTMLGrid(r.headlineGrid()), r.legend(), Unmeasured, toHTMLGrid(r.comparisonGrid(false)), toHTMLGrid(r.comparisonGrid(true)), toHTMLGrid(r.recyclingGrid()), hc, scenario, RecycleWindow}
+	}{&r.Summary, r.runLine(), len(r.Failed()), toHTMLGrid(r.headlineGrid()), r.legend(), Unmeasured, toHTMLGrid(r.comparisonGrid(false)), toHTMLGrid(r.comparisonGrid(true)), toHTMLGrid(r.recyclingGrid()), toHTMLGrid(r.errorKindsGrid()), errorKindsLegend, hc, scenario, RecycleWindow}
 	if err := pageTemplate.Execute(w, data); err != nil {
 		return fmt.Errorf("report.html: %w", err)
 	}
