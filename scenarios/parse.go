@@ -60,6 +60,9 @@ func Parse(data []byte, file string) (*Scenario, error) {
 	if _, given := d.pos["repeat"]; given && s.Repeat < 1 {
 		d.add(d.at("repeat"), "repeat", "got %d, want an integer from 1 to %d", s.Repeat, MaxRepeat)
 	}
+	// The client block is checked before its defaults fill it in, so that
+	// an explicit "timeout: 0s" is an error, not the default.
+	validateClient(&s.Client, "client", d, func(path, format string, args ...any) { d.add(d.at(path), path, format, args...) })
 	s.applyDefaults()
 	s.validate(d)
 	if err := d.err(); err != nil {

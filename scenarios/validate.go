@@ -155,7 +155,6 @@ func (s *Scenario) validate(d *decoder) {
 		}
 		validateClassTimeout(c, p, d, at)
 	}
-	validateClient(&s.Client, "client", d, at)
 
 	// Phases.
 	if len(s.Phases) == 0 {
