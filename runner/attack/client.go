@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -66,14 +67,14 @@ func (c ClientConfig) MaxTimeout() time.Duration {
 // an empty non-nil Body with ContentLength 0, which the Transport probes,
 // finds empty and sends as no body at all. A bodiless POST, PUT or PATCH
 // cannot be so marked without a chunked body on the wire; for it, and
-// for HTTP/2, which re-sends streams the server refused unprocessed, a
+// for HTTP/2 (where an empty non-nil body would add an empty DATA frame,
+// and which re-sends only streams the server refused unprocessed), a
 // request that was re-sent all the same is reported failed, as a client
 // that does not retry would have seen it.
 type Client struct {
 	cfg   ClientConfig
-	base  http.RoundTripper
-	http  *http.Client
-	perRq bool // whether the RoundTripper applies the timeouts itself
+	base http.RoundTripper
+	http *http.Client
 
 	// Sequence numbers (vegeta's X-Vegeta-Seq) of requests with a reuse
 	// failure that Take has not yet collected; pending counts them, so
@@ -112,11 +113,11 @@ func NewClient(cfg ClientConfig) *Client {
 		// As vegeta.HTTP2(false): HTTP/1.1 only, also over TLS.
 		tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
 	}
-	c := &Client{cfg: cfg, base: tr, failed: map[uint64]struct{}{}, perRq: len(cfg.ClassTimeouts) > 0}
+	c := &Client{cfg: cfg, base: tr, failed: map[uint64]struct{}{}}
+	// No http.Client.Timeout: for a RoundTripper other than its own
+	// Transport, http.Client enforces it with a goroutine and a timer per
+	// request. RoundTrip sets the request's deadline itself.
 	c.http = &http.Client{Transport: c}
-	if !c.perRq {
-		c.http.Timeout = cfg.Timeout
-	}
 	return c
 }
 
@@ -168,19 +169,15 @@ var ErrResent = errors.New("server closed the reused connection before any respo
 
 // RoundTrip implements http.RoundTripper.
 func (c *Client) RoundTrip(req *http.Request) (*http.Response, error) {
-	ctx := req.Context()
-	var cancel context.CancelFunc
-	if c.perRq {
-		d := c.cfg.Timeout
-		if t, ok := c.cfg.ClassTimeouts[req.URL.Fragment]; ok {
-			d = t
-		}
-		ctx, cancel = context.WithTimeout(ctx, d)
+	d := c.cfg.Timeout
+	if t, ok := c.cfg.ClassTimeouts[req.URL.Fragment]; ok {
+		d = t
 	}
+	ctx, cancel := context.WithTimeout(req.Context(), d)
 	tr := &reqTrace{}
 	tr.trace = httptrace.ClientTrace{GetConn: tr.getConn, GotConn: tr.gotConn, GotFirstResponseByte: tr.gotFirstByte}
 	out := req.WithContext(httptrace.WithClientTrace(ctx, &tr.trace))
-	if !c.cfg.Retry {
+	if !c.cfg.Retry && !c.cfg.HTTP2 {
 		noRewind(out)
 	}
 	resp, err := c.base.RoundTrip(out)
@@ -195,14 +192,15 @@ func (c *Client) RoundTrip(req *http.Request) (*http.Response, error) {
 			resp, err = nil, ErrResent
 		}
 	}
-	if cancel != nil {
-		if err != nil {
-			cancel()
-		} else {
-			resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
+	if err != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			err = fmt.Errorf("timeout %v exceeded: %w", d, err)
 		}
+		cancel()
+		return nil, err
 	}
-	return resp, err
+	resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
 }
 
 // noRewind makes r, a copy of the caller's request, one net/http will not

@@ -250,7 +250,7 @@ func TestClassTimeout(t *testing.T) {
 		t.Errorf("class patient (the client's 5s): %v", err)
 	}
 	c = NewClient(ClientConfig{Retry: true, KeepAlive: true, Timeout: 50 * time.Millisecond, MaxBody: -1})
-	if err := do(c, request(t, "GET", srv.URL+"/", "", 2)); err == nil || !strings.Contains(err.Error(), "Timeout") {
+	if err := do(c, request(t, "GET", srv.URL+"/", "", 2)); err == nil || !strings.Contains(err.Error(), "timeout 50ms exceeded") {
 		t.Errorf("client timeout 50ms against a 200ms answer: %v, want a timeout", err)
 	}
 }
