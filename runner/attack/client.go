@@ -72,7 +72,7 @@ func (c ClientConfig) MaxTimeout() time.Duration {
 // request that was re-sent all the same is reported failed, as a client
 // that does not retry would have seen it.
 type Client struct {
-	cfg   ClientConfig
+	cfg  ClientConfig
 	base http.RoundTripper
 	http *http.Client
 
