@@ -2,7 +2,9 @@ package runner
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -65,6 +67,16 @@ func reuseRun(t *testing.T, s *scenarios.Scenario) (drops, reuse, requests int64
 	}
 	if info, err = d.RunInfo(ref); err != nil {
 		t.Fatal(err)
+	}
+	// The scenario as run records the client model (a scenario built in
+	// Go, as here, has only the fields it set; Parse fills the rest).
+	yml, err := os.ReadFile(filepath.Join(res.Dir, rundir.ScenarioFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("client:\n  retry: %v\n  connections: 1\n", *s.Client.Retry)
+	if !strings.Contains(string(yml), want) {
+		t.Errorf("scenario.yaml lacks\n%s\nin\n%s", want, yml)
 	}
 	return drops, reuse, requests, errs, info
 }

@@ -174,8 +174,7 @@ func (c *Client) RoundTrip(req *http.Request) (*http.Response, error) {
 		d = t
 	}
 	ctx, cancel := context.WithTimeout(req.Context(), d)
-	tr := &reqTrace{}
-	tr.trace = httptrace.ClientTrace{GetConn: tr.getConn, GotConn: tr.gotConn, GotFirstResponseByte: tr.gotFirstByte}
+	tr, pooled := newTrace(req)
 	out := req.WithContext(httptrace.WithClientTrace(ctx, &tr.trace))
 	if !c.cfg.Retry && !c.cfg.HTTP2 {
 		noRewind(out)
@@ -200,6 +199,14 @@ func (c *Client) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
+	// A request answered has had every hook call it will get (the read
+	// loop calls GotFirstResponseByte before it hands over the response):
+	// its trace can serve another request. After an error a late call is
+	// possible, so that trace is left to the garbage collector.
+	if pooled {
+		tr.reset()
+		tracePool.Put(tr)
+	}
 	return resp, nil
 }
 
@@ -246,6 +253,32 @@ type reqTrace struct {
 	reused   atomic.Bool // the current attempt went out on a reused connection
 	gotByte  atomic.Bool // the current attempt got a response byte
 	failures atomic.Int32
+}
+
+// tracePool recycles request traces with their hooks bound, to spare a
+// few allocations per request on the hot path.
+var tracePool = sync.Pool{New: func() any {
+	t := &reqTrace{}
+	t.trace = httptrace.ClientTrace{GetConn: t.getConn, GotConn: t.gotConn, GotFirstResponseByte: t.gotFirstByte}
+	return t
+}}
+
+// newTrace returns a trace for req: a recycled one, unless req already
+// carries a trace, which httptrace.WithClientTrace composes into ours
+// (changing its hooks for good).
+func newTrace(req *http.Request) (t *reqTrace, pooled bool) {
+	if httptrace.ContextClientTrace(req.Context()) == nil {
+		return tracePool.Get().(*reqTrace), true
+	}
+	t = tracePool.New().(*reqTrace)
+	return t, false
+}
+
+func (t *reqTrace) reset() {
+	t.attempts.Store(0)
+	t.reused.Store(false)
+	t.gotByte.Store(false)
+	t.failures.Store(0)
 }
 
 func (t *reqTrace) getConn(string) {
