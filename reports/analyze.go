@@ -42,6 +42,10 @@ type ClassStats struct {
 	// "conn_reset", "conn_closed", "timeout", "other".
 	Errors  map[string]int64 `json:"errors,omitempty"`
 	Latency Latency          `json:"latency"`
+	// ReuseFailures counts requests with an attempt that failed on a
+	// reused keep-alive connection before any response byte (reuse.go);
+	// absent when the run did not measure them.
+	ReuseFailures *int64 `json:"reuse_failures,omitempty"`
 }
 
 // Latency summarises a latency sample, in seconds. Percentiles use the
@@ -169,6 +173,8 @@ type RunSummary struct {
 	// Leak splits worker memory growth by request class (leakfit.go);
 	// absent when no response named its worker.
 	Leak *LeakStats `json:"leak,omitempty"`
+	// Client is the client model of the run, from run.json.
+	Client *rundir.ClientInfo `json:"client,omitempty"`
 }
 
 // sample accumulates requests for latency statistics in constant memory:
@@ -180,6 +186,9 @@ type sample struct {
 	count  int64
 	ok     int64
 	errors map[string]int64
+	// reuse counts reuse failures when reuseMeasured (reuse.go).
+	reuse         int64
+	reuseMeasured bool
 }
 
 func (s *sample) add(lat time.Duration, kind string) {
@@ -201,6 +210,8 @@ func (s *sample) merge(o *sample) {
 	s.sum += o.sum
 	s.count += o.count
 	s.ok += o.ok
+	s.reuse += o.reuse
+	s.reuseMeasured = s.reuseMeasured || o.reuseMeasured
 	for k, v := range o.errors {
 		if s.errors == nil {
 			s.errors = map[string]int64{}
@@ -228,6 +239,10 @@ func (s *sample) latency() Latency {
 
 func (s *sample) classStats(class string, duration float64) ClassStats {
 	c := ClassStats{Class: class, Count: s.count, OK: s.ok, Errors: copyCounts(s.errors), Latency: s.latency()}
+	if s.reuseMeasured {
+		n := s.reuse
+		c.ReuseFailures = &n
+	}
 	if duration > 0 {
 		c.Rate = float64(s.count) / duration
 		c.Throughput = float64(s.ok) / duration
@@ -297,6 +312,7 @@ func readRun(d *rundir.Dir, ref rundir.RunRef, lo leakOptions) (*run, error) {
 		timeline: map[string][]rundir.TimelineRow{}, workers: map[int][]memPoint{}}
 	s := &r.summary
 	s.Variant, s.Repeat, s.Params, s.Partial, s.Error, s.Harness = ref.Variant, ref.Repeat, info.Params, info.Partial, info.Error, info.Harness
+	s.Client = info.Client
 	s.Duration = loadDuration(info)
 	for _, p := range info.Phases {
 		if p.Concurrency > 0 {
@@ -368,6 +384,7 @@ func readRun(d *rundir.Dir, ref rundir.RunRef, lo leakOptions) (*run, error) {
 	})); err != nil {
 		return nil, err
 	}
+	r.addReuse()
 	s.Classes = classList(r.classes, s.Duration)
 	s.Recycling = recyclingCost(r.in, r.out, s.Restarts.Count, covered(windows), s.Duration)
 

@@ -19,6 +19,9 @@ func (r *Report) Markdown(w io.Writer) error {
 	}
 	b.printf("%s.\n\n", mdEscape(r.runLine()))
 	r.writeFindings(b, "- ")
+	for _, h := range s.HiddenErrors {
+		b.printf("> **Hidden by retries:** %s\n\n", mdEscape(h))
+	}
 	writeMarkdownGrid(b, r.headlineGrid())
 	b.printf("\n")
 
@@ -53,6 +56,8 @@ func (r *Report) Markdown(w io.Writer) error {
 	b.printf("\n## Cost of recycling\n\n%s\n\n", mdEscape(r.recyclingNote()))
 	writeMarkdownGrid(b, r.recyclingGrid())
 	r.markdownLeak(b)
+	b.printf("\n## Errors by kind\n\n%s\n\n", errorKindsLegend)
+	writeMarkdownGrid(b, r.errorKindsGrid())
 	b.printf("\n## Harness health\n\n| variant | repeat | requested | achieved | send lag p99 | harness CPU |\n|---|--:|--:|--:|--:|--:|\n")
 	for _, v := range s.Variants {
 		for _, run := range v.Runs {

@@ -93,6 +93,7 @@ func requestMetrics(classes []ClassStats, rec RecyclingCost) []Metric {
 			add("errors."+k, UnitCount, float64(all.Errors[k]), BetterLower)
 		}
 	}
+	out = append(out, reuseMetrics(ordered)...)
 	return append(out, windowMetrics(rec)...)
 }
 

@@ -81,6 +81,10 @@ type Summary struct {
 	Warnings []string `json:"warnings,omitempty"`
 	// Plan is the recommendation asked for by the scenario's plan block.
 	Plan *PlanSection `json:"plan,omitempty"`
+	// HiddenErrors are the sentences every report leads with when a
+	// retrying client had reuse failures: what a client that does not
+	// retry would have lost (reuse.go).
+	HiddenErrors []string `json:"hidden_errors,omitempty"`
 }
 
 // VariantSummary is one variant merged over its repeats.
@@ -245,6 +249,7 @@ func Build(dir string, opts Options) (*Report, error) {
 		return nil, fmt.Errorf("run directory %s: no variant was recorded", dir)
 	}
 	s.Warnings = dedupe(s.Warnings)
+	s.HiddenErrors = hiddenErrors(s.Variants)
 	s.Baseline = s.Variants[0].Name
 	if opts.Baseline != "" {
 		if rep.variant(opts.Baseline) == nil {

@@ -33,7 +33,7 @@ func goldenVariants() []fixture.Variant {
 			Workers: 2, LeakPerRequest: 100 << 10, NoiseRSS: 64 << 10, Lag: true, Seed: 1, RepeatNoise: 0.02},
 		{Name: "max-requests", Set: map[string]string{"max_requests": "40"}, Repeats: 3, Duration: 8, Rate: 25, Classes: cl,
 			Workers: 2, MaxRequests: 40, LeakPerRequest: 100 << 10, NoiseRSS: 64 << 10, ErrorsNearExit: 2, Lag: true, Seed: 2, RepeatNoise: 0.02,
-			Headers: true},
+			Headers: true, ReuseHidden: true},
 	}
 }
 

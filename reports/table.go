@@ -265,6 +265,9 @@ func (r *Report) Table(w io.Writer, color bool) error {
 	bw := &errWriter{w: w}
 	bw.printf("sawtooth report: %s  (%s)\n\n", s.Scenario, r.runLine())
 	r.writeFindings(bw, "")
+	for _, h := range s.HiddenErrors {
+		bw.printf("hidden by retries: %s\n\n", h)
+	}
 	if bw.err != nil {
 		return bw.err
 	}

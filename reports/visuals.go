@@ -183,11 +183,13 @@ func (r *Report) html(w io.Writer, charts []plots.Chart) error {
 		Unmeasured  string
 		Key, All    htmlGrid
 		Recycle     htmlGrid
+		ErrorKinds  htmlGrid
+		KindsNote   string
 		Charts      []htmlChart
 		Scenario    string
 		RecycleNote string
 		Leak        htmlLeak
-	}{&r.Summary, r.runLine(), len(r.Failed()), toHTMLGrid(r.headlineGrid()), r.legend(), Unmeasured, toHTMLGrid(r.comparisonGrid(false)), toHTMLGrid(r.comparisonGrid(true)), toHTMLGrid(r.recyclingGrid()), hc, scenario, r.recyclingNote(), r.htmlLeak()}
+	}{&r.Summary, r.runLine(), len(r.Failed()), toHTMLGrid(r.headlineGrid()), r.legend(), Unmeasured, toHTMLGrid(r.comparisonGrid(false)), toHTMLGrid(r.comparisonGrid(true)), toHTMLGrid(r.recyclingGrid()), toHTMLGrid(r.errorKindsGrid()), errorKindsLegend, hc, scenario, r.recyclingNote(), r.htmlLeak()}
 	if err := pageTemplate.Execute(w, data); err != nil {
 		return fmt.Errorf("report.html: %w", err)
 	}

@@ -98,6 +98,9 @@ type RunInfo struct {
 	// empty results stream, so none is left behind.
 	NoResults string  `json:"no_results,omitempty"`
 	Harness   Harness `json:"harness"`
+	// Client is the client model of the run (nil in runs recorded before
+	// sawtooth had one, which did not measure reuse failures).
+	Client *ClientInfo `json:"client,omitempty"`
 }
 
 // PhaseInfo is one phase as run. Start and End are seconds since
@@ -135,7 +138,10 @@ type Harness struct {
 }
 
 // TimelineRow aggregates one interval of one request class. Latencies are
-// seconds. Class "all" aggregates every class.
+// seconds. Class "all" aggregates every class. ReuseFailures counts the
+// requests with an attempt that failed on a reused keep-alive connection
+// before any response byte, whether or not it was re-sent and then
+// succeeded (0 in files written before the column existed).
 type TimelineRow struct {
 	T        float64 // interval start, seconds since the run began
 	Interval float64 // interval length in seconds
@@ -147,10 +153,13 @@ type TimelineRow struct {
 	P90      float64
 	P99      float64
 	Max      float64
+
+	ReuseFailures int64
 }
 
-// TimelineHeader is the header row of timeline.csv.
-var TimelineHeader = []string{"t", "interval", "class", "count", "ok", "errors", "p50", "p90", "p99", "max"}
+// TimelineHeader is the header row of timeline.csv. Readers also accept
+// files without its last column, reuse_failures.
+var TimelineHeader = []string{"t", "interval", "class", "count", "ok", "errors", "p50", "p90", "p99", "max", "reuse_failures"}
 
 // MemorySample is one process's memory at one sample. Role is "master",
 // "worker" or "other" (for command targets: "master" is the process the

@@ -334,7 +334,12 @@ func (r *run) attack(ctx context.Context, info *rundir.RunInfo, f *files) error 
 		printer = progress.Start(r.opt.Progress, progress.Live(r.opt.Progress, r.opt.CI), r.opt.ProgressEvery, r.status(t0, pacer))
 	}
 
-	opts := []func(*vegeta.Attacker){vegeta.Timeout(r.opt.Timeout), vegeta.KeepAlive(true)}
+	ccfg := clientConfig(r.sc, r.variant, r.opt.Timeout)
+	info.Client = clientInfo(ccfg)
+	client := attack.NewClient(ccfg)
+	defer client.CloseIdleConnections()
+	timeout := ccfg.MaxTimeout()
+	opts := client.Options()
 	if n := pacer.Workers(); n > 0 {
 		opts = append(opts, vegeta.Workers(uint64(n)), vegeta.MaxWorkers(uint64(n)))
 	}
@@ -345,7 +350,7 @@ func (r *run) attack(ctx context.Context, info *rundir.RunInfo, f *files) error 
 	var interrupted, targetDied atomic.Bool
 	drained := make(chan struct{})
 	go func() {
-		bound := time.NewTimer(total + r.opt.Timeout + 10*time.Second)
+		bound := time.NewTimer(total + timeout + 10*time.Second)
 		defer bound.Stop()
 		halt := func() {
 			close(stop)
@@ -372,8 +377,9 @@ func (r *run) attack(ctx context.Context, info *rundir.RunInfo, f *files) error 
 		}
 	}()
 
-	tl := stats.NewTimeline(t0, time.Second, r.opt.Timeout+2*time.Second, tlW.Write)
+	tl := stats.NewTimeline(t0, time.Second, timeout+2*time.Second, tlW.Write)
 	rec := newRecorder(vegeta.NewEncoder(f.resultsW), tl, pacer, r.plan.segments, t0, &r.live)
+	rec.client = client
 	var encErr error
 	lastAdvance := time.Now()
 	for res := range results {
@@ -448,10 +454,11 @@ func (r *run) attack(ctx context.Context, info *rundir.RunInfo, f *files) error 
 
 // recorder takes each result as the attacker returns it: it tags the
 // result with its class, writes it to results.bin and adds it to the
-// timeline, the send-lag histogram, the count of requests sent in
+// timeline (with whether the client saw a reuse failure for it), the send-lag histogram, the count of requests sent in
 // open-model phases and the live counters of the progress line.
 type recorder struct {
 	enc      vegeta.Encoder
+	client   *attack.Client // nil in tests without one
 	tl       *stats.Timeline
 	pacer    *attack.Pacer
 	segs     []attack.Segment
@@ -475,7 +482,8 @@ func (rc *recorder) add(res *vegeta.Result) {
 		rc.err = rc.enc.Encode(res)
 	}
 	ok := res.Error == "" && res.Code >= 200 && res.Code < 400
-	rc.tl.Add(res.Attack, res.Timestamp, res.Latency, ok)
+	reuse := rc.client != nil && rc.client.Take(res.Seq)
+	rc.tl.Add(res.Attack, res.Timestamp, res.Latency, ok, reuse)
 	if due, ok := rc.pacer.Due(res.Seq); ok {
 		rc.lag.Record(res.Timestamp.Sub(due))
 	}

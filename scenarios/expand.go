@@ -10,7 +10,8 @@ import (
 
 // Expand returns the variants to run, in order, each with Set fully
 // resolved: the base target's values (builtin flags, or the command's vars)
-// overlaid with the variant's own set or matrix values. Overrides from
+// overlaid with the variant's own set or matrix values. A variant keeps
+// its client overrides; ClientFor resolves them. Overrides from
 // ApplySet are already folded into all of these. With neither variants nor
 // matrix, there is one variant named "default".
 func (s *Scenario) Expand() []Variant {
@@ -54,12 +55,16 @@ func (s *Scenario) Expand() []Variant {
 	case len(s.Variants) > 0:
 		out := make([]Variant, len(s.Variants))
 		for i, v := range s.Variants {
-			out[i] = Variant{Name: v.Name, Set: resolve(v.Set)}
+			out[i] = Variant{Name: v.Name, Set: resolve(v.Set), Client: v.Client}
 		}
 		return out
 	}
 	return []Variant{{Name: "default", Set: resolve(nil)}}
 }
+
+// ClientFor returns the client model of variant v: the scenario's client
+// block with v's overrides.
+func (s *Scenario) ClientFor(v Variant) Client { return s.Client.Merge(v.Client) }
 
 // ApplySet applies command-line overrides "key=value". A key is a builtin
 // flag (underscore form, e.g. max_requests) or a variable of the command,

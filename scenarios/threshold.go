@@ -69,6 +69,8 @@ func classMetric(suffix string) (MetricKind, bool) {
 		return KindRatio, true
 	case "leak_per_request":
 		return KindLeak, true
+	case "reuse_failures":
+		return KindCount, true
 	}
 	return 0, false
 }
@@ -76,9 +78,9 @@ func classMetric(suffix string) (MetricKind, bool) {
 // globalMetric gives the kind of each metric that is not per class.
 func globalMetric(name string) (MetricKind, bool) {
 	switch name {
-	case "errors.ratio", "recycle.window_share", "recycle.in_window.error_ratio", "recycle.out_window.error_ratio":
+	case "errors.ratio", "recycle.window_share", "recycle.in_window.error_ratio", "recycle.out_window.error_ratio", "reuse_failures.ratio":
 		return KindRatio, true
-	case "errors.count", "restarts.count", "restarts.max_concurrent", "recycle.in_window.errors", "recycle.out_window.errors",
+	case "errors.count", "reuse_failures.count", "restarts.count", "restarts.max_concurrent", "recycle.in_window.errors", "recycle.out_window.errors",
 		"recycle.errors_per_restart":
 		return KindCount, true
 	case "memory.pss.peak", "memory.rss.peak", "memory.worker_rss.peak", "memory.worker_pss.peak",
@@ -99,7 +101,7 @@ func globalMetric(name string) (MetricKind, bool) {
 // globalMetrics lists the metrics that are not per class, in documentation
 // order.
 func globalMetrics() []string {
-	return []string{"errors.ratio", "errors.count",
+	return []string{"errors.ratio", "errors.count", "reuse_failures.count", "reuse_failures.ratio",
 		"memory.pss.peak", "memory.pss.final", "memory.rss.peak", "memory.rss.final",
 		"memory.worker_rss.peak", "memory.worker_pss.peak", "memory.pss.slope",
 		"restarts.count", "restarts.max_concurrent", "restarts.replace_mean",
@@ -112,12 +114,12 @@ func globalMetrics() []string {
 // reservedClassNames are the first elements of the global metrics, which a
 // request class may not be named ("all" first).
 func reservedClassNames() []string {
-	return []string{"all", "errors", "memory", "restarts", "recycle", "lag", "harness"}
+	return []string{"all", "errors", "memory", "restarts", "recycle", "lag", "harness", "reuse_failures"}
 }
 
 // Metrics lists every metric name valid for a scenario with the given
-// request classes: CLASS.{mean,p50,p90,p99,p999,max,rps,errors} for each
-// class and for "all", then the global metrics.
+// request classes: CLASS.{mean,p50,p90,p99,p999,max,rps,errors,reuse_failures}
+// for each class and for "all", then the global metrics.
 func Metrics(classes []string) []string {
 	var out []string
 	for _, c := range append(slices.Clone(classes), "all") {
@@ -129,7 +131,7 @@ func Metrics(classes []string) []string {
 }
 
 // classSuffixes are the per-class metric suffixes, in documentation order.
-var classSuffixes = []string{"mean", "p50", "p90", "p99", "p999", "max", "rps", "errors", "leak_per_request"}
+var classSuffixes = []string{"mean", "p50", "p90", "p99", "p999", "max", "rps", "errors", "reuse_failures", "leak_per_request"}
 
 // MetricKindOf returns the kind of a metric name by its shape, accepting
 // any class name in CLASS.SUFFIX; KnownMetric also checks the class.

@@ -13,6 +13,8 @@ type Scenario struct {
 	Traffic []RequestClass `yaml:"traffic" json:"traffic"`
 	Phases  []Phase        `yaml:"phases" json:"phases"`
 	Sample  Sample         `yaml:"sample,omitempty" json:"sample,omitempty"`
+	// Client is the harness's HTTP client model (client.go).
+	Client Client `yaml:"client,omitempty" json:"client,omitempty"`
 
 	// Variants are the configurations compared side by side. Each is the
 	// target with Set applied. With neither Variants nor Matrix, the
@@ -122,6 +124,8 @@ type RequestClass struct {
 	// file) whose contents are sent. At most one is set.
 	Body     string `yaml:"body,omitempty" json:"body,omitempty"`
 	BodyFile string `yaml:"body_file,omitempty" json:"body_file,omitempty"`
+	// Timeout bounds this class's requests instead of the client's.
+	Timeout Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`
 }
 
 // Phase is one stretch of the load. Exactly one of Rate and Concurrency is
@@ -172,6 +176,9 @@ type Variant struct {
 	Name string `yaml:"name" json:"name"`
 	// Set overrides builtin flags or command Vars.
 	Set map[string]string `yaml:"set,omitempty" json:"set,omitempty"`
+	// Client overrides fields of the scenario's client block
+	// (Scenario.ClientFor resolves them).
+	Client *Client `yaml:"client,omitempty" json:"client,omitempty"`
 	// Params holds the swept values for a variant generated from a Matrix
 	// (empty otherwise); reports plot trade-offs against them.
 	Params map[string]string `yaml:"-" json:"params,omitempty"`

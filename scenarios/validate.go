@@ -152,6 +152,7 @@ func (s *Scenario) validate(d *decoder) {
 		if c.Body != "" && c.BodyFile != "" {
 			at(p+".body_file", "both body and body_file given, want at most one")
 		}
+		validateClassTimeout(c, p, d, at)
 	}
 
 	// Phases.
@@ -389,6 +390,7 @@ func (s *Scenario) validateVariants(d *decoder, at func(string, string, ...any))
 			at(p+".name", "duplicate variant name %q, want each variant once", v.Name)
 		}
 		seen[v.Name] = true
+		validateClient(v.Client, p+".client", d, at)
 		for _, k := range sortedKeys(v.Set) {
 			if err := check(k, v.Set[k]); err != nil {
 				at(p+".set."+k, "%v", err)
