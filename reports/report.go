@@ -75,6 +75,9 @@ type Summary struct {
 	// Warnings are problems with the measurement itself: the harness
 	// could not keep the rate, a closed-model phase, a partial run.
 	Warnings []string `json:"warnings,omitempty"`
+	// Notes say how the numbers were measured when not as usual, e.g.
+	// memory read from Prometheus instead of /proc.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // VariantSummary is one variant merged over its repeats.
@@ -210,6 +213,9 @@ func Build(dir string, opts Options) (*Report, error) {
 			duration += r.summary.Duration
 			perRun = append(perRun, runMetrics(&r.summary))
 			s.Warnings = append(s.Warnings, runWarnings(r)...)
+			if n := memorySourceNote(fmt.Sprintf("%s repeat %d", name, ref.Repeat), r.info.Memory); n != "" {
+				s.Notes = append(s.Notes, n)
+			}
 		}
 		if len(v.Runs) == 0 {
 			continue
@@ -225,6 +231,7 @@ func Build(dir string, opts Options) (*Report, error) {
 		return nil, fmt.Errorf("run directory %s: no variant was recorded", dir)
 	}
 	s.Warnings = dedupe(s.Warnings)
+	s.Notes = dedupe(s.Notes)
 	s.Baseline = s.Variants[0].Name
 	if opts.Baseline != "" {
 		if rep.variant(opts.Baseline) == nil {
@@ -283,6 +290,7 @@ func runWarnings(r *run) []string {
 	if r.info.Partial {
 		out = append(out, id+": partial: "+orDefault(r.info.Error, "interrupted"))
 	}
+	out = append(out, memorySourceWarnings(id, r.info.Memory)...)
 	if n, err := strconv.Atoi(r.info.Set["max_requests"]); err == nil && n > 0 && r.summary.Restarts.Count == 0 {
 		var sent int64
 		for _, c := range r.summary.Classes {

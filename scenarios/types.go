@@ -36,7 +36,8 @@ type Scenario struct {
 	File string `yaml:"-" json:"-"`
 }
 
-// Target says what to run and drive. Exactly one of Builtin and Command is set.
+// Target says what to run and drive. Exactly one of Builtin, Command and
+// URL is set.
 type Target struct {
 	// Builtin runs "sawtooth serve" with these flags: keys are flag names
 	// with underscores ("max_requests", "worker_model", "leak_per_request"),
@@ -45,6 +46,9 @@ type Target struct {
 	Builtin map[string]string `yaml:"builtin,omitempty" json:"builtin,omitempty"`
 	// Command runs an external server such as gunicorn or uvicorn.
 	Command *Command `yaml:"command,omitempty" json:"command,omitempty"`
+	// URL drives a server that is already running and that sawtooth
+	// neither starts nor stops (see URLTarget).
+	URL *URLTarget `yaml:"url,omitempty" json:"url,omitempty"`
 }
 
 // Command is an external target started without a shell. Argv, Env values,
@@ -129,6 +133,9 @@ type Sample struct {
 	Interval Duration `yaml:"interval,omitempty" json:"interval,omitempty"`
 	// Metrics lists Prometheus endpoints to scrape.
 	Metrics []MetricsSource `yaml:"metrics,omitempty" json:"metrics,omitempty"`
+	// Prometheus reads the workers' memory and restarts from a Prometheus
+	// server instead of /proc (see PrometheusSource).
+	Prometheus *PrometheusSource `yaml:"prometheus,omitempty" json:"prometheus,omitempty"`
 }
 
 // MetricsSource is a Prometheus text endpoint and the metric families to
