@@ -48,4 +48,6 @@ func memorySourceWarnings(id string, ms *rundir.MemorySource) []string {
 	return out
 }
 
-func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)).Round(time.Millisecond) }
+func seconds(s float64) time.Duration {
+	return time.Duration(s * float64(time.Second)).Round(time.Millisecond)
+}
