@@ -17,7 +17,7 @@ import (
 const (
 	// promCheckWait bounds the wait for the memory query's first series
 	// before the attack, on top of two scrape intervals.
-	promCheckWait = 2 * time.Second
+	promCheckWait = 5 * time.Second
 	// promFetchTimeout bounds reading the run's range after it.
 	promFetchTimeout = time.Minute
 	// maxScrapeWait bounds the wait for the last scrape after the run.
@@ -194,6 +194,10 @@ func promWarnings(scrape, run time.Duration, res *promsrc.Result, cfg promsrc.Co
 	}
 	if scrape == 0 {
 		out = append(out, "memory came from Prometheus, whose scrape interval could not be read from its configuration")
+	}
+	if scrape > 0 && cfg.Step < scrape {
+		out = append(out, fmt.Sprintf("the query step, sample.interval %v, is finer than Prometheus's scrape interval %v: memory.csv repeats each scrape's value, which flattens the worker RSS per request of short worker lives; set sample.interval: %v",
+			cfg.Step, scrape, scrape))
 	}
 	if res.Unmatched > 0 {
 		out = append(out, fmt.Sprintf("the restarts counter %q rose %d times but %d of those ended no worker series of %q: workers that lived less than a scrape interval are not in memory.csv",

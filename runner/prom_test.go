@@ -172,7 +172,7 @@ func TestURLTargetPrometheusMemory(t *testing.T) {
 	requirePrometheus(t)
 	srv := startServe(t, "--workers=2", "--worker-model=sync", "--max-requests=150", "--leak-per-request=128KiB")
 	prom := startPrometheus(t, hostPort(srv.admin))
-	const interval = 500 * time.Millisecond
+	const interval = time.Second // the scrape interval
 	s := urlScenario(t, srv.base, fmt.Sprintf(`  interval: %v
   prometheus:
     url: %s
@@ -357,5 +357,82 @@ phases: [{duration: 1s, rate: 10}]
 	}
 	if took > 3*time.Second {
 		t.Errorf("took %v, want about the 1s ready timeout", took)
+	}
+}
+
+// A target sawtooth starts can use the Prometheus source too, so the same
+// query can be checked against /proc on one machine: memory.csv comes
+// from Prometheus and memory-proc.csv from the /proc sampler, of the same
+// worker pids, with the same worker RSS per request within ±10%.
+func TestCommandTargetBothSources(t *testing.T) {
+	requirePrometheus(t)
+	port, admin := testFreePort(t), testFreePort(t)
+	prom := startPrometheus(t, fmt.Sprintf("127.0.0.1:%d", admin))
+	yml := fmt.Sprintf(`name: both
+target:
+  command:
+    argv: [%s, serve, --bind=127.0.0.1:%d, --admin-bind=127.0.0.1:%d, --workers=2, --worker-model=sync, --max-requests=200, --leak-per-request=128KiB]
+    base_url: http://127.0.0.1:%d
+    ready: {url: /healthz}
+traffic: [{name: light, weight: 1, path: /light}]
+phases:
+  - {duration: 10s, rate: 100}
+  - {duration: 2s, rate: 0}
+sample:
+  interval: 1s
+  prometheus: {url: %q, memory: sawtooth_worker_rss_bytes, restarts: sawtooth_worker_exits_total}
+`, sawtoothBin, port, admin, port, prom)
+	s, err := scenarios.Parse([]byte(yml), "both.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), s, testOptions(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := rundir.Open(res.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := d.Meta.Runs[0]
+	var procRows []rundir.MemorySample
+	if err := rundir.EachMemory(d.File(ref, rundir.MemoryProcFile), func(m rundir.MemorySample) error {
+		procRows = append(procRows, m)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	procWorkers := map[int]bool{}
+	for _, m := range procRows {
+		if m.Role == "worker" {
+			procWorkers[m.PID] = true
+		}
+	}
+	promWorkers := map[int]bool{}
+	for _, m := range readMemory(t, d, ref) {
+		promWorkers[m.PID] = true
+		if !procWorkers[m.PID] {
+			t.Errorf("pid %d is in memory.csv (Prometheus) but not among the workers /proc saw", m.PID)
+		}
+	}
+	for _, e := range readEvents(t, d, ref) {
+		if e.Source == "tree" {
+			t.Fatalf("event %+v: the /proc sampler's lives must not be recorded beside Prometheus's", e)
+		}
+	}
+	if len(promWorkers) < 4 {
+		t.Fatalf("%d workers in memory.csv, want at least 4 (recycled)", len(promWorkers))
+	}
+
+	procDir := filepath.Join(t.TempDir(), "proc")
+	copyDir(t, res.Dir, procDir)
+	if err := os.Rename(filepath.Join(procDir, ref.Dir, rundir.MemoryProcFile), filepath.Join(procDir, ref.Dir, rundir.MemoryFile)); err != nil {
+		t.Fatal(err)
+	}
+	fromProm, _ := perRequest(t, res.Dir)
+	fromProc, _ := perRequest(t, procDir)
+	t.Logf("command target: worker RSS per request: Prometheus %.0f B/req, /proc %.0f B/req, ratio %.3f; %d workers", fromProm, fromProc, fromProm/fromProc, len(promWorkers))
+	if !(fromProc > 0) || math.Abs(fromProm/fromProc-1) > 0.10 {
+		t.Errorf("worker RSS per request from Prometheus %.0f B/req, from /proc %.0f B/req: want within ±10%%", fromProm, fromProc)
 	}
 }
