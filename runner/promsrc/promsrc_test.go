@@ -37,7 +37,9 @@ scrape_configs:
 
 func TestCounterRises(t *testing.T) {
 	start := time.Unix(1000, 0)
-	at := func(s int) model.Time { return model.TimeFromUnixNano(start.Add(time.Duration(s) * time.Second).UnixNano()) }
+	at := func(s int) model.Time {
+		return model.TimeFromUnixNano(start.Add(time.Duration(s) * time.Second).UnixNano())
+	}
 	m := model.Matrix{
 		// There at the start with 3: a baseline; +2, then a reset to 1.
 		{Metric: model.Metric{"reason": "max_requests"}, Values: []model.SamplePair{{Timestamp: at(0), Value: 3}, {Timestamp: at(1), Value: 3}, {Timestamp: at(2), Value: 5}, {Timestamp: at(3), Value: 1}}},
