@@ -13,6 +13,7 @@
 //	    results.bin            vegeta results; Result.Attack is the request class
 //	    timeline.csv           TimelineRow per interval and class
 //	    memory.csv             MemorySample per sample and pid
+//	    memory-proc.csv        the same from /proc, when memory.csv came from Prometheus
 //	    events.jsonl           Event per line
 //	    metrics.csv            MetricSample per scraped series and sample
 //	    target.log             the target's stdout and stderr

@@ -76,10 +76,10 @@ func (s *Source) Fetch(ctx context.Context, start, end time.Time) (*Result, erro
 		if err != nil {
 			return nil, err
 		}
-		rises = counterRises(cnt, start)
+		rises = counterRises(cnt, start, s.cfg.Worker)
 		res.Restarts = len(rises)
 	}
-	res.Events = append(res.Events, s.exits(ends, rises, &res.Unmatched)...)
+	res.Events = append(res.Events, s.exits(ends, rises, pids, &res.Unmatched)...)
 	sort.SliceStable(res.Events, func(i, j int) bool { return res.Events[i].Time.Before(res.Events[j].Time) })
 	return res, nil
 }
@@ -166,6 +166,7 @@ func pidsOf(ws []*worker) (map[string]int, map[int]string) {
 type rise struct {
 	t      time.Time
 	reason string
+	worker string // the counter's worker label, "" when it has none
 }
 
 // exitAt is a worker series that ended.
@@ -180,11 +181,12 @@ type exitAt struct {
 // at the step where it did. A drop is a reset (counted from 0, as
 // Prometheus's increase does); a series that appears after start rose
 // from 0 (a counter with labels has no series until its first increment).
-func counterRises(m model.Matrix, start time.Time) []rise {
+func counterRises(m model.Matrix, start time.Time, workerLabel string) []rise {
 	var out []rise
 	startT := model.TimeFromUnixNano(start.UnixNano())
 	for _, ss := range m {
 		reason := string(ss.Metric["reason"])
+		worker := string(ss.Metric[model.LabelName(workerLabel)])
 		prev := math.NaN()
 		for i, p := range ss.Values {
 			v := float64(p.Value)
@@ -200,7 +202,7 @@ func counterRises(m model.Matrix, start time.Time) []rise {
 			}
 			prev = v
 			for n := int(math.Round(inc)); n > 0; n-- {
-				out = append(out, rise{t: p.Timestamp.Time(), reason: reason})
+				out = append(out, rise{t: p.Timestamp.Time(), reason: reason, worker: worker})
 			}
 		}
 	}
@@ -209,9 +211,11 @@ func counterRises(m model.Matrix, start time.Time) []rise {
 }
 
 // exits makes the exit events: each series that ended, with the reason
-// of the counter rise nearest it (within two steps and a scrape or so),
-// and each rise no series ending matched, without a pid.
-func (s *Source) exits(ends []exitAt, rises []rise, unmatched *int) []rundir.Event {
+// of the counter rise nearest it (within three steps and 2 s, and of the
+// same worker when the counter has the worker label); each other rise of
+// a known worker (a container restarted in its pod: its series goes on)
+// as an exit and a spawn of that worker; and each rise left, without a pid.
+func (s *Source) exits(ends []exitAt, rises []rise, pids map[string]int, unmatched *int) []rundir.Event {
 	sort.SliceStable(ends, func(i, j int) bool { return ends[i].t.Before(ends[j].t) })
 	window := 3*s.cfg.Step + 2*time.Second
 	used := make([]bool, len(rises))
@@ -219,7 +223,7 @@ func (s *Source) exits(ends []exitAt, rises []rise, unmatched *int) []rundir.Eve
 	for _, e := range ends {
 		best := -1
 		for i, r := range rises {
-			if used[i] {
+			if used[i] || (r.worker != "" && r.worker != e.label) {
 				continue
 			}
 			d := r.t.Sub(e.t).Abs()
@@ -236,6 +240,12 @@ func (s *Source) exits(ends []exitAt, rises []rise, unmatched *int) []rundir.Eve
 		out = append(out, ev)
 	}
 	for i, r := range rises {
+		if pid, ok := pids[r.worker]; ok && !used[i] && r.worker != "" {
+			used[i] = true
+			msg := fmt.Sprintf("the restarts counter of %s=%q rose: the worker restarted", s.cfg.Worker, r.worker)
+			out = append(out, rundir.Event{Time: r.t, Source: EventSource, Event: "exit", PID: pid, Reason: r.reason, Message: msg},
+				rundir.Event{Time: r.t, Source: EventSource, Event: "spawn", PID: pid, Message: msg})
+		}
 		if !used[i] {
 			*unmatched++
 			out = append(out, rundir.Event{Time: r.t, Source: EventSource, Event: "exit", Reason: r.reason,

@@ -46,7 +46,7 @@ func TestCounterRises(t *testing.T) {
 		// Appears after the start: it rose from 0.
 		{Metric: model.Metric{"reason": "crash"}, Values: []model.SamplePair{{Timestamp: at(2), Value: 1}, {Timestamp: at(3), Value: 1}}},
 	}
-	rs := counterRises(m, start)
+	rs := counterRises(m, start, "pid")
 	count := map[string]int{}
 	for _, r := range rs {
 		count[r.reason]++
@@ -73,8 +73,20 @@ func TestExitsMatchRises(t *testing.T) {
 	ends := []exitAt{{t: t0.Add(10 * time.Second), pid: 5, label: "5"}}
 	rises := []rise{{t: t0.Add(11 * time.Second), reason: "max_requests"}, {t: t0.Add(30 * time.Second), reason: "crash"}}
 	var unmatched int
-	evs := s.exits(ends, rises, &unmatched)
+	evs := s.exits(ends, rises, map[string]int{"5": 5}, &unmatched)
 	if len(evs) != 2 || evs[0].PID != 5 || evs[0].Reason != "max_requests" || evs[1].PID != 0 || evs[1].Reason != "crash" || unmatched != 1 {
 		t.Errorf("exits %+v, unmatched %d", evs, unmatched)
+	}
+
+	// A counter with the worker label (kube_pod_container_status_restarts_total
+	// by pod): a rise of a pod whose series goes on is a restart of that
+	// pod, an exit and a spawn; one of another pod never matches its end.
+	s = &Source{cfg: Config{Worker: "pod", Step: time.Second}}
+	ends = []exitAt{{t: t0.Add(10 * time.Second), pid: 1, label: "web-a"}}
+	rises = []rise{{t: t0.Add(10 * time.Second), worker: "web-b"}}
+	unmatched = 0
+	evs = s.exits(ends, rises, map[string]int{"web-a": 1, "web-b": 2}, &unmatched)
+	if len(evs) != 3 || evs[0].PID != 1 || evs[1].PID != 2 || evs[1].Event != "exit" || evs[2].PID != 2 || evs[2].Event != "spawn" || unmatched != 0 {
+		t.Errorf("restart of a pod: %+v, unmatched %d", evs, unmatched)
 	}
 }
