@@ -335,7 +335,7 @@ func (s *Scenario) checkPlaceholders(path, text string, names []string, at func(
 	ok := true
 	for _, m := range placeholderRE.FindAllStringSubmatch(text, -1) {
 		if !slices.Contains(names, m[1]) {
-			at(path, "undefined placeholder {{%s}}, want one of %s (a command's vars define more)", m[1], placeholderList(names))
+			at(path, "undefined placeholder {{%s}}, want one of %s (a command's or url target's vars define more)", m[1], placeholderList(names))
 			ok = false
 		}
 	}
