@@ -102,7 +102,7 @@ type Exit struct {
 	Reason   string  `json:"reason"`
 	Requests int64   `json:"requests,omitempty"`
 	// Source is the most precise source that saw the exit ("server",
-	// "log" or "tree"), whose time T is.
+	// "log", "tree" or "prometheus"), whose time T is.
 	Source string `json:"source,omitempty"`
 	// Replacement is the pid that replaced it (0 if none was seen) and
 	// ReadyAfter the seconds from the exit until the replacement was
@@ -124,7 +124,7 @@ type RestartStats struct {
 	ReplaceMean float64 `json:"replace_mean"`
 	ReplaceMax  float64 `json:"replace_max"`
 	// Source is the most precise event source that saw any of the exits:
-	// "server", "log" or "tree". The sources are merged: an exit seen by
+	// "server", "log", "tree" or "prometheus". The sources are merged: an exit seen by
 	// several is counted once, at the time of the most precise.
 	Source string `json:"source,omitempty"`
 	Exits  []Exit `json:"exits,omitempty"`

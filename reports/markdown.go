@@ -74,6 +74,9 @@ func (r *Report) Markdown(w io.Writer) error {
 	} else {
 		b.printf("\nNo warnings: every run kept its requested rate.\n")
 	}
+	for _, n := range s.Notes {
+		b.printf("\n%s\n", mdEscape(n))
+	}
 
 	b.printf("\n<details><summary>All numbers</summary>\n\n")
 	writeMarkdownGrid(b, r.comparisonGrid(true))

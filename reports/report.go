@@ -85,6 +85,9 @@ type Summary struct {
 	// retrying client had reuse failures: what a client that does not
 	// retry would have lost (reuse.go).
 	HiddenErrors []string `json:"hidden_errors,omitempty"`
+	// Notes say how the numbers were measured when not as usual, e.g.
+	// memory read from Prometheus instead of /proc.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // VariantSummary is one variant merged over its repeats.
@@ -233,6 +236,9 @@ func Build(dir string, opts Options) (*Report, error) {
 			duration += r.summary.Duration
 			perRun = append(perRun, runMetrics(&r.summary))
 			s.Warnings = append(s.Warnings, runWarnings(r)...)
+			if n := memorySourceNote(fmt.Sprintf("%s repeat %d", name, ref.Repeat), r.info.Memory); n != "" {
+				s.Notes = append(s.Notes, n)
+			}
 		}
 		if len(v.Runs) == 0 {
 			continue
@@ -250,6 +256,7 @@ func Build(dir string, opts Options) (*Report, error) {
 	}
 	s.Warnings = dedupe(s.Warnings)
 	s.HiddenErrors = hiddenErrors(s.Variants)
+	s.Notes = dedupe(s.Notes)
 	s.Baseline = s.Variants[0].Name
 	if opts.Baseline != "" {
 		if rep.variant(opts.Baseline) == nil {
@@ -330,6 +337,7 @@ func runWarnings(r *run) []string {
 	if r.info.Partial {
 		out = append(out, id+": partial: "+orDefault(r.info.Error, "interrupted"))
 	}
+	out = append(out, memorySourceWarnings(id, r.info.Memory)...)
 	if n, err := strconv.Atoi(r.info.Set["max_requests"]); err == nil && n > 0 && r.summary.Restarts.Count == 0 {
 		var sent int64
 		for _, c := range r.summary.Classes {

@@ -309,6 +309,12 @@ func (r *Report) Table(w io.Writer, color bool) error {
 			bw.printf("  ! %s\n", wn)
 		}
 	}
+	if len(s.Notes) > 0 {
+		bw.printf("\nnotes:\n")
+		for _, n := range s.Notes {
+			bw.printf("  %s\n", n)
+		}
+	}
 	return bw.err
 }
 

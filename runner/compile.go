@@ -21,8 +21,12 @@ import (
 // plan is one variant's target and load, resolved: ports picked and
 // placeholders filled in.
 type plan struct {
-	spec     target.Spec
-	builtin  bool
+	spec    target.Spec
+	builtin bool
+	// url is a URL target: nothing is started, spec.ReadyURL and
+	// spec.ReadyTimeout alone are used.
+	url      bool
+	kind     string // "builtin", "command" or "url"
 	baseURL  string
 	adminURL string // builtin: the admin listener; "" otherwise
 	metrics  []scenarios.MetricsSource
@@ -90,12 +94,21 @@ func compile(s *scenarios.Scenario, v scenarios.Variant, binary string) (*plan, 
 		"admin_port": strconv.Itoa(adminPort),
 		"admin_url":  "http://127.0.0.1:" + strconv.Itoa(adminPort),
 	}
+	var trafficVars map[string]string
 	switch {
+	case s.Target.URL != nil:
+		p.kind = "url"
+		if trafficVars, err = p.compileURL(s.Target.URL, v); err != nil {
+			return nil, err
+		}
+		vars = trafficVars
 	case s.Target.Command != nil:
+		p.kind = "command"
 		if err := p.compileCommand(s, v, vars); err != nil {
 			return nil, err
 		}
 	case s.Target.Builtin != nil:
+		p.kind = "builtin"
 		p.builtin = true
 		flags := maps.Clone(s.Target.Builtin)
 		maps.Copy(flags, v.Set)
@@ -112,7 +125,7 @@ func compile(s *scenarios.Scenario, v scenarios.Variant, binary string) (*plan, 
 			Grace:        10 * time.Second,
 		}
 	default:
-		return nil, fmt.Errorf("target: want builtin or command")
+		return nil, fmt.Errorf("target: want builtin, command or url")
 	}
 	for i, m := range s.Sample.Metrics {
 		u, err := expand(m.URL, fmt.Sprintf("sample.metrics[%d].url", i), vars)
@@ -121,7 +134,7 @@ func compile(s *scenarios.Scenario, v scenarios.Variant, binary string) (*plan, 
 		}
 		p.metrics = append(p.metrics, scenarios.MetricsSource{URL: u, Names: m.Names})
 	}
-	if err := p.compileTraffic(s); err != nil {
+	if err := p.compileTraffic(s, trafficVars); err != nil {
 		return nil, err
 	}
 	for i, ph := range s.Phases {
@@ -219,16 +232,31 @@ func (p *plan) compileCommand(s *scenarios.Scenario, v scenarios.Variant, vars m
 	return nil
 }
 
-func (p *plan) compileTraffic(s *scenarios.Scenario) error {
+// compileTraffic resolves the request classes. With vars (a URL
+// target's), paths and header values have their placeholders filled in.
+func (p *plan) compileTraffic(s *scenarios.Scenario, vars map[string]string) error {
 	for i, rc := range s.Traffic {
 		method := rc.Method
 		if method == "" {
 			method = http.MethodGet
 		}
-		c := attack.Class{Name: rc.Name, Weight: rc.Weight, Method: method, URL: p.baseURL + "/" + strings.TrimLeft(rc.Path, "/")}
+		path := rc.Path
+		if vars != nil {
+			var err error
+			if path, err = expand(path, fmt.Sprintf("traffic[%d].path", i), vars); err != nil {
+				return err
+			}
+		}
+		c := attack.Class{Name: rc.Name, Weight: rc.Weight, Method: method, URL: p.baseURL + "/" + strings.TrimLeft(path, "/")}
 		if len(rc.Headers) > 0 {
 			c.Header = http.Header{}
 			for k, v := range rc.Headers {
+				if vars != nil {
+					var err error
+					if v, err = expand(v, fmt.Sprintf("traffic[%d].headers.%s", i, k), vars); err != nil {
+						return err
+					}
+				}
 				c.Header.Set(k, v)
 			}
 		}
@@ -252,4 +280,27 @@ func (p *plan) compileTraffic(s *scenarios.Scenario) error {
 		return fmt.Errorf("traffic: want at least one request class")
 	}
 	return nil
+}
+
+// compileURL resolves a URL target: its base and ready URLs, and the
+// values its traffic's placeholders take (its vars with the variant's
+// set, and base_url).
+func (p *plan) compileURL(u *scenarios.URLTarget, v scenarios.Variant) (map[string]string, error) {
+	p.url = true
+	p.baseURL = strings.TrimRight(u.BaseURL, "/")
+	ready := u.Ready.URL
+	if ready == "" {
+		ready = "/"
+	}
+	if !strings.Contains(ready, "://") {
+		ready = p.baseURL + "/" + strings.TrimLeft(ready, "/")
+	}
+	p.spec = target.Spec{ReadyURL: ready, ReadyTimeout: u.Ready.Timeout.D()}
+	vars := maps.Clone(u.Vars)
+	if vars == nil {
+		vars = map[string]string{}
+	}
+	maps.Copy(vars, v.Set)
+	vars["base_url"] = p.baseURL
+	return vars, nil
 }

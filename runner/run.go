@@ -40,6 +40,7 @@ type run struct {
 	events *eventLog
 	proc   *target.Process
 	tree   *treeSampler
+	prom   *promRun // nil without a Prometheus source
 	live   liveStats
 
 	stopOnce sync.Once
@@ -195,6 +196,10 @@ func (r *run) start(ctx context.Context, info *rundir.RunInfo, f *files) error {
 	}
 	info.Target = r.plan.spec.Argv
 	info.BaseURL = r.plan.baseURL
+	info.TargetKind = r.plan.kind
+	if r.plan.url {
+		return r.waitURL(ctx, info)
+	}
 	spec := r.plan.spec
 	spec.Log = f.log
 	spec.OnEvent = func(e target.LogEvent) {
@@ -263,6 +268,10 @@ func (r *run) attack(ctx context.Context, info *rundir.RunInfo, f *files) error 
 	if err != nil {
 		return fmt.Errorf("write %s: %w", rundir.TimelineFile, err)
 	}
+	treeW, err := r.promBefore(ctx, memW)
+	if err != nil {
+		return err
+	}
 
 	stop := make(chan struct{})
 	pacer := attack.NewPacer(r.plan.segments, stop)
@@ -278,21 +287,18 @@ func (r *run) attack(ctx context.Context, info *rundir.RunInfo, f *files) error 
 	t0 := time.Now()
 	info.Start = t0.UTC()
 	r.events.start(t0)
-	r.events.add(rundir.Event{Time: t0, Source: "runner", Event: "start", PID: r.proc.PID(), Message: fmt.Sprintf("variant %s repeat %d", r.variant.Name, r.repeat)})
+	r.events.add(rundir.Event{Time: t0, Source: "runner", Event: "start", PID: r.pid(), Message: fmt.Sprintf("variant %s repeat %d", r.variant.Name, r.repeat)})
 
 	// Alongside the attack: the tree sampler, the metrics scraper, the
 	// built-in server's events and the phase changes.
 	side, cancelSide := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	interval := r.sc.Sample.Interval.D()
-	if interval <= 0 {
-		interval = 250 * time.Millisecond
-	}
+	interval := r.interval()
 	maxRSS := &atomic.Int64{}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		r.tree.loop(side, interval, t0, memW, r.events, &r.live, maxRSS)
+		r.tree.loop(side, interval, t0, treeW, r.events, &r.live, maxRSS)
 	}()
 	if len(r.plan.metrics) > 0 {
 		wg.Add(1)
@@ -362,7 +368,7 @@ func (r *run) attack(ctx context.Context, info *rundir.RunInfo, f *files) error 
 		case <-ctx.Done():
 			interrupted.Store(true)
 			halt()
-		case <-r.proc.Exited():
+		case <-r.exited():
 			targetDied.Store(true)
 			halt()
 		case <-bound.C:
@@ -417,7 +423,8 @@ func (r *run) attack(ctx context.Context, info *rundir.RunInfo, f *files) error 
 	cancelServerEvents()
 	swg.Wait()
 	r.tree.final(t0, r.events, &r.live)
-	r.events.add(rundir.Event{Time: time.Now(), Source: "runner", Event: "stop", PID: r.proc.PID(), Message: exitMessage(r.proc)})
+	r.events.add(rundir.Event{Time: time.Now(), Source: "runner", Event: "stop", PID: r.pid(), Message: exitMessage(r.proc)})
+	promErr := r.promAfter(t0, end, memW, info)
 
 	if err := tl.Close(); err != nil && encErr == nil {
 		encErr = err
@@ -448,6 +455,8 @@ func (r *run) attack(ctx context.Context, info *rundir.RunInfo, f *files) error 
 		return stopErr
 	case encErr != nil:
 		return fmt.Errorf("write run files: %w", encErr)
+	case promErr != nil:
+		return promErr
 	}
 	return nil
 }
@@ -500,6 +509,9 @@ func (rc *recorder) add(res *vegeta.Result) {
 }
 
 func exitMessage(p *target.Process) string {
+	if p == nil {
+		return "" // a URL target: nothing was started or stopped
+	}
 	if err := p.ExitError(); err != nil {
 		return err.Error()
 	}

@@ -19,6 +19,9 @@ func (s *Scenario) Expand() []Variant {
 	if s.Target.Command != nil {
 		base = s.Target.Command.Vars
 	}
+	if s.Target.URL != nil {
+		base = s.Target.URL.Vars
+	}
 	resolve := func(over map[string]string) map[string]string {
 		set := maps.Clone(base)
 		if set == nil {
@@ -117,6 +120,8 @@ func (s *Scenario) ApplySet(sets []string) error {
 func (s *Scenario) set(key, value string) {
 	if c := s.Target.Command; c != nil {
 		c.Vars[key] = value
+	} else if u := s.Target.URL; u != nil {
+		u.Vars[key] = value
 	} else {
 		if s.Target.Builtin == nil {
 			s.Target.Builtin = map[string]string{}

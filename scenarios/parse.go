@@ -153,7 +153,8 @@ func (s *Scenario) applyDefaults() {
 			c.Stop.Grace = DefaultStopGrace
 		}
 	}
-	if s.Target.Builtin != nil && s.Target.Command == nil && len(s.Sample.Metrics) == 0 {
+	s.applyURLDefaults()
+	if s.Target.Builtin != nil && s.Target.Command == nil && s.Target.URL == nil && len(s.Sample.Metrics) == 0 {
 		s.Sample.Metrics = []MetricsSource{{URL: DefaultMetricsURL, Names: []string{LoopLagMetric}}}
 	}
 }

@@ -42,7 +42,8 @@ type Scenario struct {
 	File string `yaml:"-" json:"-"`
 }
 
-// Target says what to run and drive. Exactly one of Builtin and Command is set.
+// Target says what to run and drive. Exactly one of Builtin, Command and
+// URL is set.
 type Target struct {
 	// Builtin runs "sawtooth serve" with these flags: keys are flag names
 	// with underscores ("max_requests", "worker_model", "leak_per_request"),
@@ -51,6 +52,9 @@ type Target struct {
 	Builtin map[string]string `yaml:"builtin,omitempty" json:"builtin,omitempty"`
 	// Command runs an external server such as gunicorn or uvicorn.
 	Command *Command `yaml:"command,omitempty" json:"command,omitempty"`
+	// URL drives a server that is already running and that sawtooth
+	// neither starts nor stops (see URLTarget).
+	URL *URLTarget `yaml:"url,omitempty" json:"url,omitempty"`
 	// WorkerHeader is the response header that names the worker (its
 	// pid) that served a request, which the per-class leak fit reads;
 	// default DefaultWorkerHeader.
@@ -161,6 +165,9 @@ type Sample struct {
 	// the per-class leak fit: a fresh worker's runtime grows for a while
 	// (caches, pools, a heap reaching its first goal) without leaking.
 	Warmup Duration `yaml:"warmup,omitempty" json:"warmup,omitempty"`
+	// Prometheus reads the workers' memory and restarts from a Prometheus
+	// server instead of /proc (see PrometheusSource).
+	Prometheus *PrometheusSource `yaml:"prometheus,omitempty" json:"prometheus,omitempty"`
 }
 
 // MetricsSource is a Prometheus text endpoint and the metric families to

@@ -94,13 +94,29 @@ func (s *Scenario) validate(d *decoder) {
 		s.Target.Builtin = map[string]string{} // "builtin:" alone: all defaults
 		t = s.Target
 	}
-	switch {
-	case hasBuiltin && t.Command != nil:
-		at("target", "both builtin and command given, want exactly one")
-	case !hasBuiltin && t.Command == nil:
-		if _, given := d.pos["target"]; given {
-			at("target", "neither builtin nor command given, want exactly one")
+	var kinds []string
+	for _, k := range []struct {
+		name  string
+		given bool
+	}{{"builtin", hasBuiltin}, {"command", t.Command != nil}, {"url", t.URL != nil}} {
+		if k.given {
+			kinds = append(kinds, k.name)
 		}
+	}
+	switch {
+	case len(kinds) > 1:
+		at("target", "both %s given, want exactly one of builtin, command and url", strings.Join(kinds, " and "))
+	case len(kinds) == 0:
+		if _, given := d.pos["target"]; given {
+			at("target", "neither builtin nor command nor url given, want exactly one")
+		}
+	}
+	given := func(path string) bool { _, ok := d.pos[path]; return ok }
+	if u := t.URL; u != nil {
+		s.validateURLTarget(u, given, at)
+	}
+	if ps := s.Sample.Prometheus; ps != nil {
+		s.validatePrometheus(ps, given, at)
 	}
 	for _, k := range sortedKeys(t.Builtin) {
 		if err := CheckBuiltinFlag(k, t.Builtin[k]); err != nil {
@@ -137,7 +153,7 @@ func (s *Scenario) validate(d *decoder) {
 			at(p+".method", "got %q, want one of %s", c.Method, strings.Join(methods(), ", "))
 		}
 		if _, given := d.pos[p+".path"]; given {
-			if u, err := url.ParseRequestURI(c.Path); err != nil || !strings.HasPrefix(c.Path, "/") || u.Host != "" {
+			if u, err := url.ParseRequestURI(placeholderRE.ReplaceAllString(c.Path, "1")); err != nil || !strings.HasPrefix(c.Path, "/") || u.Host != "" {
 				at(p+".path", "got %q, want a path and query relative to the base URL, starting with / (e.g. /cpu?ms=20)", c.Path)
 			}
 		}
@@ -201,6 +217,9 @@ func (s *Scenario) validate(d *decoder) {
 	places := builtinPlaceholders()
 	if t.Command != nil {
 		places = append(slices.Clone(commandPlaceholders()), sortedKeys(t.Command.Vars)...)
+	}
+	if t.URL != nil {
+		places = append(urlPlaceholders(), sortedKeys(t.URL.Vars)...)
 	}
 	for i, m := range s.Sample.Metrics {
 		p := index("sample.metrics", i)
@@ -320,7 +339,7 @@ func (s *Scenario) checkPlaceholders(path, text string, names []string, at func(
 	ok := true
 	for _, m := range placeholderRE.FindAllStringSubmatch(text, -1) {
 		if !slices.Contains(names, m[1]) {
-			at(path, "undefined placeholder {{%s}}, want one of %s (a command's vars define more)", m[1], placeholderList(names))
+			at(path, "undefined placeholder {{%s}}, want one of %s (a command's or url target's vars define more)", m[1], placeholderList(names))
 			ok = false
 		}
 	}
@@ -360,6 +379,9 @@ func placeholderList(names []string) string {
 // settable returns the names a variant, matrix or --set may override, and a
 // function that checks a value for one.
 func (s *Scenario) settable() (names []string, check func(name, value string) error) {
+	if u := s.Target.URL; u != nil {
+		return urlSettable(u)
+	}
 	if c := s.Target.Command; c != nil {
 		return sortedKeys(c.Vars), func(name, _ string) error {
 			if _, ok := c.Vars[name]; !ok {
