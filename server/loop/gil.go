@@ -27,6 +27,7 @@ type GIL struct {
 	mu       sync.Mutex
 	locked   bool
 	switches uint64
+	drops    uint64
 	waiters  []chan struct{}
 }
 
@@ -49,6 +50,13 @@ func (g *GIL) Acquire() {
 		g.mu.Unlock()
 		return
 	}
+	g.wait() // unlocks g.mu
+}
+
+// wait queues the caller for the GIL and waits until it is handed over,
+// making drop requests meanwhile. It is called with g.mu held and unlocks
+// it.
+func (g *GIL) wait() {
 	ch := make(chan struct{})
 	g.waiters = append(g.waiters, ch)
 	sn := g.switches
@@ -64,6 +72,7 @@ func (g *GIL) Acquire() {
 			g.mu.Lock()
 			if g.switches == sn {
 				g.drop.Store(true)
+				g.drops++
 			}
 			sn = g.switches
 			g.mu.Unlock()
@@ -79,6 +88,10 @@ func (g *GIL) Release() {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	g.releaseLocked()
+}
+
+func (g *GIL) releaseLocked() {
 	g.drop.Store(false)
 	if len(g.waiters) == 0 {
 		g.locked = false
@@ -92,15 +105,22 @@ func (g *GIL) Release() {
 }
 
 // Yield is a switch point: if another goroutine has asked for the GIL, the
-// holder hands it over and waits its turn to take it back. It is cheap when
-// nobody is waiting. The caller must hold the GIL. Its method value fits
-// workload.Yield.
+// holder hands it over and, in the same step, queues to take it back, as
+// CPython's forced switch does: the holder is a waiter again before the new
+// holder can release. It is cheap when nobody is waiting. The caller must
+// hold the GIL. Its method value fits workload.Yield.
 func (g *GIL) Yield() {
 	if g == nil || !g.drop.Load() {
 		return
 	}
-	g.Release()
-	g.Acquire()
+	g.mu.Lock()
+	if len(g.waiters) == 0 {
+		g.drop.Store(false)
+		g.mu.Unlock()
+		return
+	}
+	g.releaseLocked()
+	g.wait() // unlocks g.mu
 }
 
 // Blocking runs f with the GIL released and takes it again afterwards, as
@@ -122,4 +142,16 @@ func (g *GIL) Switches() uint64 {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.switches
+}
+
+// DropRequests returns how many drop requests waiters have made: each is a
+// wait of a whole switch interval for a holder that did not let go, the
+// forced switches of the convoy effect.
+func (g *GIL) DropRequests() uint64 {
+	if g == nil {
+		return 0
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.drops
 }

@@ -1,0 +1,77 @@
+package loop
+
+// The release points of a CPython asyncio loop: the model's parameters
+// besides Config.SwitchInterval (CPython's sys.getswitchinterval(), 5ms:
+// measured 0.005 on /usr/bin/python3 3.11.2).
+//
+// CPython's loop thread releases the GIL around every blocking call it
+// makes (Py_BEGIN_ALLOW_THREADS in the select and socket modules) and takes
+// it back afterwards. While a CPU-bound thread runs, that thread takes the
+// GIL at each release, and the loop gets it back only through a forced
+// switch: a wait of a switch interval (the convoy effect, bpo-7946). So
+// what a light request costs the loop under a CPU-bound thread is the
+// number of release points on its path, times the switch interval.
+//
+// Measured with strace -f on uvicorn 0.17.6 (h11, asyncio's selector loop,
+// no uvloop or httptools) and testdata/apps/fastapi_app.py under CPython
+// 3.11.2, at about 90 requests/s of one keep-alive connection (200 requests
+// each, docs/loop.md "Calibration" has the commands). Per /light, the loop
+// thread made: epoll_wait (returns the request), recvfrom, epoll_wait(0),
+// sendto, sendto, epoll_wait(0), then blocked in epoll_wait again: six
+// release points. Per request offloaded to a thread it made the same, plus
+// an epoll_wait that returns the self-pipe, two recvfrom on it and an
+// epoll_wait(0) before the response; per request offloaded to a process
+// pool, also one write to the pool's wake-up pipe at submission.
+const (
+	// recvsPerRequest is the recvfrom calls that read a request: one
+	// reads a whole GET.
+	recvsPerRequest = 1
+	// sendsPerResponse is the sendto calls that write a response: one for
+	// http.response.start (status and headers), one for the body.
+	sendsPerResponse = 2
+	// selfPipeRecvs is the recvfrom calls on the loop's self-pipe after
+	// call_soon_threadsafe wakes it (an executor's result): the byte, then
+	// EAGAIN (BaseSelectorEventLoop._read_from_self reads until empty).
+	selfPipeRecvs = 2
+	// poolWakeWrites is the writes to a ProcessPoolExecutor's wake-up pipe
+	// (its _ThreadWakeup) that submitting a job costs the loop thread.
+	poolWakeWrites = 1
+)
+
+// The iterations of the loop, each ending with one epoll_wait (a release
+// point; timeout 0 when callbacks are ready, else it blocks) are the other
+// part of the pattern. Loop.Run makes one per batch of ready callbacks, as
+// BaseEventLoop._run_once does, and a request spends these iterations:
+//
+//   - data_received (the recvfrom) creates the request's task, which runs
+//     in the next iteration (call_soon): Server.dataReceived;
+//   - the task's done callbacks run in the iteration after the response:
+//     Server.sendResponse;
+//   - an executor's result arrives through the self-pipe, and the awaiting
+//     task resumes in the iteration after the pipe is read: Loop.Wake.
+
+// ioCalls makes n blocking calls that return at once, such as a recvfrom
+// of bytes already there: each releases the GIL and takes it back. The
+// caller must hold the GIL.
+func ioCalls(g *GIL, n int) {
+	for range n {
+		g.Blocking(func() {})
+	}
+}
+
+// dataReceived is the protocol callback that reads a request off its
+// socket. h11 parses it and creates the request's task, begin, which runs
+// in the loop's next iteration.
+func (s *Server) dataReceived(rq *request) {
+	ioCalls(s.gil, recvsPerRequest)
+	s.loop.Soon(func() { s.begin(rq) })
+}
+
+// sendResponse writes a finished request's response: sendsPerResponse
+// sendto calls, the last of which hands the response to the connection's
+// goroutine. The task's done callbacks then run in the next iteration.
+func (s *Server) sendResponse(rq *request) {
+	ioCalls(s.gil, sendsPerResponse-1)
+	s.gil.Blocking(func() { close(rq.done) })
+	s.loop.Soon(func() {})
+}

@@ -1,0 +1,152 @@
+package loop
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// cpuHolder runs CPU-bound "Python code" on g in a goroutine, with a switch
+// point every few microseconds, until stop is called. It returns once the
+// goroutine holds g.
+func cpuHolder(g *GIL) (stop func()) {
+	var quit atomic.Bool
+	done, holds := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		g.Acquire()
+		defer g.Release()
+		close(holds)
+		for !quit.Load() {
+			for deadline := time.Now().Add(20 * time.Microsecond); time.Now().Before(deadline); {
+			}
+			g.Yield()
+		}
+	}()
+	<-holds
+	return func() { quit.Store(true); <-done }
+}
+
+// With one CPU-bound holder, every blocking call of another goroutine costs
+// it a forced switch: a request that makes k I/O calls waits k switch
+// intervals. Asserted on the counted drop requests, and on the wall time's
+// lower bound only (a timer never fires early).
+func TestGILConvoyKWaitsPerRequest(t *testing.T) {
+	const interval = 2 * time.Millisecond
+	const requests = 10
+	for _, k := range []int{1, 3, 6} {
+		t.Run(fmt.Sprintf("k=%d", k), func(t *testing.T) {
+			g := NewGIL(interval)
+			stop := cpuHolder(g)
+			defer stop()
+			g.Acquire()
+			drops0, start := g.DropRequests(), time.Now()
+			for range requests {
+				ioCalls(g, k)
+			}
+			drops, took := g.DropRequests()-drops0, time.Since(start)
+			g.Release()
+			perReq := float64(drops) / requests
+			t.Logf("k=%d: %.2f drop requests per request, %v per request", k, perReq, took/requests)
+			// Each call waits for at least one; a holder the OS
+			// deschedules past a whole interval on a busy machine costs
+			// a second.
+			if perReq < float64(k) || perReq > 2*float64(k) {
+				t.Errorf("%.2f drop requests per request of %d I/O calls, want about %d", perReq, k, k)
+			}
+			if min := time.Duration(k*requests) * interval; took < min {
+				t.Errorf("%d requests of %d I/O calls took %v, want >= %v (k switch intervals each)", requests, k, took, min)
+			}
+		})
+	}
+}
+
+// Control: with no CPU-bound holder the same calls never wait.
+func TestGILNoHolderNoWaits(t *testing.T) {
+	g := NewGIL(time.Hour)
+	g.Acquire()
+	ioCalls(g, 100)
+	g.Release()
+	if d := g.DropRequests(); d != 0 {
+		t.Errorf("%d drop requests without contention, want 0", d)
+	}
+}
+
+// The loop itself releases the GIL around every poll: a callback posted to
+// a quiet loop that makes k I/O calls costs k+1 forced switches under a
+// CPU-bound holder (the poll that returns it, then its calls).
+func TestLoopPollIsAReleasePoint(t *testing.T) {
+	const interval = 5 * time.Millisecond
+	const requests, k = 10, 2
+	g := NewGIL(interval)
+	l := NewLoop(g, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	go l.Run()
+	defer func() { l.Stop(); <-l.Done() }()
+	stop := cpuHolder(g)
+	defer stop()
+	time.Sleep(5 * time.Millisecond) // the loop idles in its poll
+	drops0 := g.DropRequests()
+	for range requests {
+		done := make(chan struct{})
+		l.Post(func() { ioCalls(g, k); close(done) })
+		<-done
+		time.Sleep(time.Millisecond) // the loop goes back to its poll
+	}
+	perReq := float64(g.DropRequests()-drops0) / requests
+	t.Logf("%.2f drop requests per callback of %d I/O calls", perReq, k)
+	if perReq < k+1 || perReq > 2*(k+1) {
+		t.Errorf("%.2f drop requests per callback of %d I/O calls on the loop, want about %d", perReq, k, k+1)
+	}
+}
+
+// End to end, the measured pattern: a /light served while a CPU-bound
+// /cpu holds the GIL in an offload thread costs the loop the release points
+// strace counted on uvicorn: poll, recvfrom, poll, two sendto, poll (six).
+// The poll after a response and the next request's may coincide, so five
+// to seven.
+func TestLightRequestReleasePoints(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Offload = OffloadThreads
+	cfg.SwitchInterval = 2 * time.Millisecond
+	cfg.LagInterval = time.Hour // no probes to count
+	cfg.LagThreshold = time.Hour
+	began := make(chan struct{}, 1)
+	ts := startServer(t, cfg, Options{BeforeRequest: func(r *http.Request, _ http.Header) int64 {
+		if r.URL.Path == "/cpu" {
+			began <- struct{}{}
+		}
+		return 0
+	}})
+	ts.mustGet(t, "/light", "warm-up")
+
+	cpuDone := make(chan struct{})
+	go func() {
+		defer close(cpuDone)
+		if r, err := ts.get("/cpu?ms=1500", ""); err != nil || r.status != http.StatusOK {
+			t.Errorf("GET /cpu: %v status %d", err, r.status)
+		}
+	}()
+	<-began
+	time.Sleep(20 * time.Millisecond) // the offload thread has taken the GIL
+	const requests = 10
+	drops0 := ts.gil.DropRequests()
+	for range requests {
+		ts.mustGet(t, "/light", "during /cpu")
+	}
+	drops := ts.gil.DropRequests() - drops0
+	select {
+	case <-cpuDone:
+		t.Fatal("the /cpu finished before the light requests did: the machine is too slow for this test")
+	default:
+	}
+	perReq := float64(drops) / requests
+	t.Logf("%.2f forced switches per /light under a CPU-bound thread", perReq)
+	if perReq < 5 || perReq > 7.5 {
+		t.Errorf("%.2f forced switches per /light under a CPU-bound thread, want 5 to 7 (six release points)", perReq)
+	}
+	<-cpuDone
+}
