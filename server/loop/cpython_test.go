@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -107,46 +108,70 @@ func TestLoopPollIsAReleasePoint(t *testing.T) {
 // /cpu holds the GIL in an offload thread costs the loop the release points
 // strace counted on uvicorn: poll, recvfrom, poll, two sendto, poll (six).
 // The poll after a response and the next request's may coincide, so five
-// to seven.
+// to seven. With --gil=false, or a /block (time.sleep releases the GIL),
+// the same requests never wait.
 func TestLightRequestReleasePoints(t *testing.T) {
-	cfg := DefaultConfig()
-	cfg.Offload = OffloadThreads
-	cfg.SwitchInterval = 2 * time.Millisecond
-	cfg.LagInterval = time.Hour // no probes to count
-	cfg.LagThreshold = time.Hour
+	for _, tc := range []struct {
+		name     string
+		heavy    string
+		gil      bool
+		min, max float64
+	}{
+		{"cpu", "/cpu?ms=1500", true, 4.5, 7.5},
+		{"cpu-nogil", "/cpu?ms=1500", false, 0, 0.5},
+		{"block", "/block?ms=1500", true, 0, 0.5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.Offload = OffloadThreads
+			cfg.GIL = tc.gil
+			cfg.SwitchInterval = 2 * time.Millisecond
+			cfg.LagInterval = time.Hour // no probes to count
+			cfg.LagThreshold = time.Hour
+			perReq := forcedSwitchesPerLight(t, cfg, tc.heavy)
+			t.Logf("%.2f forced switches per /light during %s (GIL %v)", perReq, tc.heavy, tc.gil)
+			if perReq < tc.min || perReq > tc.max {
+				t.Errorf("%.2f forced switches per /light during %s in a thread (GIL %v), want %g to %g",
+					perReq, tc.heavy, tc.gil, tc.min, tc.max)
+			}
+		})
+	}
+}
+
+// forcedSwitchesPerLight sends heavy to a server of cfg, then, while it
+// runs, ten /light one after another, and returns the GIL's drop requests
+// per /light.
+func forcedSwitchesPerLight(t *testing.T, cfg Config, heavy string) float64 {
+	t.Helper()
+	path, _, _ := strings.Cut(heavy, "?")
 	began := make(chan struct{}, 1)
 	ts := startServer(t, cfg, Options{BeforeRequest: func(r *http.Request, _ http.Header) int64 {
-		if r.URL.Path == "/cpu" {
+		if r.URL.Path == path {
 			began <- struct{}{}
 		}
 		return 0
 	}})
 	ts.mustGet(t, "/light", "warm-up")
-
-	cpuDone := make(chan struct{})
+	heavyDone := make(chan struct{})
 	go func() {
-		defer close(cpuDone)
-		if r, err := ts.get("/cpu?ms=1500", ""); err != nil || r.status != http.StatusOK {
-			t.Errorf("GET /cpu: %v status %d", err, r.status)
+		defer close(heavyDone)
+		if r, err := ts.get(heavy, ""); err != nil || r.status != http.StatusOK {
+			t.Errorf("GET %s: %v status %d", heavy, err, r.status)
 		}
 	}()
 	<-began
-	time.Sleep(20 * time.Millisecond) // the offload thread has taken the GIL
+	time.Sleep(20 * time.Millisecond) // the offload thread has begun
 	const requests = 10
 	drops0 := ts.gil.DropRequests()
 	for range requests {
-		ts.mustGet(t, "/light", "during /cpu")
+		ts.mustGet(t, "/light", "during "+heavy)
 	}
 	drops := ts.gil.DropRequests() - drops0
 	select {
-	case <-cpuDone:
-		t.Fatal("the /cpu finished before the light requests did: the machine is too slow for this test")
+	case <-heavyDone:
+		t.Fatalf("%s finished before the light requests did: the machine is too slow for this test", heavy)
 	default:
 	}
-	perReq := float64(drops) / requests
-	t.Logf("%.2f forced switches per /light under a CPU-bound thread", perReq)
-	if perReq < 5 || perReq > 7.5 {
-		t.Errorf("%.2f forced switches per /light under a CPU-bound thread, want 5 to 7 (six release points)", perReq)
-	}
-	<-cpuDone
+	<-heavyDone
+	return float64(drops) / requests
 }
