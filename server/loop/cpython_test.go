@@ -117,9 +117,9 @@ func TestLightRequestReleasePoints(t *testing.T) {
 		gil      bool
 		min, max float64
 	}{
-		{"cpu", "/cpu?ms=1500", true, 4.5, 7.5},
-		{"cpu-nogil", "/cpu?ms=1500", false, 0, 0.5},
-		{"block", "/block?ms=1500", true, 0, 0.5},
+		{"cpu", "/cpu?ms=1000", true, 4.5, 7.5},
+		{"cpu-nogil", "/cpu?ms=1000", false, 0, 0.5},
+		{"block", "/block?ms=1000", true, 0, 0.5},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := DefaultConfig()
