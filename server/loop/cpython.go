@@ -8,11 +8,13 @@ import "time"
 //
 // CPython's loop thread releases the GIL around every blocking call it
 // makes (Py_BEGIN_ALLOW_THREADS in the select and socket modules) and takes
-// it back afterwards. While a CPU-bound thread runs, that thread takes the
-// GIL at each release, and the loop gets it back only through a forced
-// switch: a wait of a switch interval (the convoy effect, bpo-7946). So
-// what a light request costs the loop under a CPU-bound thread is the
-// number of release points on its path, times the switch interval.
+// it back afterwards. While a CPU-bound thread waits for the GIL, it may
+// take it at such a release, and the loop then gets it back only through a
+// forced switch: a wait of a switch interval (the convoy effect, bpo-7946).
+// It always does when the loop blocks in epoll_wait, and at about one in
+// five of the calls that return at once (quickReleaseLoss). So what a light
+// request costs the loop under a CPU-bound thread is its release points,
+// weighted so, times the switch interval.
 //
 // Measured with strace -f on uvicorn 0.17.6 (h11, asyncio's selector loop,
 // no uvloop or httptools) and testdata/apps/fastapi_app.py under CPython
@@ -48,6 +50,16 @@ const (
 // model's own handling of a request costs about 0.1ms of that.
 const pythonPerRequest = 500 * time.Microsecond
 
+// quickReleaseLoss is the fraction of the loop's calls that return at once
+// (every release point but a poll that blocks) at which a waiting
+// CPU-bound thread gets the GIL, costing the loop a forced switch. A poll
+// that blocks always loses it. Measured: 40 /light one after another during
+// a 3 s /cpu in a ThreadPoolExecutor took a median of 11.0 to 11.4 ms (three
+// runs, load average ~1), two switch intervals: the blocked poll's, and one
+// of the five quick releases (poll, recvfrom, poll, two sendto), about one
+// in five. Losing every one would take six (31 ms).
+const quickReleaseLoss = 0.2
+
 // The iterations of the loop, each ending with one epoll_wait (a release
 // point; timeout 0 when callbacks are ready, else it blocks) are the other
 // part of the pattern. Loop.Run makes one per batch of ready callbacks, as
@@ -61,11 +73,10 @@ const pythonPerRequest = 500 * time.Microsecond
 //     task resumes in the iteration after the pipe is read: Loop.Wake.
 
 // ioCalls makes n blocking calls that return at once, such as a recvfrom
-// of bytes already there: each releases the GIL and takes it back. The
-// caller must hold the GIL.
+// of bytes already there (GIL.Syscall). The caller must hold the GIL.
 func ioCalls(g *GIL, n int) {
 	for range n {
-		g.Blocking(func() {})
+		g.Syscall()
 	}
 }
 
@@ -80,10 +91,10 @@ func (s *Server) dataReceived(rq *request) {
 }
 
 // sendResponse writes a finished request's response: sendsPerResponse
-// sendto calls, the last of which hands the response to the connection's
-// goroutine. The task's done callbacks then run in the next iteration.
+// sendto calls, then the response goes to the connection's goroutine. The
+// task's done callbacks run in the next iteration.
 func (s *Server) sendResponse(rq *request) {
-	ioCalls(s.gil, sendsPerResponse-1)
-	s.gil.Blocking(func() { close(rq.done) })
+	ioCalls(s.gil, sendsPerResponse)
+	close(rq.done)
 	s.loop.Soon(func() {})
 }

@@ -70,8 +70,14 @@ func (l *Loop) Run() {
 	var ready []func()
 	for {
 		ok := true
-		// epoll_wait: the GIL is free while it waits.
-		l.gil.Blocking(func() { ready, ok = l.q.popAll(ready) })
+		// epoll_wait: it returns at once when callbacks are ready, and
+		// the GIL is free while it blocks.
+		if l.q.empty() {
+			l.gil.Blocking(func() { ready, ok = l.q.popAll(ready) })
+		} else {
+			l.gil.Syscall()
+			ready, ok = l.q.popAll(ready)
+		}
 		if !ok {
 			return
 		}

@@ -1,6 +1,7 @@
 package loop
 
 import (
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,22 +19,24 @@ import (
 //     it straight back.
 //
 // Blocking calls (sleeps, socket I/O) release the GIL around the wait; see
-// Blocking. A nil *GIL is valid and does nothing, which models work that
-// runs without the GIL.
+// Blocking, and Syscall for calls that return at once. A nil *GIL is valid
+// and does nothing, which models work that runs without the GIL.
 type GIL struct {
 	interval time.Duration
+	loss     float64 // the fraction of Syscalls that hand the GIL over
 	drop     atomic.Bool
 
 	mu       sync.Mutex
 	locked   bool
 	switches uint64
+	releases uint64 // Syscalls the caller kept the GIL through
 	drops    uint64
 	waiters  []chan struct{}
 }
 
 // NewGIL returns an unlocked GIL with the given switch interval.
 func NewGIL(switchInterval time.Duration) *GIL {
-	return &GIL{interval: switchInterval}
+	return &GIL{interval: switchInterval, loss: quickReleaseLoss}
 }
 
 // Acquire takes the GIL, waiting if another goroutine holds it. After each
@@ -59,7 +62,7 @@ func (g *GIL) Acquire() {
 func (g *GIL) wait() {
 	ch := make(chan struct{})
 	g.waiters = append(g.waiters, ch)
-	sn := g.switches
+	sn, rn := g.switches, g.releases
 	g.mu.Unlock()
 
 	t := time.NewTimer(g.interval)
@@ -69,12 +72,14 @@ func (g *GIL) wait() {
 		case <-ch:
 			return // handed over by Release: we hold it now
 		case <-t.C:
+			// A Syscall kept by its caller still woke the waiters,
+			// which start their wait afresh, as in CPython.
 			g.mu.Lock()
-			if g.switches == sn {
+			if g.switches == sn && g.releases == rn {
 				g.drop.Store(true)
 				g.drops++
 			}
-			sn = g.switches
+			sn, rn = g.switches, g.releases
 			g.mu.Unlock()
 			t.Reset(g.interval)
 		}
@@ -131,6 +136,29 @@ func (g *GIL) Blocking(f func()) {
 	g.Release()
 	defer g.Acquire()
 	f()
+}
+
+// Syscall is a blocking call that returns at once: a recvfrom of bytes
+// already there, a sendto into an empty socket buffer, an epoll_wait with
+// events ready. CPython releases the GIL around it too, but a thread waiting
+// for the GIL must first be woken by the OS, and usually the caller has
+// taken the GIL back by then: only a fraction of such releases
+// (quickReleaseLoss, cpython.go) hands the GIL to a waiter, and those cost
+// the caller a forced switch to get it back. The others still wake the
+// waiters, which start their switch interval afresh. The caller must hold
+// the GIL.
+func (g *GIL) Syscall() {
+	if g == nil {
+		return
+	}
+	if g.loss >= 1 || (g.loss > 0 && rand.Float64() < g.loss) {
+		g.Release()
+		g.Acquire()
+		return
+	}
+	g.mu.Lock()
+	g.releases++
+	g.mu.Unlock()
 }
 
 // Switches returns how many times the GIL has changed hands (or been taken

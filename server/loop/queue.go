@@ -42,6 +42,13 @@ func (q *queue[T]) pop() (T, bool) {
 	return q.popLocked()
 }
 
+// empty reports whether nothing is queued.
+func (q *queue[T]) empty() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.head == len(q.items)
+}
+
 // popAll removes every item queued, in order, appending them to buf[:0],
 // waiting for one if none is. It reports false once the queue is closed
 // (items left are dropped).
