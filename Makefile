@@ -21,10 +21,11 @@ test: ## vet and run every test (real gunicorn/uvicorn tests need `make deps`)
 demo: build ## run the quickstart scenario on the built-in server and show its report
 	./$(BIN) run $(SCENARIO)
 
-bench: build ## run the benchmarks, about 12 minutes (see BENCHMARKS.md; make deps first)
+bench: build ## run the benchmarks, about 17 minutes (see BENCHMARKS.md; make deps first)
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./...
 	@for s in bench/*.sh; do echo "== $$s"; bash "$$s" || exit 1; done
 	@echo "== bench/loop (through sawtooth serve)"; $(GO) run ./bench/loop -duration 30s -sawtooth $(BIN)
+	@echo "== bench/loop -calibrate (the loop model against uvicorn)"; $(GO) run ./bench/loop -calibrate -sawtooth $(BIN)
 
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
