@@ -18,14 +18,15 @@ import "time"
 //
 // Measured with strace -f on uvicorn 0.17.6 (h11, asyncio's selector loop,
 // no uvloop or httptools) and testdata/apps/fastapi_app.py under CPython
-// 3.11.2, at about 90 requests/s of one keep-alive connection (200 requests
-// each, docs/loop.md "Calibration" has the commands). Per /light, the loop
-// thread made: epoll_wait (returns the request), recvfrom, epoll_wait(0),
-// sendto, sendto, epoll_wait(0), then blocked in epoll_wait again: six
-// release points. Per request offloaded to a thread it made the same, plus
-// an epoll_wait that returns the self-pipe, two recvfrom on it and an
-// epoll_wait(0) before the response; per request offloaded to a process
-// pool, also one write to the pool's wake-up pipe at submission.
+// 3.11.2, at about 90 requests/s of one keep-alive connection (200
+// requests each; docs/loop.md, "Calibration against uvicorn", has the
+// commands). Per /light, the loop thread made: epoll_wait (returns the
+// request), recvfrom, epoll_wait(0), sendto, sendto, epoll_wait(0), then
+// blocked in epoll_wait again: six release points. Per request offloaded
+// to a thread it made the same, plus an epoll_wait that returns the
+// self-pipe, two recvfrom on it and an epoll_wait(0) before the response;
+// per request offloaded to a process pool, also one write to the pool's
+// wake-up pipe at submission.
 const (
 	// recvsPerRequest is the recvfrom calls that read a request: one
 	// reads a whole GET.
@@ -57,7 +58,7 @@ const pythonPerRequest = 500 * time.Microsecond
 // a 3 s /cpu in a ThreadPoolExecutor took a median of 11.0 to 11.4 ms (three
 // runs, load average ~1), two switch intervals: the blocked poll's, and one
 // of the five quick releases (poll, recvfrom, poll, two sendto), about one
-// in five. Losing every one would take six (31 ms).
+// in five. A model that loses every one takes six (31 ms).
 const quickReleaseLoss = 0.2
 
 // The iterations of the loop, each ending with one epoll_wait (a release
