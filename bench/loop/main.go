@@ -13,6 +13,14 @@
 // (so it is the upper bound of the bucket holding the 99th percentile).
 //
 //	go build -o /tmp/sawtooth ./cmd/sawtooth && go run ./bench/loop -duration 30s -sawtooth /tmp/sawtooth
+//
+// With -calibrate it instead runs the shipped offload scenario (the
+// built-in loop worker) and uvicorn-offload (/usr/bin/uvicorn) as shipped,
+// -repeat times each, and prints the model/real table of light p99 and lag
+// p99 per offload variant, medians, with the load average
+// (internal/loopcalib; run it from the repository root, or pass -apps):
+//
+//	go run ./bench/loop -calibrate -sawtooth /tmp/sawtooth
 package main
 
 import (
