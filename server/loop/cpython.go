@@ -11,8 +11,8 @@ import "time"
 // it back afterwards. While a CPU-bound thread waits for the GIL, it may
 // take it at such a release, and the loop then gets it back only through a
 // forced switch: a wait of a switch interval (the convoy effect, bpo-7946).
-// It always does when the loop blocks in epoll_wait, and at about one in
-// five of the calls that return at once (quickReleaseLoss). So what a light
+// It always does when the loop blocks in epoll_wait, and at some of the
+// calls that return at once (quickReleaseLoss). So what a light
 // request costs the loop under a CPU-bound thread is its release points,
 // weighted so, times the switch interval.
 //
@@ -54,12 +54,19 @@ const pythonPerRequest = 500 * time.Microsecond
 // quickReleaseLoss is the fraction of the loop's calls that return at once
 // (every release point but a poll that blocks) at which a waiting
 // CPU-bound thread gets the GIL, costing the loop a forced switch. A poll
-// that blocks always loses it. Measured: 40 /light one after another during
-// a 3 s /cpu in a ThreadPoolExecutor took a median of 11.0 to 11.4 ms (three
-// runs, load average ~1), two switch intervals: the blocked poll's, and one
-// of the five quick releases (poll, recvfrom, poll, two sendto), about one
-// in five. A model that loses every one takes six (31 ms).
-const quickReleaseLoss = 0.2
+// that blocks always loses it. Two measurements bracket it. One request at
+// a time: 40 /light one after another during a 3 s /cpu in uvicorn's
+// ThreadPoolExecutor took a median of 11.0 to 11.4 ms (three runs, load
+// average ~1), two switch intervals: the blocked poll's and one of the
+// five quick releases (poll, recvfrom, poll, two sendto), about 0.2. Under
+// the offload scenario's 100 req/s, where the CPU thread is woken at every
+// release of a busy loop, real uvicorn's threads light p99 was 61 ms and
+// 93 ms (lag p99 43 and 47 ms) on a quiet machine; the model gave, at
+// 0.2, 36 ms; at 0.5, 59 and 61 ms (lag 38, 41); at 1, 85 and 87 ms (lag
+// 66, 70); at 0.7, 70 to 89 ms (lag 44 to 50). The scenario is what the
+// model is calibrated for, so 0.7; one request at a time it then takes
+// about 4.5 switch intervals where uvicorn takes two.
+const quickReleaseLoss = 0.7
 
 // The iterations of the loop, each ending with one epoll_wait (a release
 // point; timeout 0 when callbacks are ready, else it blocks) are the other
