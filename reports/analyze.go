@@ -21,10 +21,6 @@ import (
 // AllClass is the name of the pseudo-class that aggregates every class.
 const AllClass = "all"
 
-// RecycleWindow is the half-width, in seconds, of the window around a
-// worker exit in which requests count as "near an exit".
-const RecycleWindow = 1.0
-
 // LagMetric is the loop-lag histogram of the built-in server. Other
 // targets' histograms are used when their name contains "loop_lag".
 const LagMetric = "sawtooth_loop_lag_seconds"
@@ -128,23 +124,17 @@ type RestartStats struct {
 	// several is counted once, at the time of the most precise.
 	Source string `json:"source,omitempty"`
 	Exits  []Exit `json:"exits,omitempty"`
+	// Windows are the restart windows, one per exit (see RestartWindow).
+	Windows []RestartWindow `json:"windows,omitempty"`
 }
 
-// GroupStats are the requests of one side of the recycling comparison.
+// GroupStats are the requests inside or outside the restart windows.
 type GroupStats struct {
 	Count      int64            `json:"count"`
 	Errors     int64            `json:"errors"`
 	ErrorRatio float64          `json:"error_ratio"`
 	ErrorKinds map[string]int64 `json:"error_kinds,omitempty"`
 	Latency    Latency          `json:"latency"`
-}
-
-// RecyclingCost compares requests in flight within Window seconds of a
-// worker exit (Near) with all other requests (Other).
-type RecyclingCost struct {
-	Window float64    `json:"window"`
-	Near   GroupStats `json:"near"`
-	Other  GroupStats `json:"other"`
 }
 
 // LagStats is the event-loop lag from the scraped histogram, in seconds,
@@ -176,6 +166,9 @@ type RunSummary struct {
 	Recycling   RecyclingCost  `json:"recycling"`
 	Lag         *LagStats      `json:"lag,omitempty"`
 	Harness     rundir.Harness `json:"harness"`
+	// Leak splits worker memory growth by request class (leakfit.go);
+	// absent when no response named its worker.
+	Leak *LeakStats `json:"leak,omitempty"`
 }
 
 // sample accumulates requests for latency statistics in constant memory:
@@ -271,14 +264,15 @@ type run struct {
 	info    rundir.RunInfo
 	summary RunSummary
 	classes map[string]*sample // by class, including AllClass
-	near    *sample
-	other   *sample
+	in      *sample            // requests in flight during a restart window
+	out     *sample            // the others
 
 	timeline map[string][]rundir.TimelineRow // by class
 	total    []memPoint                      // total memory per sample
 	workers  map[int][]memPoint              // worker memory per pid
 	exits    []Exit
 	lag      []lagPoint
+	lives    []leakLife // for the per-class leak fit
 }
 
 type memPoint struct {
@@ -291,13 +285,15 @@ type lagPoint struct {
 	Mean, P99 float64
 }
 
-// readRun reads and analyses one variant and repeat of d.
-func readRun(d *rundir.Dir, ref rundir.RunRef) (*run, error) {
+// readRun reads and analyses one variant and repeat of d; lo says how
+// the per-class leak fit reads it.
+func readRun(d *rundir.Dir, ref rundir.RunRef, lo leakOptions) (*run, error) {
+	pidHeader := lo.header
 	info, err := d.RunInfo(ref)
 	if err != nil {
 		return nil, err
 	}
-	r := &run{info: info, classes: map[string]*sample{}, near: &sample{}, other: &sample{},
+	r := &run{info: info, classes: map[string]*sample{}, in: &sample{}, out: &sample{},
 		timeline: map[string][]rundir.TimelineRow{}, workers: map[int][]memPoint{}}
 	s := &r.summary
 	s.Variant, s.Repeat, s.Params, s.Partial, s.Error, s.Harness = ref.Variant, ref.Repeat, info.Params, info.Partial, info.Error, info.Harness
@@ -340,13 +336,11 @@ func readRun(d *rundir.Dir, ref rundir.RunRef) (*run, error) {
 	stop := stopTime(info, events)
 	s.Restarts = restarts(events, roles, mem, stop)
 	r.exits = s.Restarts.Exits
-	exitTimes := make([]float64, len(r.exits))
-	for i, e := range r.exits {
-		exitTimes[i] = e.T
-	}
+	windows := unionWindows(s.Restarts.Windows, math.Min(stop, s.Duration))
 
 	start := info.Start
-	var served servedLog
+	served := servedLog{pidHeader: pidHeader}
+	perClass := newClassLog(pidHeader)
 	if err := optional(rundir.EachResult(d.File(ref, rundir.ResultsFile), func(res *vegeta.Result) error {
 		class := res.Attack
 		if class == "" {
@@ -364,21 +358,23 @@ func readRun(d *rundir.Dir, ref rundir.RunRef) (*run, error) {
 		lat := res.Latency.Seconds()
 		t0 := res.Timestamp.Sub(start).Seconds()
 		served.add(res, t0+lat)
-		if nearExit(exitTimes, t0, t0+lat, RecycleWindow) {
-			r.near.add(res.Latency, kind)
+		perClass.add(res, class, t0+lat)
+		if inWindow(windows, t0, t0+lat) {
+			r.in.add(res.Latency, kind)
 		} else {
-			r.other.add(res.Latency, kind)
+			r.out.add(res.Latency, kind)
 		}
 		return nil
 	})); err != nil {
 		return nil, err
 	}
 	s.Classes = classList(r.classes, s.Duration)
-	s.Recycling = RecyclingCost{Window: RecycleWindow, Near: r.near.group(), Other: r.other.group()}
+	s.Recycling = recyclingCost(r.in, r.out, s.Restarts.Count, covered(windows), s.Duration)
 
 	r.total, r.workers = memorySeries(mem, roles)
 	s.Memory = memoryStats(r.total, r.workers, events, s.Restarts, r.timeline[AllClass], served.series(), stop)
 	s.Lag, r.lag = loopLag(metrics)
+	r.lives = leakLives(r.workers, perClass.series(), r.exits, lo.warmup, stop)
 	return r, nil
 }
 
@@ -426,13 +422,6 @@ func classList(m map[string]*sample, duration float64) []ClassStats {
 		}
 	}
 	return out
-}
-
-// nearExit reports whether a request in flight from start to end
-// overlaps [x-w, x+w] for some exit time x in sorted exits.
-func nearExit(exits []float64, start, end, w float64) bool {
-	i := sort.SearchFloat64s(exits, start-w)
-	return i < len(exits) && exits[i] <= end+w
 }
 
 // pidRoles maps each sampled pid to its role.

@@ -4,9 +4,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"strings"
-
-	"github.com/sawtooth-dev/sawtooth/reports/stats"
 )
 
 // DefaultMaxRegression is the worsening, as a fraction, that Compare
@@ -18,7 +15,8 @@ type CompareOptions struct {
 	// MaxRegression is the largest worsening tolerated, as a fraction
 	// (0.1 is 10%); DefaultMaxRegression when 0.
 	MaxRegression float64
-	// Alpha is the significance level; stats.DefaultAlpha when 0.
+	// Alpha is the gate's family-wise false-alarm rate, over every gated
+	// number of every variant; DefaultGateAlpha when 0.
 	Alpha float64
 }
 
@@ -31,33 +29,17 @@ type RunComparison struct {
 	// Deltas compare every directional metric of every variant present
 	// in both runs; Delta.Variant is the variant.
 	Deltas []Delta
-	// Regressions are the deltas of gated metrics that got significantly
-	// worse by more than MaxRegression (and more than a small absolute
-	// floor: 1 ms, 0.1 percentage points of errors, 1 MiB).
-	Regressions []Delta
+	// Gate is the gate's verdict on every gated number (see gate.go and
+	// docs/ci.md).
+	Gate []GateTest
+	// Regressions are the gated numbers that failed the gate: worse by a
+	// one-sided Mann-Whitney U test at the Holm-corrected level, by more
+	// than MaxRegression, the baseline's spread and a small absolute
+	// floor (1 ms, 0.1 percentage points of errors, 1 MiB).
+	Regressions []GateTest
 	// Notes are caveats: variants in one run only, a different scenario,
 	// too few repeats for a significance test.
 	Notes []string
-}
-
-// gated reports whether a regression of metric name fails a comparison.
-// Maxima, p99.9 and the recycling breakdown are shown but too noisy to
-// gate on.
-func gated(name string) bool {
-	switch name {
-	case "errors.ratio", "memory.pss.peak", "memory.rss.peak", "memory.worker_rss.peak", "lag.p99":
-		return true
-	}
-	class, suffix, _ := strings.Cut(name, ".")
-	switch class {
-	case "errors", "memory", "restarts", "recycle", "lag", "harness":
-		return false
-	}
-	switch suffix {
-	case "mean", "p50", "p90", "p99", "rps":
-		return true
-	}
-	return false
 }
 
 // floor is the smallest absolute change of a unit worth failing on.
@@ -99,13 +81,12 @@ func Compare(base, new *Report, opts CompareOptions) *RunComparison {
 		opts.MaxRegression = DefaultMaxRegression
 	}
 	if opts.Alpha == 0 {
-		opts.Alpha = stats.DefaultAlpha
+		opts.Alpha = DefaultGateAlpha
 	}
 	c := &RunComparison{Base: base, New: new, MaxRegression: opts.MaxRegression, Alpha: opts.Alpha}
 	if base.Summary.Scenario != new.Summary.Scenario {
 		c.Notes = append(c.Notes, fmt.Sprintf("the runs are of different scenarios (%q and %q)", base.Summary.Scenario, new.Summary.Scenario))
 	}
-	untested := false
 	for i := range new.Summary.Variants {
 		nv := &new.Summary.Variants[i]
 		bv := base.variant(nv.Name)
@@ -113,41 +94,29 @@ func Compare(base, new *Report, opts CompareOptions) *RunComparison {
 			c.Notes = append(c.Notes, fmt.Sprintf("variant %s is only in the new run", nv.Name))
 			continue
 		}
-		for _, d := range compareVariants(bv, nv, nv.Name, opts.Alpha) {
-			c.Deltas = append(c.Deltas, d)
-			if !d.Test.Tested {
-				untested = true
-			}
-			// Untested, any worsening beyond the bound counts, even one
-			// below the noise floor that leaves Change "same".
-			worse := d.Worsening() > 0 && (!d.Test.Tested || d.Test.Significant)
-			if gated(d.Metric) && worse && d.Worsening() > opts.MaxRegression && math.Abs(d.Value-d.Base) > floor(d.Unit) {
-				c.Regressions = append(c.Regressions, d)
-			}
-		}
+		c.Deltas = append(c.Deltas, compareVariants(bv, nv, nv.Name, base.Summary.Alpha)...)
 	}
 	for _, bv := range base.Summary.Variants {
 		if new.variant(bv.Name) == nil {
 			c.Notes = append(c.Notes, fmt.Sprintf("variant %s is only in the base run", bv.Name))
 		}
 	}
-	if untested {
-		c.Notes = append(c.Notes, fmt.Sprintf("fewer than %d repeats on a side: differences are not tested for significance, so any change beyond the bound counts", stats.MinRepeats))
-	}
+	c.gate()
 	return c
 }
 
 // RegressionText says which number regressed and by how much, e.g.
-// "max-requests: light.p99 2.10ms → 2.80ms (+33.3%, p=0.10)".
-func RegressionText(d Delta) string {
+// "max-requests: light.p99 2.10ms → 2.80ms (+33.3% worse, p=0.004 ≤ 0.0056)":
+// the one-sided p-value and the Holm-corrected level it met.
+func RegressionText(d GateTest) string {
 	w := d.Worsening()
 	change := "worse from 0"
 	if !math.IsInf(w, 0) {
 		change = fmt.Sprintf("%+.1f%% worse", 100*w)
 	}
 	test := "untested"
-	if d.Test.Tested {
-		test = fmt.Sprintf("p=%.2f", d.Test.P)
+	if d.Tested {
+		test = fmt.Sprintf("p=%.2g ≤ %.2g", d.P, d.Level)
 	}
 	return fmt.Sprintf("%s: %s %s → %s (%s, %s)", d.Variant, d.Metric, FormatValue(d.Base, d.Unit), FormatValue(d.Value, d.Unit), change, test)
 }
@@ -181,8 +150,7 @@ func (c *RunComparison) grid(all bool) grid {
 func (c *RunComparison) Table(w io.Writer, color bool) error {
 	b := &errWriter{w: w}
 	b.printf("sawtooth compare: %s\n  base %s\n  new  %s\n", c.New.Summary.Scenario, c.Base.Dir, c.New.Dir)
-	b.printf("ratios are new/base; %s; a regression is a significant worsening beyond %s\n\n",
-		colourLegend(c.Deltas, c.Alpha), formatPercent(c.MaxRegression))
+	b.printf("ratios are new/base; %s; %s\n\n", colourLegend(c.Deltas, c.Base.Summary.Alpha), c.gateLegend())
 	if b.err != nil {
 		return b.err
 	}
@@ -196,8 +164,8 @@ func (c *RunComparison) Table(w io.Writer, color bool) error {
 // Markdown writes the comparison as Markdown.
 func (c *RunComparison) Markdown(w io.Writer) error {
 	b := &errWriter{w: w}
-	b.printf("# sawtooth compare: %s\n\nRatios are new/base; %s; a regression is a significant worsening beyond %s.\n\n",
-		mdEscape(c.New.Summary.Scenario), mdEscape(colourLegend(c.Deltas, c.Alpha)), formatPercent(c.MaxRegression))
+	b.printf("# sawtooth compare: %s\n\nRatios are new/base; %s; %s.\n\n",
+		mdEscape(c.New.Summary.Scenario), mdEscape(colourLegend(c.Deltas, c.Base.Summary.Alpha)), mdEscape(c.gateLegend()))
 	writeMarkdownGrid(b, c.grid(false))
 	b.printf("\n")
 	c.writeVerdict(b, "- ")

@@ -32,6 +32,8 @@ func FormatValue(v float64, unit string) string {
 		return strconv.FormatFloat(v, 'f', 2, 64)
 	case UnitPercentCPU:
 		return trim(v, 1) + "%"
+	case UnitPerRestart:
+		return trim(v, 2)
 	}
 	return trim(v, 3)
 }
@@ -139,7 +141,8 @@ func keyMetric(name string) bool {
 	switch name {
 	case "errors.count", "memory.pss.peak", "memory.pss.final", "memory.rss.peak", "memory.worker_rss.peak", "memory.pss.slope",
 		"memory.worker_rss.per_request", "restarts.count", "restarts.max_concurrent", "restarts.replace_mean",
-		"recycle.near.errors", "recycle.near.p99", "recycle.other.p99", "lag.p99", "harness.achieved_rate":
+		"recycle.window_share", "recycle.in_window.errors", "recycle.in_window.p99", "recycle.out_window.p99", "recycle.errors_per_restart", "recycle.delay_per_restart",
+		"lag.p99", "harness.achieved_rate":
 		return true
 	}
 	return strings.HasPrefix(name, "errors.") && name != "errors.ratio"

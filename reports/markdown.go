@@ -18,6 +18,7 @@ func (r *Report) Markdown(w io.Writer) error {
 		b.printf("%s\n\n", strings.TrimSpace(s.Description))
 	}
 	b.printf("%s.\n\n", mdEscape(r.runLine()))
+	r.writeFindings(b, "- ")
 	writeMarkdownGrid(b, r.headlineGrid())
 	b.printf("\n")
 
@@ -49,8 +50,9 @@ func (r *Report) Markdown(w io.Writer) error {
 	b.printf("## Key numbers\n\n%s. Bold is better, bold with 🔺 worse; %s means not measured.\n\n", mdEscape(upperFirst(r.legend())), Unmeasured)
 	writeMarkdownGrid(b, r.comparisonGrid(false))
 
-	b.printf("\n## Cost of recycling\n\nRequests in flight within ±%gs of a worker exit against all others (counts per repeat, latencies over all repeats).\n\n", RecycleWindow)
+	b.printf("\n## Cost of recycling\n\n%s\n\n", mdEscape(r.recyclingNote()))
 	writeMarkdownGrid(b, r.recyclingGrid())
+	r.markdownLeak(b)
 	b.printf("\n## Harness health\n\n| variant | repeat | requested | achieved | send lag p99 | harness CPU |\n|---|--:|--:|--:|--:|--:|\n")
 	for _, v := range s.Variants {
 		for _, run := range v.Runs {

@@ -11,16 +11,17 @@ import (
 // Units of Metric.Unit.
 const (
 	UnitSeconds    = "s"
-	UnitRatio      = "ratio"  // a fraction, 0.001 is 0.1%
-	UnitBytes      = "B"      // bytes
-	UnitBytesMin   = "B/min"  // bytes per minute
-	UnitBytesReq   = "B/req"  // bytes per request
-	UnitRate       = "req/s"  // requests per second
-	UnitCount      = "count"  // a number of things
-	UnitR2         = "r2"     // coefficient of determination, 0..1
-	UnitPercentCPU = "%cpu"   // percent of one core
-	BetterLower    = "lower"  // Metric.Better: smaller values are better
-	BetterHigher   = "higher" // larger values are better
+	UnitRatio      = "ratio"     // a fraction, 0.001 is 0.1%
+	UnitBytes      = "B"         // bytes
+	UnitBytesMin   = "B/min"     // bytes per minute
+	UnitBytesReq   = "B/req"     // bytes per request
+	UnitRate       = "req/s"     // requests per second
+	UnitCount      = "count"     // a number of things
+	UnitR2         = "r2"        // coefficient of determination, 0..1
+	UnitPercentCPU = "%cpu"      // percent of one core
+	UnitPerRestart = "1/restart" // a number of things per restart
+	BetterLower    = "lower"     // Metric.Better: smaller values are better
+	BetterHigher   = "higher"    // larger values are better
 )
 
 // Metric is one named number of a run or a variant. Names are those a
@@ -28,7 +29,7 @@ const (
 type Metric struct {
 	Name string `json:"name"`
 	// Unit is the base unit of Value: s, ratio, B, B/min, B/req, req/s,
-	// count, r2 or %cpu.
+	// count, r2, %cpu or 1/restart.
 	Unit  string  `json:"unit"`
 	Value float64 `json:"value"`
 	// Better is "lower" or "higher" when a change is an improvement or a
@@ -52,7 +53,7 @@ type Metric struct {
 // (zeroWhenAbsent).
 
 // requestMetrics returns the metrics computed from requests: per class
-// (all first), errors, and the cost of recycling.
+// (all first), errors, and the cost of recycling (windowMetrics).
 func requestMetrics(classes []ClassStats, rec RecyclingCost) []Metric {
 	var out []Metric
 	add := func(name, unit string, v float64, better string) {
@@ -92,25 +93,7 @@ func requestMetrics(classes []ClassStats, rec RecyclingCost) []Metric {
 			add("errors."+k, UnitCount, float64(all.Errors[k]), BetterLower)
 		}
 	}
-	for _, side := range []struct {
-		name string
-		g    GroupStats
-	}{{"near", rec.Near}, {"other", rec.Other}} {
-		p := "recycle." + side.name + "."
-		g := side.g
-		add(p+"count", UnitCount, float64(g.Count), "")
-		if g.Count == 0 {
-			// No request was in flight near an exit (or every one was):
-			// nothing to say about that side.
-			continue
-		}
-		add(p+"errors", UnitCount, float64(g.Errors), BetterLower)
-		add(p+"error_ratio", UnitRatio, g.ErrorRatio, BetterLower)
-		add(p+"p50", UnitSeconds, g.Latency.P50, BetterLower)
-		add(p+"p99", UnitSeconds, g.Latency.P99, BetterLower)
-		add(p+"max", UnitSeconds, g.Latency.Max, BetterLower)
-	}
-	return out
+	return append(out, windowMetrics(rec)...)
 }
 
 // processMetrics returns the metrics of one run that are not computed
@@ -169,7 +152,7 @@ func processMetrics(s *RunSummary) []Metric {
 
 // runMetrics returns every metric of one run.
 func runMetrics(s *RunSummary) []Metric {
-	return append(requestMetrics(s.Classes, s.Recycling), processMetrics(s)...)
+	return append(append(requestMetrics(s.Classes, s.Recycling), processMetrics(s)...), leakMetrics(s.Leak)...)
 }
 
 // mergeMetrics combines the metrics of a variant's repeats: pooled values

@@ -17,6 +17,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -31,7 +32,7 @@ import (
 // incompatibly; fields may be added within a version.
 const (
 	SummarySchema  = "sawtooth.summary"
-	SummaryVersion = 2
+	SummaryVersion = 3
 )
 
 // Files a report writes into the run directory.
@@ -72,12 +73,17 @@ type Summary struct {
 	Variants   []VariantSummary `json:"variants"`
 	Comparison []Delta          `json:"comparison,omitempty"`
 	Thresholds []Verdict        `json:"thresholds,omitempty"`
+	// Findings say what the run found, variant by variant, from the
+	// numbers above (see findings.go); every report opens with them.
+	Findings []Finding `json:"findings"`
 	// Warnings are problems with the measurement itself: the harness
 	// could not keep the rate, a closed-model phase, a partial run.
 	Warnings []string `json:"warnings,omitempty"`
 	// Notes say how the numbers were measured when not as usual, e.g.
 	// memory read from Prometheus instead of /proc.
 	Notes []string `json:"notes,omitempty"`
+	// Plan is the recommendation asked for by the scenario's plan block.
+	Plan *PlanSection `json:"plan,omitempty"`
 }
 
 // VariantSummary is one variant merged over its repeats.
@@ -96,6 +102,8 @@ type VariantSummary struct {
 	Metrics []Metric `json:"metrics"`
 	// Runs are the repeats, each as in its own summary.json.
 	Runs []RunSummary `json:"runs"`
+	// Leak is the per-class leak fit pooled over the repeats.
+	Leak *LeakStats `json:"leak,omitempty"`
 }
 
 // Metric returns the variant's metric called name.
@@ -180,17 +188,24 @@ func Build(dir string, opts Options) (*Report, error) {
 		return nil, fmt.Errorf("read scenario: %w", err)
 	}
 
+	lo := leakOptions{header: scenarios.DefaultWorkerHeader}
+	if rep.Scenario != nil {
+		lo = leakOptions{header: rep.Scenario.Target.WorkerIDHeader(), warmup: rep.Scenario.Sample.Warmup.D().Seconds()}
+	}
 	for _, name := range d.Variants() {
 		v := VariantSummary{Name: name}
+		var lives []leakLife
 		pooledClasses := map[string]*sample{}
-		near, other := &sample{}, &sample{}
+		in, out := &sample{}, &sample{}
+		var restarts int
+		var cov float64
 		var duration float64
 		var perRun [][]Metric
 		for _, ref := range d.Meta.Runs {
 			if ref.Variant != name {
 				continue
 			}
-			r, err := readRun(d, ref)
+			r, err := readRun(d, ref, lo)
 			if err != nil {
 				if m.Partial && errors.Is(err, os.ErrNotExist) {
 					s.Warnings = append(s.Warnings, fmt.Sprintf("%s repeat %d was not recorded", name, ref.Repeat))
@@ -198,6 +213,8 @@ func Build(dir string, opts Options) (*Report, error) {
 				}
 				return nil, fmt.Errorf("%s repeat %d: %w", name, ref.Repeat, err)
 			}
+			r.summary.Leak = fitLeaks(r.lives, rep.leakClasses(r.classes), lo.header)
+			lives = append(lives, r.lives...)
 			rep.runs[name] = append(rep.runs[name], r)
 			v.Params, v.Set = r.info.Params, r.info.Set
 			v.Partial = v.Partial || r.info.Partial
@@ -208,8 +225,10 @@ func Build(dir string, opts Options) (*Report, error) {
 				}
 				pooledClasses[c].merge(cs)
 			}
-			near.merge(r.near)
-			other.merge(r.other)
+			in.merge(r.in)
+			out.merge(r.out)
+			restarts += r.summary.Restarts.Count
+			cov += r.summary.Recycling.Covered
 			duration += r.summary.Duration
 			perRun = append(perRun, runMetrics(&r.summary))
 			s.Warnings = append(s.Warnings, runWarnings(r)...)
@@ -222,8 +241,9 @@ func Build(dir string, opts Options) (*Report, error) {
 		}
 		v.Repeats = len(v.Runs)
 		v.Classes = classList(pooledClasses, duration)
-		v.Recycling = RecyclingCost{Window: RecycleWindow, Near: near.group(), Other: other.group()}
-		v.Metrics = mergeMetrics(requestMetrics(v.Classes, v.Recycling), perRun)
+		v.Recycling = recyclingCost(in, out, restarts, cov, duration)
+		v.Leak = fitLeaks(lives, rep.leakClasses(pooledClasses), lo.header)
+		v.Metrics = mergeMetrics(append(requestMetrics(v.Classes, v.Recycling), leakMetrics(v.Leak)...), perRun)
 		v.Headline = headline(&v)
 		s.Variants = append(s.Variants, v)
 	}
@@ -245,14 +265,36 @@ func Build(dir string, opts Options) (*Report, error) {
 			s.Comparison = append(s.Comparison, compareVariants(base, &s.Variants[i], s.Variants[i].Name, opts.Alpha)...)
 		}
 	}
+	s.Findings = rep.findings()
 	if scenarioErr != nil {
 		s.Thresholds = append(s.Thresholds, Verdict{Variant: "*", Threshold: "scenario.yaml", Error: scenarioErr.Error()})
 	} else if rep.Scenario != nil {
 		for i := range s.Variants {
 			s.Thresholds = append(s.Thresholds, evaluate(rep.Scenario.Thresholds, &s.Variants[i])...)
 		}
+		s.Plan = rep.planSection()
 	}
 	return rep, nil
+}
+
+// leakClasses are the classes the leak fit splits by: the scenario's
+// traffic classes when it is known (so that a class that was never served
+// is asked for, and refused), otherwise those of the results.
+func (r *Report) leakClasses(seen map[string]*sample) []string {
+	var out []string
+	if r.Scenario != nil {
+		for _, c := range r.Scenario.Traffic {
+			out = append(out, c.Name)
+		}
+		return out
+	}
+	for c := range seen {
+		if c != AllClass {
+			out = append(out, c)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // dedupe returns ws without repeated lines, in their first order.

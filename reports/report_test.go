@@ -104,10 +104,12 @@ func TestGolden(t *testing.T) {
 		math.Abs(*h.ErrorRate-0.04) > 1e-9 || *h.Throughput <= 0 || *h.P99 < *h.Mean {
 		t.Errorf("max-requests headline = %+v, want every number, error rate 4%%", h)
 	}
-	top := strings.SplitN(table.String(), "\n", 8)
-	if len(top) < 8 || !strings.HasPrefix(top[3], "mean response time ") || !strings.HasPrefix(top[4], "p99 ") ||
-		!strings.HasPrefix(top[5], "throughput ") || !strings.HasPrefix(top[6], "error rate ") {
-		t.Errorf("the table does not lead with the headline:\n%s", strings.Join(top, "\n"))
+	// The findings come first, then the headline.
+	top := strings.SplitN(table.String(), "\n", 10)
+	if len(top) < 10 || !strings.HasPrefix(top[2], "max-requests against no-recycling: peak PSS ") || top[3] != "" ||
+		!strings.HasPrefix(top[5], "mean response time ") || !strings.HasPrefix(top[6], "p99 ") ||
+		!strings.HasPrefix(top[7], "throughput ") || !strings.HasPrefix(top[8], "error rate ") {
+		t.Errorf("the table does not lead with the finding and the headline:\n%s", strings.Join(top, "\n"))
 	}
 	if !strings.Contains(md.String(), "| error rate | 0% | 4.00% |") {
 		t.Errorf("report.md lacks the headline's error rate row")
@@ -116,7 +118,7 @@ func TestGolden(t *testing.T) {
 	// one and no replacement time; absent from the metrics and from the
 	// JSON, "—" in the table with no ratio.
 	nr := rep.variant("no-recycling")
-	for _, name := range []string{"recycle.near.p99", "recycle.near.errors", "restarts.replace_mean"} {
+	for _, name := range []string{"recycle.in_window.p99", "recycle.in_window.errors", "restarts.replace_mean"} {
 		if m, ok := nr.Metric(name); ok {
 			t.Errorf("no-recycling %s = %v, want unmeasured", name, m.Value)
 		}
@@ -137,8 +139,8 @@ func TestGolden(t *testing.T) {
 	if m, _ := mr.Metric("errors.count"); m.Value != 8 {
 		t.Errorf("max-requests errors.count = %v, want 8 (2 after each of 4 exits)", m.Value)
 	}
-	if mr.Recycling.Other.Errors != 0 || mr.Recycling.Near.Errors != 24 {
-		t.Errorf("recycling near/other errors = %d/%d, want 24/0", mr.Recycling.Near.Errors, mr.Recycling.Other.Errors)
+	if mr.Recycling.OutWindow.Errors != 0 || mr.Recycling.InWindow.Errors != 24 {
+		t.Errorf("recycling in/out errors = %d/%d, want 24/0", mr.Recycling.InWindow.Errors, mr.Recycling.OutWindow.Errors)
 	}
 	if !strings.Contains(table.String(), "FAIL  max-requests: errors.ratio < 1%") {
 		t.Errorf("table lacks the broken errors.ratio threshold:\n%s", table.String())

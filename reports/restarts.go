@@ -209,32 +209,32 @@ func restarts(events []rundir.Event, roles map[int]string, mem []rundir.MemorySa
 		exits = append(exits, Exit{T: l.exit, PID: l.pid, Reason: l.reason(), Requests: l.requests, Source: sourceName(l.exitRank)})
 	}
 
-	type window struct{ start, end float64 }
-	var windows []window
 	var replaced int
 	var sum float64
 	rs.ByReason = map[string]int{}
 	for i := range exits {
 		x := &exits[i]
 		rs.ByReason[x.Reason]++
-		w := window{start: x.T, end: x.T}
+		w := RestartWindow{Start: x.T, End: x.T, PID: x.PID, From: "exit", To: "exit"}
 		if l := exited[i]; l.hasRetiring && l.retiring < x.T {
-			w.start = l.retiring
+			w.Start, w.From = l.retiring, "retiring"
 		}
 		if i < len(spawns) {
 			sp := spawns[i]
 			x.Replacement = sp.pid
-			readyAt := sp.spawn
+			readyAt, to := sp.spawn, "spawn"
 			if sp.hasReady {
-				readyAt = sp.ready
+				readyAt, to = sp.ready, "ready"
 			}
 			x.ReadyAfter = math.Max(0, readyAt-x.T)
-			w.end = math.Max(w.end, readyAt)
+			if readyAt > w.End {
+				w.End, w.To = readyAt, to
+			}
 			replaced++
 			sum += x.ReadyAfter
 			rs.ReplaceMax = math.Max(rs.ReplaceMax, x.ReadyAfter)
 		}
-		windows = append(windows, w)
+		rs.Windows = append(rs.Windows, w)
 	}
 	rs.Count = len(exits)
 	rs.Exits = exits
@@ -247,8 +247,8 @@ func restarts(events []rundir.Event, roles map[int]string, mem []rundir.MemorySa
 		delta int
 	}
 	var edges []edge
-	for _, w := range windows {
-		edges = append(edges, edge{w.start, +1}, edge{w.end, -1})
+	for _, w := range rs.Windows {
+		edges = append(edges, edge{w.Start, +1}, edge{w.End, -1})
 	}
 	sort.Slice(edges, func(i, j int) bool {
 		if edges[i].t != edges[j].t {

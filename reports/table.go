@@ -119,18 +119,20 @@ func (v *VariantSummary) cellText(name string) string {
 	return Unmeasured
 }
 
-// recyclingGrid is the cost of recycling per variant: restarts, and the
-// requests in flight near an exit against all others (counts and errors
-// per repeat, latencies pooled).
+// recyclingGrid is the cost of recycling per variant: restarts, the
+// share of the run inside restart windows, the requests inside against
+// the others (counts and errors per repeat, latencies pooled) and the
+// excess per restart.
 func (r *Report) recyclingGrid() grid {
-	g := grid{header: []string{"variant", "restarts", "most at once", "exit → ready",
-		"near exit: requests", "errors", "p50", "p99", "others: requests", "errors", "p50", "p99"}}
+	g := grid{header: []string{"variant", "restarts", "most at once", "exit → ready", "in windows",
+		"inside: requests", "errors", "p50", "p99", "outside: requests", "errors", "p50", "p99",
+		"extra errors / restart", "extra delay / restart"}}
 	for _, v := range r.orderedVariants() {
 		row := []cell{{text: v.Name}}
-		for _, name := range []string{"restarts.count", "restarts.max_concurrent", "restarts.replace_mean"} {
+		for _, name := range []string{"restarts.count", "restarts.max_concurrent", "restarts.replace_mean", "recycle.window_share"} {
 			row = append(row, cell{text: v.cellText(name)})
 		}
-		for _, side := range []string{"recycle.near.", "recycle.other."} {
+		for _, side := range []string{"recycle.in_window.", "recycle.out_window."} {
 			errs := v.cellText(side + "errors")
 			if m, ok := v.Metric(side + "error_ratio"); ok && m.Value > 0 {
 				errs += " (" + formatPercent(m.Value) + ")"
@@ -138,9 +140,26 @@ func (r *Report) recyclingGrid() grid {
 			row = append(row, cell{text: v.cellText(side + "count")}, cell{text: errs},
 				cell{text: v.cellText(side + "p50")}, cell{text: v.cellText(side + "p99")})
 		}
+		row = append(row, cell{text: v.cellText("recycle.errors_per_restart")}, cell{text: v.cellText("recycle.delay_per_restart")})
 		g.rows = append(g.rows, row)
 	}
 	return g
+}
+
+// recyclingNote explains the recycling table, and names the variants
+// whose windows cover so much of the run that inside against outside is
+// no contrast.
+func (r *Report) recyclingNote() string {
+	s := "A restart window runs from a worker's retirement decision (or its exit, when no decision was seen) until its replacement is ready; " +
+		"requests in flight during a window are inside, the others outside (counts per repeat, latencies over all repeats). " +
+		"Extra errors and delay per restart are what the requests inside had beyond what as many requests outside have on average, divided by the restarts."
+	for _, v := range r.orderedVariants() {
+		if v.Recycling.Share > NotAContrast {
+			s += fmt.Sprintf(" %s: restart windows cover %s of the run, so inside against outside is not a contrast; read the excess per restart with care.",
+				v.Name, formatPercent(v.Recycling.Share))
+		}
+	}
+	return s
 }
 
 // legend says what the comparison table's ratios, "~" and colours mean.
@@ -245,6 +264,7 @@ func (r *Report) Table(w io.Writer, color bool) error {
 	s := &r.Summary
 	bw := &errWriter{w: w}
 	bw.printf("sawtooth report: %s  (%s)\n\n", s.Scenario, r.runLine())
+	r.writeFindings(bw, "")
 	if bw.err != nil {
 		return bw.err
 	}

@@ -175,18 +175,19 @@ func (r *Report) html(w io.Writer, charts []plots.Chart) error {
 		scenario = string(b)
 	}
 	data := struct {
-		S          *Summary
-		RunLine    string
-		Failed     int
-		Headline   htmlGrid
-		Legend     string
-		Unmeasured string
-		Key, All   htmlGrid
-		Recycle    htmlGrid
-		Charts     []htmlChart
-		Scenario   string
-		Window     float64
-	}{&r.Summary, r.runLine(), len(r.Failed()), toHTMLGrid(r.headlineGrid()), r.legend(), Unmeasured, toHTMLGrid(r.comparisonGrid(false)), toHTMLGrid(r.comparisonGrid(true)), toHTMLGrid(r.recyclingGrid()), hc, scenario, RecycleWindow}
+		S           *Summary
+		RunLine     string
+		Failed      int
+		Headline    htmlGrid
+		Legend      string
+		Unmeasured  string
+		Key, All    htmlGrid
+		Recycle     htmlGrid
+		Charts      []htmlChart
+		Scenario    string
+		RecycleNote string
+		Leak        htmlLeak
+	}{&r.Summary, r.runLine(), len(r.Failed()), toHTMLGrid(r.headlineGrid()), r.legend(), Unmeasured, toHTMLGrid(r.comparisonGrid(false)), toHTMLGrid(r.comparisonGrid(true)), toHTMLGrid(r.recyclingGrid()), hc, scenario, r.recyclingNote(), r.htmlLeak()}
 	if err := pageTemplate.Execute(w, data); err != nil {
 		return fmt.Errorf("report.html: %w", err)
 	}

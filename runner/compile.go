@@ -145,6 +145,15 @@ func compile(s *scenarios.Scenario, v scenarios.Variant, binary string) (*plan, 
 		if ph.Rate != nil {
 			seg.From, seg.To = ph.Rate.From, ph.Rate.To
 		}
+		if len(ph.Mix) > 0 {
+			for _, rc := range s.Traffic {
+				w, ok := ph.Mix[rc.Name]
+				if !ok {
+					w = rc.Weight
+				}
+				seg.Weights = append(seg.Weights, w)
+			}
+		}
 		if seg.Duration <= 0 {
 			return nil, fmt.Errorf("phases[%d].duration: want more than 0, got %v", i, seg.Duration)
 		}

@@ -253,6 +253,9 @@ func (r *run) attack(ctx context.Context, info *rundir.RunInfo, f *files) error 
 	if err != nil {
 		return err
 	}
+	if err := targeter.SetWeights(r.plan.segments[0].Weights); err != nil {
+		return fmt.Errorf("phase %s: %w", r.plan.segments[0].Name, err)
+	}
 	memW, err := rundir.NewMemoryWriter(f.memory)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", rundir.MemoryFile, err)
@@ -326,6 +329,8 @@ func (r *run) attack(ctx context.Context, info *rundir.RunInfo, f *files) error 
 				return
 			case <-time.After(at):
 			}
+			// Validated with the scenario: the weights are well formed.
+			_ = targeter.SetWeights(seg.Weights)
 			r.events.add(rundir.Event{Time: time.Now(), Source: "runner", Event: "phase", Phase: seg.Name, Message: describe(seg)})
 		}
 	}()

@@ -319,7 +319,7 @@ func (d *decoder) decodeStringMap(n *yaml.Node, v reflect.Value, path string) {
 		d.add(nodePos(n), path, "got %s, want a mapping of names to values", kindName(n))
 		return
 	}
-	m := map[string]string{}
+	m := reflect.MakeMap(v.Type())
 	d.pairs(n, path, func(key string, kn, vn *yaml.Node) {
 		p := join(path, key)
 		if vn = d.resolve(vn); vn == nil {
@@ -334,9 +334,15 @@ func (d *decoder) decodeStringMap(n *yaml.Node, v reflect.Value, path string) {
 			d.add(nodePos(vn), p, "got nothing, want a value")
 			return
 		}
-		m[key] = vn.Value
+		e := reflect.New(v.Type().Elem()).Elem()
+		if e.Kind() == reflect.String {
+			e.SetString(vn.Value)
+		} else {
+			d.decode(vn, e, p)
+		}
+		m.SetMapIndex(reflect.ValueOf(key), e)
 	})
-	v.Set(reflect.ValueOf(m))
+	v.Set(m)
 }
 
 func (d *decoder) decodeDuration(n *yaml.Node, v reflect.Value, path string) {

@@ -31,6 +31,9 @@ const (
 	KindCount
 	// KindRate is a plain number of requests per second.
 	KindRate
+	// KindLeak is memory retained per request: a size, optionally
+	// followed by "/req" (1KiB or 1KiB/req); base unit bytes per request.
+	KindLeak
 )
 
 // String names the kind.
@@ -48,6 +51,8 @@ func (k MetricKind) String() string {
 		return "count"
 	case KindRate:
 		return "rate"
+	case KindLeak:
+		return "size per request"
 	}
 	return fmt.Sprintf("MetricKind(%d)", int(k))
 }
@@ -62,6 +67,8 @@ func classMetric(suffix string) (MetricKind, bool) {
 		return KindRate, true
 	case "errors":
 		return KindRatio, true
+	case "leak_per_request":
+		return KindLeak, true
 	}
 	return 0, false
 }
@@ -69,9 +76,10 @@ func classMetric(suffix string) (MetricKind, bool) {
 // globalMetric gives the kind of each metric that is not per class.
 func globalMetric(name string) (MetricKind, bool) {
 	switch name {
-	case "errors.ratio", "recycle.near.error_ratio", "recycle.other.error_ratio":
+	case "errors.ratio", "recycle.window_share", "recycle.in_window.error_ratio", "recycle.out_window.error_ratio":
 		return KindRatio, true
-	case "errors.count", "restarts.count", "restarts.max_concurrent", "recycle.near.errors", "recycle.other.errors":
+	case "errors.count", "restarts.count", "restarts.max_concurrent", "recycle.in_window.errors", "recycle.out_window.errors",
+		"recycle.errors_per_restart":
 		return KindCount, true
 	case "memory.pss.peak", "memory.rss.peak", "memory.worker_rss.peak", "memory.worker_pss.peak",
 		"memory.pss.final", "memory.rss.final":
@@ -79,8 +87,8 @@ func globalMetric(name string) (MetricKind, bool) {
 	case "memory.pss.slope":
 		return KindSlope, true
 	case "lag.p99", "restarts.replace_mean",
-		"recycle.near.p50", "recycle.near.p99", "recycle.near.max",
-		"recycle.other.p50", "recycle.other.p99", "recycle.other.max":
+		"recycle.in_window.p50", "recycle.in_window.p99", "recycle.out_window.p50", "recycle.out_window.p99",
+		"recycle.delay_per_restart":
 		return KindDuration, true
 	case "harness.achieved_rate":
 		return KindRate, true
@@ -95,8 +103,9 @@ func globalMetrics() []string {
 		"memory.pss.peak", "memory.pss.final", "memory.rss.peak", "memory.rss.final",
 		"memory.worker_rss.peak", "memory.worker_pss.peak", "memory.pss.slope",
 		"restarts.count", "restarts.max_concurrent", "restarts.replace_mean",
-		"recycle.near.errors", "recycle.near.error_ratio", "recycle.near.p50", "recycle.near.p99", "recycle.near.max",
-		"recycle.other.errors", "recycle.other.error_ratio", "recycle.other.p50", "recycle.other.p99", "recycle.other.max",
+		"recycle.window_share", "recycle.in_window.errors", "recycle.in_window.error_ratio", "recycle.in_window.p50", "recycle.in_window.p99",
+		"recycle.out_window.errors", "recycle.out_window.error_ratio", "recycle.out_window.p50", "recycle.out_window.p99",
+		"recycle.errors_per_restart", "recycle.delay_per_restart",
 		"lag.p99", "harness.achieved_rate"}
 }
 
@@ -112,12 +121,15 @@ func reservedClassNames() []string {
 func Metrics(classes []string) []string {
 	var out []string
 	for _, c := range append(slices.Clone(classes), "all") {
-		for _, s := range []string{"mean", "p50", "p90", "p99", "p999", "max", "rps", "errors"} {
+		for _, s := range classSuffixes {
 			out = append(out, c+"."+s)
 		}
 	}
 	return append(out, globalMetrics()...)
 }
+
+// classSuffixes are the per-class metric suffixes, in documentation order.
+var classSuffixes = []string{"mean", "p50", "p90", "p99", "p999", "max", "rps", "errors", "leak_per_request"}
 
 // MetricKindOf returns the kind of a metric name by its shape, accepting
 // any class name in CLASS.SUFFIX; KnownMetric also checks the class.
@@ -155,9 +167,9 @@ func KnownMetric(name string, classes []string) error {
 func metricShapeError(name string) error {
 	class, _, ok := strings.Cut(name, ".")
 	if ok && class != "" && !slices.Contains(reservedClassNames(), class) {
-		return fmt.Errorf("unknown metric %q, want CLASS.SUFFIX with SUFFIX one of mean, p50, p90, p99, p999, max, rps, errors", name)
+		return fmt.Errorf("unknown metric %q, want CLASS.SUFFIX with SUFFIX one of %s", name, strings.Join(classSuffixes, ", "))
 	}
-	return fmt.Errorf("unknown metric %q, want CLASS.{mean,p50,p90,p99,p999,max,rps,errors}, all.{...} or one of %s", name, strings.Join(globalMetrics(), ", "))
+	return fmt.Errorf("unknown metric %q, want CLASS.{%s}, all.{...} or one of %s", name, strings.Join(classSuffixes, ","), strings.Join(globalMetrics(), ", "))
 }
 
 var thresholdRE = regexp.MustCompile(`^\s*([^\s<>=!]+)\s*(<=|>=|==|!=|<|>)\s*([-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)\s*(\S*)\s*$`)
@@ -195,7 +207,7 @@ func ParseThreshold(expr string) (Threshold, error) {
 
 // scaleUnit converts num written in unit to kind's base unit.
 func scaleUnit(kind MetricKind, num *big.Rat, unit string) (*big.Rat, error) {
-	if num.Sign() < 0 && kind != KindSlope {
+	if num.Sign() < 0 && kind != KindSlope && kind != KindLeak {
 		return nil, fmt.Errorf("negative value, want a value ≥ 0")
 	}
 	r := new(big.Rat).Set(num)
@@ -231,6 +243,13 @@ func scaleUnit(kind MetricKind, num *big.Rat, unit string) (*big.Rat, error) {
 		f, err := sizeFactor(unit)
 		if err != nil || (unit == "" && r.Sign() != 0) {
 			return nil, fmt.Errorf("unit %q, want one of B, KiB, MiB, GiB, KB, MB, GB (e.g. 300MiB)", unit)
+		}
+		return r.Mul(r, f), nil
+	case KindLeak:
+		size, _ := strings.CutSuffix(unit, "/req")
+		f, err := sizeFactor(size)
+		if err != nil || (size == "" && r.Sign() != 0) {
+			return nil, fmt.Errorf("unit %q, want a size per request: B, KiB, MiB, KB, MB, optionally with /req (e.g. 1KiB)", unit)
 		}
 		return r.Mul(r, f), nil
 	case KindSlope:

@@ -31,6 +31,10 @@ type Scenario struct {
 	// "light.p99 < 50ms" or "errors.ratio < 0.1%".
 	Thresholds []Threshold `yaml:"thresholds,omitempty" json:"thresholds,omitempty"`
 
+	// Plan asks the report for the recycling settings that keep each
+	// worker under a memory budget (docs/plan.md).
+	Plan *Plan `yaml:"plan,omitempty" json:"plan,omitempty"`
+
 	// File is the path the scenario was loaded from ("" for embedded
 	// scenarios, which use "embedded:NAME.yaml" in errors).
 	File string `yaml:"-" json:"-"`
@@ -49,6 +53,22 @@ type Target struct {
 	// URL drives a server that is already running and that sawtooth
 	// neither starts nor stops (see URLTarget).
 	URL *URLTarget `yaml:"url,omitempty" json:"url,omitempty"`
+	// WorkerHeader is the response header that names the worker (its
+	// pid) that served a request, which the per-class leak fit reads;
+	// default DefaultWorkerHeader.
+	WorkerHeader string `yaml:"worker_header,omitempty" json:"worker_header,omitempty"`
+}
+
+// DefaultWorkerHeader is the worker id header the built-in server and the
+// testdata apps send.
+const DefaultWorkerHeader = "X-Worker-Pid"
+
+// WorkerIDHeader returns the target's worker header, or the default.
+func (t Target) WorkerIDHeader() string {
+	if t.WorkerHeader == "" {
+		return DefaultWorkerHeader
+	}
+	return t.WorkerHeader
 }
 
 // Command is an external target started without a shell. Argv, Env values,
@@ -117,6 +137,10 @@ type Phase struct {
 	Duration    Duration `yaml:"duration" json:"duration"`
 	Rate        *Rate    `yaml:"rate,omitempty" json:"rate,omitempty"`
 	Concurrency int      `yaml:"concurrency,omitempty" json:"concurrency,omitempty"`
+	// Mix overrides the weights of request classes, by name, during this
+	// phase; classes it does not name keep their traffic weight. A phase
+	// that changes the mix lets a report tell which class leaks.
+	Mix map[string]float64 `yaml:"mix,omitempty" json:"mix,omitempty"`
 }
 
 // Rate is requests per second: a constant ("rate: 200") or a linear ramp
@@ -136,6 +160,10 @@ type Sample struct {
 	// Prometheus reads the workers' memory and restarts from a Prometheus
 	// server instead of /proc (see PrometheusSource).
 	Prometheus *PrometheusSource `yaml:"prometheus,omitempty" json:"prometheus,omitempty"`
+	// Warmup leaves the memory samples of the first Warmup of load out of
+	// the per-class leak fit: a fresh worker's runtime grows for a while
+	// (caches, pools, a heap reaching its first goal) without leaking.
+	Warmup Duration `yaml:"warmup,omitempty" json:"warmup,omitempty"`
 }
 
 // MetricsSource is a Prometheus text endpoint and the metric families to

@@ -200,6 +200,7 @@ func (s *Scenario) validate(d *decoder) {
 				at(p+".concurrency", "got %d, want an integer from 1 to %d", ph.Concurrency, MaxConcurrency)
 			}
 		}
+		validateMix(s, ph, p, at)
 	}
 
 	if len(s.Phases) > 0 && !d.has("phases") && allPauses(s.Phases) {
@@ -210,6 +211,8 @@ func (s *Scenario) validate(d *decoder) {
 	if iv := s.Sample.Interval.D(); iv < MinInterval || iv > MaxInterval {
 		at("sample.interval", "got %v, want a duration from %v to %v", s.Sample.Interval, Duration(MinInterval), Duration(MaxInterval))
 	}
+	validateWarmup(s, at)
+	validatePlan(s, at)
 	places := builtinPlaceholders()
 	if t.Command != nil {
 		places = append(slices.Clone(commandPlaceholders()), sortedKeys(t.Command.Vars)...)

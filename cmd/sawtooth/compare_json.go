@@ -5,14 +5,14 @@ import "github.com/sawtooth-dev/sawtooth/reports"
 // compareJSON is "compare --format json": every delta, the regressions
 // that fail the comparison, and the caveats.
 type compareJSON struct {
-	Base          string          `json:"base"`
-	New           string          `json:"new"`
-	Scenario      string          `json:"scenario"`
-	MaxRegression float64         `json:"max_regression"`
-	Alpha         float64         `json:"alpha"`
-	Deltas        []reports.Delta `json:"deltas"`
-	Regressions   []reports.Delta `json:"regressions"`
-	Notes         []string        `json:"notes"`
+	Base          string             `json:"base"`
+	New           string             `json:"new"`
+	Scenario      string             `json:"scenario"`
+	MaxRegression float64            `json:"max_regression"`
+	Alpha         float64            `json:"alpha"`
+	Deltas        []reports.Delta    `json:"deltas"`
+	Regressions   []reports.GateTest `json:"regressions"`
+	Notes         []string           `json:"notes"`
 }
 
 func compareResult(dirs []string, cmp *reports.RunComparison) compareJSON {

@@ -255,8 +255,9 @@ func rectPath(x, y, w, h vg.Length) vg.Path {
 	return p
 }
 
-// line adds a line of points to pn with a legend entry.
-func line(pn *panel, name string, xs, ys []float64, i int, dashed bool, keep func(y float64) bool) {
+// line adds a line of points to pn with a legend entry, in the i-th
+// colour; it returns the line, or nil when no point was kept.
+func line(pn *panel, name string, xs, ys []float64, i int, dashed bool, keep func(y float64) bool) *plotter.Line {
 	pts := make(plotter.XYs, 0, len(xs))
 	for j := range xs {
 		if j < len(ys) && (keep == nil || keep(ys[j])) && !math.IsNaN(ys[j]) {
@@ -264,11 +265,11 @@ func line(pn *panel, name string, xs, ys []float64, i int, dashed bool, keep fun
 		}
 	}
 	if len(pts) == 0 {
-		return
+		return nil
 	}
 	l, err := plotter.NewLine(pts)
 	if err != nil {
-		return
+		return nil
 	}
 	l.Color = plotutil.Color(i)
 	l.Width = vg.Points(1.5)
@@ -279,6 +280,47 @@ func line(pn *panel, name string, xs, ys []float64, i int, dashed bool, keep fun
 	if name != "" {
 		pn.legend.Add(name, l)
 	}
+	return l
+}
+
+// distinctColor is the i-th of n colours that all differ: gonum's
+// palette for up to its seven, else hues spread by the golden angle
+// (consecutive workers far apart on the wheel), alternately bright and
+// dark.
+func distinctColor(i, n int) color.Color {
+	if n <= 7 {
+		return plotutil.Color(i)
+	}
+	h := math.Mod(float64(i)*137.508, 360)
+	v := 0.85
+	if i%2 == 1 {
+		v = 0.55
+	}
+	return hsv(h, 0.8, v)
+}
+
+// hsv converts a hue (degrees), saturation and value (0..1) to RGB.
+func hsv(h, s, v float64) color.Color {
+	c := v * s
+	x := c * (1 - math.Abs(math.Mod(h/60, 2)-1))
+	m := v - c
+	var r, g, b float64
+	switch {
+	case h < 60:
+		r, g = c, x
+	case h < 120:
+		r, g = x, c
+	case h < 180:
+		g, b = c, x
+	case h < 240:
+		g, b = x, c
+	case h < 300:
+		r, b = x, c
+	default:
+		r, b = c, x
+	}
+	u := func(f float64) uint8 { return uint8(math.Round(255 * (f + m))) }
+	return color.NRGBA{R: u(r), G: u(g), B: u(b), A: 255}
 }
 
 // exitMarks draws a thin vertical line at every worker exit.
@@ -441,7 +483,9 @@ func workersChart(vs []Variant) (*figure, error) {
 		if i < maxLegend {
 			name = fmt.Sprintf("pid %d", w.PID)
 		}
-		line(&pn, name, w.T, scaled(w.RSS, 1.0/mib), i, false, nil)
+		if l := line(&pn, name, w.T, scaled(w.RSS, 1.0/mib), i, false, nil); l != nil {
+			l.Color = distinctColor(i, len(ws))
+		}
 	}
 	if len(ws) > maxLegend {
 		pn.legend.Add(fmt.Sprintf("… %d more workers", len(ws)-maxLegend))
@@ -458,9 +502,13 @@ func lagChart(vs []Variant) (*figure, error) {
 		if len(v.LagT) == 0 {
 			continue
 		}
-		line(&pn, v.Name+" p99", v.LagT, scaled(v.LagP99, 1e3), i, false, positive)
-		line(&pn, v.Name+" mean", v.LagT, scaled(v.LagMean, 1e3), i, true, positive)
-		n++
+		// A target without loop lag (sync workers) reports only zeros:
+		// no line, and no chart when no variant has one.
+		p99 := line(&pn, v.Name+" p99", v.LagT, scaled(v.LagP99, 1e3), i, false, positive)
+		mean := line(&pn, v.Name+" mean", v.LagT, scaled(v.LagMean, 1e3), i, true, positive)
+		if p99 != nil || mean != nil {
+			n++
+		}
 	}
 	if n == 0 {
 		return nil, nil

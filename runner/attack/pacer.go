@@ -21,6 +21,9 @@ type Segment struct {
 	Duration    time.Duration
 	From, To    float64
 	Concurrency int
+	// Weights are the request classes' weights in this segment, in the
+	// order of the Targeter's classes; nil keeps the classes' own.
+	Weights []float64
 }
 
 // Open reports whether s is an open-model (paced) phase.
