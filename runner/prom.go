@@ -127,7 +127,7 @@ func (r *run) interval() time.Duration {
 // its last scrape of the run is in, and writes them to memW and the event
 // log; it records what it did in info.Memory. Its error says why memory
 // is missing; the latencies are recorded either way.
-func (r *run) promAfter(t0, end time.Time, memW *rundir.CSVWriter[rundir.MemorySample], info *rundir.RunInfo) error {
+func (r *run) promAfter(ctx context.Context, t0, end time.Time, memW *rundir.CSVWriter[rundir.MemorySample], info *rundir.RunInfo) error {
 	if r.prom == nil {
 		return nil
 	}
@@ -138,9 +138,17 @@ func (r *run) promAfter(t0, end time.Time, memW *rundir.CSVWriter[rundir.MemoryS
 	ms := &rundir.MemorySource{Source: "prometheus", URL: cfg.URL, MemoryQuery: cfg.Memory, WorkerLabel: cfg.Worker,
 		RestartsQuery: cfg.Restarts, Step: cfg.Step.Seconds()}
 	info.Memory = ms
-	wait := min(r.prom.scrape, maxScrapeWait) + 500*time.Millisecond
-	time.Sleep(time.Until(end.Add(wait)))
-	ctx, cancel := context.WithTimeout(context.Background(), promFetchTimeout)
+	// Wait for the scrape after the last response, unless interrupted
+	// (then what is there is read).
+	wait := time.Until(end.Add(min(r.prom.scrape, maxScrapeWait) + 500*time.Millisecond))
+	if wait > 2*time.Second && r.opt.Progress != nil {
+		fmt.Fprintf(r.opt.Progress, "%s #%d: waiting %v for Prometheus's last scrape of the run\n", r.variant.Name, r.repeat, wait.Round(time.Second))
+	}
+	select {
+	case <-ctx.Done():
+	case <-time.After(wait):
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), promFetchTimeout)
 	defer cancel()
 	res, err := r.prom.src.Fetch(ctx, t0, end)
 	if err != nil {
