@@ -3,9 +3,11 @@ package runner
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sawtooth-dev/sawtooth/rundir"
@@ -53,9 +55,19 @@ func (r *run) exited() <-chan struct{} {
 	return r.proc.Exited()
 }
 
-// waitURL waits for a URL target: nothing is started.
-func (r *run) waitURL(ctx context.Context, info *rundir.RunInfo) error {
+// waitURL runs a URL target's before hook, if any, and waits for the
+// target: nothing is started or stopped.
+func (r *run) waitURL(ctx context.Context, info *rundir.RunInfo, log io.Writer) error {
 	info.Target = nil
+	if len(r.plan.before) > 0 {
+		r.events.add(rundir.Event{Time: time.Now(), Source: "runner", Event: "before", Message: strings.Join(r.plan.before, " ")})
+		if err := target.RunHook(ctx, r.plan.before, r.plan.beforeTO, log); err != nil {
+			if ctx.Err() != nil {
+				return fmt.Errorf("%w while running target.url.before", ErrInterrupted)
+			}
+			return fmt.Errorf("target.url.before: %w", err)
+		}
+	}
 	r.events.add(rundir.Event{Time: time.Now(), Source: "runner", Event: "wait", Message: "waiting for the url target at " + r.plan.spec.ReadyURL})
 	if err := target.WaitURL(ctx, r.plan.spec.ReadyURL, r.plan.spec.ReadyTimeout); err != nil {
 		if ctx.Err() != nil {

@@ -198,7 +198,7 @@ func (r *run) start(ctx context.Context, info *rundir.RunInfo, f *files) error {
 	info.BaseURL = r.plan.baseURL
 	info.TargetKind = r.plan.kind
 	if r.plan.url {
-		return r.waitURL(ctx, info)
+		return r.waitURL(ctx, info, f.log)
 	}
 	spec := r.plan.spec
 	spec.Log = f.log
