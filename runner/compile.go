@@ -26,6 +26,8 @@ type plan struct {
 	// url is a URL target: nothing is started, spec.ReadyURL and
 	// spec.ReadyTimeout alone are used.
 	url      bool
+	before   []string // a URL target's before hook, placeholders filled in
+	beforeTO time.Duration
 	kind     string // "builtin", "command" or "url"
 	baseURL  string
 	adminURL string // builtin: the admin listener; "" otherwise
@@ -302,5 +304,15 @@ func (p *plan) compileURL(u *scenarios.URLTarget, v scenarios.Variant) (map[stri
 	}
 	maps.Copy(vars, v.Set)
 	vars["base_url"] = p.baseURL
+	if h := u.Before; h != nil {
+		for i, a := range h.Argv {
+			x, err := expand(a, fmt.Sprintf("target.url.before.argv[%d]", i), vars)
+			if err != nil {
+				return nil, err
+			}
+			p.before = append(p.before, x)
+		}
+		p.beforeTO = h.Timeout.D()
+	}
 	return vars, nil
 }

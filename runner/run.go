@@ -198,7 +198,7 @@ func (r *run) start(ctx context.Context, info *rundir.RunInfo, f *files) error {
 	info.BaseURL = r.plan.baseURL
 	info.TargetKind = r.plan.kind
 	if r.plan.url {
-		return r.waitURL(ctx, info)
+		return r.waitURL(ctx, info, f.log)
 	}
 	spec := r.plan.spec
 	spec.Log = f.log
@@ -424,7 +424,7 @@ func (r *run) attack(ctx context.Context, info *rundir.RunInfo, f *files) error 
 	swg.Wait()
 	r.tree.final(t0, r.events, &r.live)
 	r.events.add(rundir.Event{Time: time.Now(), Source: "runner", Event: "stop", PID: r.pid(), Message: exitMessage(r.proc)})
-	promErr := r.promAfter(t0, end, memW, info)
+	promErr := r.promAfter(ctx, t0, end, memW, info)
 
 	if err := tl.Close(); err != nil && encErr == nil {
 		encErr = err
