@@ -84,7 +84,11 @@ func run(t *testing.T, s *scenarios.Scenario, variants ...string) (*reports.Repo
 	defer cancel()
 	ctx, interrupted := stopOnSignal(ctx)
 	dir := filepath.Join(t.TempDir(), "run")
-	res, err := runner.Run(ctx, s, runner.Options{Dir: dir, Variants: variants, Seed: 1, Timeout: 20 * time.Second})
+	opts := runner.Options{Dir: dir, Variants: variants, Seed: 1, Timeout: 20 * time.Second}
+	if s.Target.Builtin != nil {
+		opts.Binary = sawtoothBinary(t)
+	}
+	res, err := runner.Run(ctx, s, opts)
 	interrupted()
 	t.Cleanup(func() {
 		if t.Failed() {

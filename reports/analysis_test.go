@@ -316,6 +316,7 @@ func TestThresholdMetricsMeasured(t *testing.T) {
 	units := map[scenarios.MetricKind]string{
 		scenarios.KindDuration: UnitSeconds, scenarios.KindRatio: UnitRatio, scenarios.KindSize: UnitBytes,
 		scenarios.KindSlope: UnitBytesMin, scenarios.KindCount: UnitCount, scenarios.KindRate: UnitRate,
+		scenarios.KindLeak: UnitBytesReq,
 	}
 	for _, name := range scenarios.Metrics([]string{"light", "heavy"}) {
 		kind, ok := scenarios.MetricKindOf(name)

@@ -42,6 +42,10 @@ type ClassStats struct {
 	// "conn_reset", "conn_closed", "timeout", "other".
 	Errors  map[string]int64 `json:"errors,omitempty"`
 	Latency Latency          `json:"latency"`
+	// ReuseFailures counts requests with an attempt that failed on a
+	// reused keep-alive connection before any response byte (reuse.go);
+	// absent when the run did not measure them.
+	ReuseFailures *int64 `json:"reuse_failures,omitempty"`
 }
 
 // Latency summarises a latency sample, in seconds. Percentiles use the
@@ -98,7 +102,7 @@ type Exit struct {
 	Reason   string  `json:"reason"`
 	Requests int64   `json:"requests,omitempty"`
 	// Source is the most precise source that saw the exit ("server",
-	// "log" or "tree"), whose time T is.
+	// "log", "tree" or "prometheus"), whose time T is.
 	Source string `json:"source,omitempty"`
 	// Replacement is the pid that replaced it (0 if none was seen) and
 	// ReadyAfter the seconds from the exit until the replacement was
@@ -120,7 +124,7 @@ type RestartStats struct {
 	ReplaceMean float64 `json:"replace_mean"`
 	ReplaceMax  float64 `json:"replace_max"`
 	// Source is the most precise event source that saw any of the exits:
-	// "server", "log" or "tree". The sources are merged: an exit seen by
+	// "server", "log", "tree" or "prometheus". The sources are merged: an exit seen by
 	// several is counted once, at the time of the most precise.
 	Source string `json:"source,omitempty"`
 	Exits  []Exit `json:"exits,omitempty"`
@@ -168,6 +172,11 @@ type RunSummary struct {
 	Harness     rundir.Harness `json:"harness"`
 	// Probes are the health probes' results and verdicts (run.json's).
 	Probes []rundir.ProbeStats `json:"probes,omitempty"`
+	// Leak splits worker memory growth by request class (leakfit.go);
+	// absent when no response named its worker.
+	Leak *LeakStats `json:"leak,omitempty"`
+	// Client is the client model of the run, from run.json.
+	Client *rundir.ClientInfo `json:"client,omitempty"`
 }
 
 // sample accumulates requests for latency statistics in constant memory:
@@ -179,6 +188,9 @@ type sample struct {
 	count  int64
 	ok     int64
 	errors map[string]int64
+	// reuse counts reuse failures when reuseMeasured (reuse.go).
+	reuse         int64
+	reuseMeasured bool
 }
 
 func (s *sample) add(lat time.Duration, kind string) {
@@ -200,6 +212,8 @@ func (s *sample) merge(o *sample) {
 	s.sum += o.sum
 	s.count += o.count
 	s.ok += o.ok
+	s.reuse += o.reuse
+	s.reuseMeasured = s.reuseMeasured || o.reuseMeasured
 	for k, v := range o.errors {
 		if s.errors == nil {
 			s.errors = map[string]int64{}
@@ -227,6 +241,10 @@ func (s *sample) latency() Latency {
 
 func (s *sample) classStats(class string, duration float64) ClassStats {
 	c := ClassStats{Class: class, Count: s.count, OK: s.ok, Errors: copyCounts(s.errors), Latency: s.latency()}
+	if s.reuseMeasured {
+		n := s.reuse
+		c.ReuseFailures = &n
+	}
 	if duration > 0 {
 		c.Rate = float64(s.count) / duration
 		c.Throughput = float64(s.ok) / duration
@@ -271,6 +289,7 @@ type run struct {
 	workers  map[int][]memPoint              // worker memory per pid
 	exits    []Exit
 	lag      []lagPoint
+	lives    []leakLife // for the per-class leak fit
 }
 
 type memPoint struct {
@@ -283,8 +302,10 @@ type lagPoint struct {
 	Mean, P99 float64
 }
 
-// readRun reads and analyses one variant and repeat of d.
-func readRun(d *rundir.Dir, ref rundir.RunRef) (*run, error) {
+// readRun reads and analyses one variant and repeat of d; lo says how
+// the per-class leak fit reads it.
+func readRun(d *rundir.Dir, ref rundir.RunRef, lo leakOptions) (*run, error) {
+	pidHeader := lo.header
 	info, err := d.RunInfo(ref)
 	if err != nil {
 		return nil, err
@@ -293,6 +314,7 @@ func readRun(d *rundir.Dir, ref rundir.RunRef) (*run, error) {
 		timeline: map[string][]rundir.TimelineRow{}, workers: map[int][]memPoint{}}
 	s := &r.summary
 	s.Variant, s.Repeat, s.Params, s.Partial, s.Error, s.Harness = ref.Variant, ref.Repeat, info.Params, info.Partial, info.Error, info.Harness
+	s.Client = info.Client
 	s.Duration = loadDuration(info)
 	for _, p := range info.Phases {
 		if p.Concurrency > 0 {
@@ -335,7 +357,8 @@ func readRun(d *rundir.Dir, ref rundir.RunRef) (*run, error) {
 	windows := unionWindows(s.Restarts.Windows, math.Min(stop, s.Duration))
 
 	start := info.Start
-	var served servedLog
+	served := servedLog{pidHeader: pidHeader}
+	perClass := newClassLog(pidHeader)
 	s.Probes = info.Probes
 	probes := probeNames(info)
 	if err := optional(rundir.EachResult(d.File(ref, rundir.ResultsFile), func(res *vegeta.Result) error {
@@ -358,6 +381,7 @@ func readRun(d *rundir.Dir, ref rundir.RunRef) (*run, error) {
 		lat := res.Latency.Seconds()
 		t0 := res.Timestamp.Sub(start).Seconds()
 		served.add(res, t0+lat)
+		perClass.add(res, class, t0+lat)
 		if inWindow(windows, t0, t0+lat) {
 			r.in.add(res.Latency, kind)
 		} else {
@@ -367,12 +391,14 @@ func readRun(d *rundir.Dir, ref rundir.RunRef) (*run, error) {
 	})); err != nil {
 		return nil, err
 	}
+	r.addReuse()
 	s.Classes = classList(r.classes, s.Duration)
 	s.Recycling = recyclingCost(r.in, r.out, s.Restarts.Count, covered(windows), s.Duration)
 
 	r.total, r.workers = memorySeries(mem, roles)
 	s.Memory = memoryStats(r.total, r.workers, events, s.Restarts, r.timeline[AllClass], served.series(), stop)
 	s.Lag, r.lag = loopLag(metrics)
+	r.lives = leakLives(r.workers, perClass.series(), r.exits, lo.warmup, stop)
 	return r, nil
 }
 

@@ -139,7 +139,7 @@ func keyMetric(name string) bool {
 		return class != "recycle" && name != "all.errors"
 	}
 	switch name {
-	case "errors.count", "memory.pss.peak", "memory.pss.final", "memory.rss.peak", "memory.worker_rss.peak", "memory.pss.slope",
+	case "errors.count", "reuse_failures.count", "memory.pss.peak", "memory.pss.final", "memory.rss.peak", "memory.worker_rss.peak", "memory.pss.slope",
 		"memory.worker_rss.per_request", "restarts.count", "restarts.max_concurrent", "restarts.replace_mean",
 		"recycle.window_share", "recycle.in_window.errors", "recycle.in_window.p99", "recycle.out_window.p99", "recycle.errors_per_restart", "recycle.delay_per_restart",
 		"lag.p99", "harness.achieved_rate":
@@ -152,7 +152,7 @@ func keyMetric(name string) bool {
 }
 
 // hiddenMetric reports whether a metric repeats another in tables.
-func hiddenMetric(name string) bool { return name == "all.errors" }
+func hiddenMetric(name string) bool { return name == "all.errors" || name == "all.reuse_failures" }
 
 // upperFirst capitalises the first letter of s.
 func upperFirst(s string) string {

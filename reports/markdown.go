@@ -19,6 +19,9 @@ func (r *Report) Markdown(w io.Writer) error {
 	}
 	b.printf("%s.\n\n", mdEscape(r.runLine()))
 	r.writeFindings(b, "- ")
+	for _, h := range s.HiddenErrors {
+		b.printf("> **Hidden by retries:** %s\n\n", mdEscape(h))
+	}
 	writeMarkdownGrid(b, r.headlineGrid())
 	b.printf("\n")
 
@@ -56,6 +59,9 @@ func (r *Report) Markdown(w io.Writer) error {
 		b.printf("\n## Health probes\n\n%s\n\n", mdEscape(probeNote))
 		writeMarkdownGrid(b, r.probeGrid())
 	}
+	r.markdownLeak(b)
+	b.printf("\n## Errors by kind\n\n%s\n\n", errorKindsLegend)
+	writeMarkdownGrid(b, r.errorKindsGrid())
 	b.printf("\n## Harness health\n\n| variant | repeat | requested | achieved | send lag p99 | harness CPU |\n|---|--:|--:|--:|--:|--:|\n")
 	for _, v := range s.Variants {
 		for _, run := range v.Runs {
@@ -75,6 +81,9 @@ func (r *Report) Markdown(w io.Writer) error {
 		}
 	} else {
 		b.printf("\nNo warnings: every run kept its requested rate.\n")
+	}
+	for _, n := range s.Notes {
+		b.printf("\n%s\n", mdEscape(n))
 	}
 
 	b.printf("\n<details><summary>All numbers</summary>\n\n")

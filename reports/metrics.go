@@ -93,6 +93,7 @@ func requestMetrics(classes []ClassStats, rec RecyclingCost) []Metric {
 			add("errors."+k, UnitCount, float64(all.Errors[k]), BetterLower)
 		}
 	}
+	out = append(out, reuseMetrics(ordered)...)
 	return append(out, windowMetrics(rec)...)
 }
 
@@ -152,7 +153,7 @@ func processMetrics(s *RunSummary) []Metric {
 
 // runMetrics returns every metric of one run.
 func runMetrics(s *RunSummary) []Metric {
-	return append(requestMetrics(s.Classes, s.Recycling), processMetrics(s)...)
+	return append(append(requestMetrics(s.Classes, s.Recycling), processMetrics(s)...), leakMetrics(s.Leak)...)
 }
 
 // mergeMetrics combines the metrics of a variant's repeats: pooled values

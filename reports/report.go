@@ -17,6 +17,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -78,6 +79,15 @@ type Summary struct {
 	// Warnings are problems with the measurement itself: the harness
 	// could not keep the rate, a closed-model phase, a partial run.
 	Warnings []string `json:"warnings,omitempty"`
+	// Plan is the recommendation asked for by the scenario's plan block.
+	Plan *PlanSection `json:"plan,omitempty"`
+	// HiddenErrors are the sentences every report leads with when a
+	// retrying client had reuse failures: what a client that does not
+	// retry would have lost (reuse.go).
+	HiddenErrors []string `json:"hidden_errors,omitempty"`
+	// Notes say how the numbers were measured when not as usual, e.g.
+	// memory read from Prometheus instead of /proc.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // VariantSummary is one variant merged over its repeats.
@@ -96,6 +106,8 @@ type VariantSummary struct {
 	Metrics []Metric `json:"metrics"`
 	// Runs are the repeats, each as in its own summary.json.
 	Runs []RunSummary `json:"runs"`
+	// Leak is the per-class leak fit pooled over the repeats.
+	Leak *LeakStats `json:"leak,omitempty"`
 }
 
 // Metric returns the variant's metric called name.
@@ -180,8 +192,13 @@ func Build(dir string, opts Options) (*Report, error) {
 		return nil, fmt.Errorf("read scenario: %w", err)
 	}
 
+	lo := leakOptions{header: scenarios.DefaultWorkerHeader}
+	if rep.Scenario != nil {
+		lo = leakOptions{header: rep.Scenario.Target.WorkerIDHeader(), warmup: rep.Scenario.Sample.Warmup.D().Seconds()}
+	}
 	for _, name := range d.Variants() {
 		v := VariantSummary{Name: name}
+		var lives []leakLife
 		pooledClasses := map[string]*sample{}
 		in, out := &sample{}, &sample{}
 		var restarts int
@@ -192,7 +209,7 @@ func Build(dir string, opts Options) (*Report, error) {
 			if ref.Variant != name {
 				continue
 			}
-			r, err := readRun(d, ref)
+			r, err := readRun(d, ref, lo)
 			if err != nil {
 				if m.Partial && errors.Is(err, os.ErrNotExist) {
 					s.Warnings = append(s.Warnings, fmt.Sprintf("%s repeat %d was not recorded", name, ref.Repeat))
@@ -200,6 +217,8 @@ func Build(dir string, opts Options) (*Report, error) {
 				}
 				return nil, fmt.Errorf("%s repeat %d: %w", name, ref.Repeat, err)
 			}
+			r.summary.Leak = fitLeaks(r.lives, rep.leakClasses(r.classes), lo.header)
+			lives = append(lives, r.lives...)
 			rep.runs[name] = append(rep.runs[name], r)
 			v.Params, v.Set = r.info.Params, r.info.Set
 			v.Partial = v.Partial || r.info.Partial
@@ -217,6 +236,9 @@ func Build(dir string, opts Options) (*Report, error) {
 			duration += r.summary.Duration
 			perRun = append(perRun, runMetrics(&r.summary))
 			s.Warnings = append(s.Warnings, runWarnings(r)...)
+			if n := memorySourceNote(fmt.Sprintf("%s repeat %d", name, ref.Repeat), r.info.Memory); n != "" {
+				s.Notes = append(s.Notes, n)
+			}
 		}
 		if len(v.Runs) == 0 {
 			continue
@@ -224,7 +246,8 @@ func Build(dir string, opts Options) (*Report, error) {
 		v.Repeats = len(v.Runs)
 		v.Classes = classList(pooledClasses, duration)
 		v.Recycling = recyclingCost(in, out, restarts, cov, duration)
-		v.Metrics = mergeMetrics(requestMetrics(v.Classes, v.Recycling), perRun)
+		v.Leak = fitLeaks(lives, rep.leakClasses(pooledClasses), lo.header)
+		v.Metrics = mergeMetrics(append(requestMetrics(v.Classes, v.Recycling), leakMetrics(v.Leak)...), perRun)
 		v.Headline = headline(&v)
 		s.Variants = append(s.Variants, v)
 	}
@@ -232,6 +255,8 @@ func Build(dir string, opts Options) (*Report, error) {
 		return nil, fmt.Errorf("run directory %s: no variant was recorded", dir)
 	}
 	s.Warnings = dedupe(s.Warnings)
+	s.HiddenErrors = hiddenErrors(s.Variants)
+	s.Notes = dedupe(s.Notes)
 	s.Baseline = s.Variants[0].Name
 	if opts.Baseline != "" {
 		if rep.variant(opts.Baseline) == nil {
@@ -252,8 +277,26 @@ func Build(dir string, opts Options) (*Report, error) {
 		for i := range s.Variants {
 			s.Thresholds = append(s.Thresholds, evaluate(rep.Scenario.Thresholds, &s.Variants[i])...)
 		}
+		s.Plan = rep.planSection()
 	}
 	return rep, nil
+}
+
+// leakClasses are the classes the leak fit splits by: the scenario's
+// classes (of every stream) when it is known (so that a class that was never served
+// is asked for, and refused), otherwise those of the results.
+func (r *Report) leakClasses(seen map[string]*sample) []string {
+	var out []string
+	if r.Scenario != nil {
+		return r.Scenario.ClassNames()
+	}
+	for c := range seen {
+		if c != AllClass {
+			out = append(out, c)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // dedupe returns ws without repeated lines, in their first order.
@@ -291,6 +334,7 @@ func runWarnings(r *run) []string {
 	if r.info.Partial {
 		out = append(out, id+": partial: "+orDefault(r.info.Error, "interrupted"))
 	}
+	out = append(out, memorySourceWarnings(id, r.info.Memory)...)
 	if n, err := strconv.Atoi(r.info.Set["max_requests"]); err == nil && n > 0 && r.summary.Restarts.Count == 0 {
 		var sent int64
 		for _, c := range r.summary.Classes {

@@ -33,7 +33,7 @@ func goldenVariants() []fixture.Variant {
 			Workers: 2, LeakPerRequest: 100 << 10, NoiseRSS: 64 << 10, Lag: true, Seed: 1, RepeatNoise: 0.02},
 		{Name: "max-requests", Set: map[string]string{"max_requests": "40"}, Repeats: 3, Duration: 8, Rate: 25, Classes: cl,
 			Workers: 2, MaxRequests: 40, LeakPerRequest: 100 << 10, NoiseRSS: 64 << 10, ErrorsNearExit: 2, Lag: true, Seed: 2, RepeatNoise: 0.02,
-			Headers: true},
+			Headers: true, ReuseHidden: true},
 	}
 }
 
@@ -104,9 +104,13 @@ func TestGolden(t *testing.T) {
 		math.Abs(*h.ErrorRate-0.04) > 1e-9 || *h.Throughput <= 0 || *h.P99 < *h.Mean {
 		t.Errorf("max-requests headline = %+v, want every number, error rate 4%%", h)
 	}
-	// The findings come first, then the headline.
-	top := strings.SplitN(table.String(), "\n", 10)
-	if len(top) < 10 || !strings.HasPrefix(top[2], "max-requests against no-recycling: peak PSS ") || top[3] != "" ||
+	// The findings come first, then what retries hid, then the headline.
+	top := strings.SplitN(table.String(), "\n", 12)
+	if len(top) < 12 || !strings.HasPrefix(top[4], "hidden by retries: max-requests: ") || top[5] != "" {
+		t.Errorf("the table does not say what retries hid after the findings:\n%s", strings.Join(top, "\n"))
+	}
+	top = append(top[:4], top[6:]...)
+	if !strings.HasPrefix(top[2], "max-requests against no-recycling: peak PSS ") || top[3] != "" ||
 		!strings.HasPrefix(top[5], "mean response time ") || !strings.HasPrefix(top[6], "p99 ") ||
 		!strings.HasPrefix(top[7], "throughput ") || !strings.HasPrefix(top[8], "error rate ") {
 		t.Errorf("the table does not lead with the finding and the headline:\n%s", strings.Join(top, "\n"))

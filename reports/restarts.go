@@ -9,11 +9,13 @@ import (
 
 // Event sources that see worker processes, most precise first: the
 // built-in server's own events, target log patterns, the process-tree
-// sampler. Other sources (the runner) say nothing about workers.
+// sampler, worker series read from Prometheus (as coarse as its scrape
+// interval). Other sources (the runner) say nothing about workers.
 const (
 	rankServer = iota
 	rankLog
 	rankTree
+	rankPrometheus
 	nSources
 )
 
@@ -27,13 +29,15 @@ func sourceRank(src string) (int, bool) {
 		return rankLog, true
 	case "tree":
 		return rankTree, true
+	case "prometheus":
+		return rankPrometheus, true
 	}
 	return 0, false
 }
 
 // sourceName is the inverse of sourceRank.
 func sourceName(rank int) string {
-	return [nSources]string{"server", "log", "tree"}[rank]
+	return [nSources]string{"server", "log", "tree", "prometheus"}[rank]
 }
 
 // life is one worker process from its spawn to its exit, merged from

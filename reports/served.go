@@ -30,7 +30,9 @@ type servedPoint struct {
 // servedLog collects, from the response headers of one pass over the
 // results, each worker's requests served over time.
 type servedLog struct {
-	byPID map[int][]servedPoint
+	// pidHeader names the worker; HeaderWorkerPid when empty.
+	pidHeader string
+	byPID     map[int][]servedPoint
 }
 
 // add records a response that completed at t, if it carries both
@@ -39,7 +41,11 @@ func (s *servedLog) add(res *vegeta.Result, t float64) {
 	if len(res.Headers) == 0 {
 		return
 	}
-	pid, err := strconv.Atoi(res.Headers.Get(HeaderWorkerPid))
+	name := s.pidHeader
+	if name == "" {
+		name = HeaderWorkerPid
+	}
+	pid, err := strconv.Atoi(res.Headers.Get(name))
 	if err != nil || pid <= 0 {
 		return
 	}

@@ -265,6 +265,9 @@ func (r *Report) Table(w io.Writer, color bool) error {
 	bw := &errWriter{w: w}
 	bw.printf("sawtooth report: %s  (%s)\n\n", s.Scenario, r.runLine())
 	r.writeFindings(bw, "")
+	for _, h := range s.HiddenErrors {
+		bw.printf("hidden by retries: %s\n\n", h)
+	}
 	if bw.err != nil {
 		return bw.err
 	}
@@ -316,6 +319,12 @@ func (r *Report) Table(w io.Writer, color bool) error {
 		bw.printf("\nwarnings:\n")
 		for _, wn := range s.Warnings {
 			bw.printf("  ! %s\n", wn)
+		}
+	}
+	if len(s.Notes) > 0 {
+		bw.printf("\nnotes:\n")
+		for _, n := range s.Notes {
+			bw.printf("  %s\n", n)
 		}
 	}
 	return bw.err

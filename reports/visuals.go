@@ -187,10 +187,13 @@ func (r *Report) html(w io.Writer, charts []plots.Chart) error {
 		Probes      htmlGrid
 		Streams     htmlGrid
 		ProbeNote   string
+		ErrorKinds  htmlGrid
+		KindsNote   string
 		Charts      []htmlChart
 		Scenario    string
 		RecycleNote string
-	}{&r.Summary, r.runLine(), len(r.Failed()), toHTMLGrid(r.headlineGrid()), r.legend(), Unmeasured, toHTMLGrid(r.comparisonGrid(false)), toHTMLGrid(r.comparisonGrid(true)), toHTMLGrid(r.recyclingGrid()), toHTMLGrid(r.probeGrid()), toHTMLGrid(r.streamGrid()), probeNote, hc, scenario, r.recyclingNote()}
+		Leak        htmlLeak
+	}{&r.Summary, r.runLine(), len(r.Failed()), toHTMLGrid(r.headlineGrid()), r.legend(), Unmeasured, toHTMLGrid(r.comparisonGrid(false)), toHTMLGrid(r.comparisonGrid(true)), toHTMLGrid(r.recyclingGrid()), toHTMLGrid(r.probeGrid()), toHTMLGrid(r.streamGrid()), probeNote, toHTMLGrid(r.errorKindsGrid()), errorKindsLegend, hc, scenario, r.recyclingNote(), r.htmlLeak()}
 	if err := pageTemplate.Execute(w, data); err != nil {
 		return fmt.Errorf("report.html: %w", err)
 	}

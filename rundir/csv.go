@@ -37,7 +37,7 @@ func (c *CSVWriter[T]) Flush() error {
 // NewTimelineWriter returns a writer of timeline.csv rows.
 func NewTimelineWriter(w io.Writer) (*CSVWriter[TimelineRow], error) {
 	return newCSVWriter(w, TimelineHeader, func(r TimelineRow) []string {
-		return []string{ff(r.T), ff(r.Interval), r.Class, fi(r.Count), fi(r.OK), fi(r.Errors), ff(r.P50), ff(r.P90), ff(r.P99), ff(r.Max)}
+		return []string{ff(r.T), ff(r.Interval), r.Class, fi(r.Count), fi(r.OK), fi(r.Errors), ff(r.P50), ff(r.P90), ff(r.P99), ff(r.Max), fi(r.ReuseFailures)}
 	})
 }
 
@@ -115,16 +115,18 @@ func (p *rowParser) int(i int) int64 {
 }
 
 // eachCSV calls fn for every data row of the CSV file at path, which must
-// start with header. A missing file is an error wrapping fs.ErrNotExist.
-// A final line cut short (a run killed mid-write) is ignored.
-func eachCSV(path string, header []string, fn func(p *rowParser) error) error {
+// start with header, or with header less its last newer columns (rows
+// then have as many fields as that shorter header). A missing file is an
+// error wrapping fs.ErrNotExist. A final line cut short (a run killed
+// mid-write) is ignored.
+func eachCSV(path string, header []string, newer int, fn func(p *rowParser) error) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("read run file: %w", err)
 	}
 	defer f.Close()
 	r := csv.NewReader(f)
-	r.FieldsPerRecord = len(header)
+	r.FieldsPerRecord = 0 // set by the header row
 	got, err := r.Read()
 	if err == io.EOF {
 		return nil
@@ -132,6 +134,10 @@ func eachCSV(path string, header []string, fn func(p *rowParser) error) error {
 	if err != nil {
 		return fmt.Errorf("%s: header: %w", path, err)
 	}
+	if len(got) < len(header)-newer || len(got) > len(header) {
+		return fmt.Errorf("%s:1: %d columns, want %d (%v)", path, len(got), len(header), header)
+	}
+	header = header[:len(got)]
 	for i := range header {
 		if got[i] != header[i] {
 			return fmt.Errorf("%s:1: column %d is %q, want %q", path, i+1, got[i], header[i])
@@ -165,9 +171,12 @@ func isLastLine(r *csv.Reader) bool {
 
 // EachTimeline calls fn for every row of a timeline.csv file.
 func EachTimeline(path string, fn func(TimelineRow) error) error {
-	return eachCSV(path, TimelineHeader, func(p *rowParser) error {
+	return eachCSV(path, TimelineHeader, 1, func(p *rowParser) error {
 		r := TimelineRow{T: p.finite(0), Interval: p.finite(1), Class: p.rec[2], Count: p.int(3), OK: p.int(4),
 			Errors: p.int(5), P50: p.finite(6), P90: p.finite(7), P99: p.finite(8), Max: p.finite(9)}
+		if len(p.rec) > 10 {
+			r.ReuseFailures = p.int(10)
+		}
 		if p.err != nil {
 			return p.err
 		}
@@ -177,7 +186,7 @@ func EachTimeline(path string, fn func(TimelineRow) error) error {
 
 // EachMemory calls fn for every row of a memory.csv file.
 func EachMemory(path string, fn func(MemorySample) error) error {
-	return eachCSV(path, MemoryHeader, func(p *rowParser) error {
+	return eachCSV(path, MemoryHeader, 0, func(p *rowParser) error {
 		s := MemorySample{T: p.finite(0), PID: int(p.int(1)), PPID: int(p.int(2)), Role: p.rec[3],
 			RSS: p.int(4), PSS: p.int(5), CPU: p.finite(6)}
 		if p.err != nil {
@@ -189,7 +198,7 @@ func EachMemory(path string, fn func(MemorySample) error) error {
 
 // EachMetric calls fn for every row of a metrics.csv file.
 func EachMetric(path string, fn func(MetricSample) error) error {
-	return eachCSV(path, MetricsHeader, func(p *rowParser) error {
+	return eachCSV(path, MetricsHeader, 0, func(p *rowParser) error {
 		// A metric's value may be NaN or ±Inf (Prometheus allows both).
 		s := MetricSample{T: p.finite(0), Metric: p.rec[1], Labels: p.rec[2], Value: p.float(3)}
 		if p.err != nil {

@@ -13,6 +13,7 @@
 //	    results.bin            vegeta results; Result.Attack is the request class
 //	    timeline.csv           TimelineRow per interval and class
 //	    memory.csv             MemorySample per sample and pid
+//	    memory-proc.csv        the same from /proc, when memory.csv came from Prometheus
 //	    events.jsonl           Event per line
 //	    metrics.csv            MetricSample per scraped series and sample
 //	    target.log             the target's stdout and stderr
@@ -43,9 +44,13 @@ const (
 	ResultsFile  = "results.bin"
 	TimelineFile = "timeline.csv"
 	MemoryFile   = "memory.csv"
-	EventsFile   = "events.jsonl"
-	MetricsFile  = "metrics.csv"
-	TargetLog    = "target.log"
+	// MemoryProcFile holds the /proc sampler's rows, in memory.csv's
+	// format, when memory.csv comes from Prometheus for a target
+	// sawtooth started (so the two can be compared).
+	MemoryProcFile = "memory-proc.csv"
+	EventsFile     = "events.jsonl"
+	MetricsFile    = "metrics.csv"
+	TargetLog      = "target.log"
 )
 
 // Meta describes a whole run: every variant and repeat of one scenario.
@@ -101,6 +106,45 @@ type RunInfo struct {
 	// Probes are the health probes' results and the orchestrator's
 	// verdict on them (see ProbeStats).
 	Probes []ProbeStats `json:"probes,omitempty"`
+	// Client is the client model of the run (nil in runs recorded before
+	// sawtooth had one, which did not measure reuse failures).
+	Client *ClientInfo `json:"client,omitempty"`
+	// TargetKind is "builtin", "command" or "url" (a server sawtooth did
+	// not start; Target is then empty).
+	TargetKind string `json:"target_kind,omitempty"`
+	// Memory says where memory.csv came from when not from /proc.
+	Memory *MemorySource `json:"memory_source,omitempty"`
+}
+
+// MemorySource describes memory read from a Prometheus server instead of
+// /proc.
+type MemorySource struct {
+	// Source is "prometheus".
+	Source string `json:"source"`
+	URL    string `json:"url"`
+	// MemoryQuery gives one series per worker; WorkerLabel names them.
+	MemoryQuery string `json:"memory_query"`
+	WorkerLabel string `json:"worker_label"`
+	// RestartsQuery is the counter of worker exits ("" when none).
+	RestartsQuery string `json:"restarts_query,omitempty"`
+	// Step is the query resolution and ScrapeInterval Prometheus's, in
+	// seconds (0 when it could not be read).
+	Step           float64 `json:"step"`
+	ScrapeInterval float64 `json:"scrape_interval"`
+	// Series is the number of worker series found.
+	Series int `json:"series"`
+	// Labels maps the pids of memory.csv to worker label values when
+	// those are not pids (pods, instances), numbered from 1.
+	Labels map[string]string `json:"labels,omitempty"`
+	// Restarts is how much the restarts counter rose during the run
+	// (absent without a restarts query); RestartsUnmatched of those
+	// ended no worker series (workers that lived less than a scrape).
+	Restarts          *int `json:"restarts,omitempty"`
+	RestartsUnmatched int  `json:"restarts_unmatched,omitempty"`
+	// Warnings are caveats, e.g. a scrape interval long against the run.
+	Warnings []string `json:"warnings,omitempty"`
+	// Error is why memory could not be read ("" when it was).
+	Error string `json:"error,omitempty"`
 }
 
 // PhaseInfo is one phase as run. Start and End are seconds since
@@ -191,7 +235,10 @@ type Interval struct {
 }
 
 // TimelineRow aggregates one interval of one request class. Latencies are
-// seconds. Class "all" aggregates every class.
+// seconds. Class "all" aggregates every class. ReuseFailures counts the
+// requests with an attempt that failed on a reused keep-alive connection
+// before any response byte, whether or not it was re-sent and then
+// succeeded (0 in files written before the column existed).
 type TimelineRow struct {
 	T        float64 // interval start, seconds since the run began
 	Interval float64 // interval length in seconds
@@ -203,10 +250,13 @@ type TimelineRow struct {
 	P90      float64
 	P99      float64
 	Max      float64
+
+	ReuseFailures int64
 }
 
-// TimelineHeader is the header row of timeline.csv.
-var TimelineHeader = []string{"t", "interval", "class", "count", "ok", "errors", "p50", "p90", "p99", "max"}
+// TimelineHeader is the header row of timeline.csv. Readers also accept
+// files without its last column, reuse_failures.
+var TimelineHeader = []string{"t", "interval", "class", "count", "ok", "errors", "p50", "p90", "p99", "max", "reuse_failures"}
 
 // MemorySample is one process's memory at one sample. Role is "master",
 // "worker" or "other" (for command targets: "master" is the process the
@@ -230,7 +280,8 @@ type Event struct {
 	Time time.Time `json:"time"`
 	// Source is where the event was seen: "server" (the built-in server's
 	// /events), "tree" (the process-tree sampler), "log" (a target log
-	// pattern) or "runner" (phases, start and stop).
+	// pattern), "prometheus" (worker series read from Prometheus) or
+	// "runner" (phases, start and stop).
 	Source string `json:"source"`
 	// Event is "spawn", "ready", "retiring", "exit", "phase", "start",
 	// "stop" or a log pattern's name.

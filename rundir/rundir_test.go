@@ -29,7 +29,7 @@ func TestRoundTrip(t *testing.T) {
 
 	var buf bytes.Buffer
 	tw, _ := NewTimelineWriter(&buf)
-	want := TimelineRow{T: 1, Interval: 1, Class: "light", Count: 10, OK: 9, Errors: 1, P50: 0.001, P90: 0.002, P99: 0.0125, Max: 0.5}
+	want := TimelineRow{T: 1, Interval: 1, Class: "light", Count: 10, OK: 9, Errors: 1, P50: 0.001, P90: 0.002, P99: 0.0125, Max: 0.5, ReuseFailures: 3}
 	tw.Write(want)
 	tw.Flush()
 	buf.WriteString("2,1,li") // a row cut short by a crash
@@ -43,7 +43,22 @@ func TestRoundTrip(t *testing.T) {
 		t.Fatalf("timeline = %+v, want [%+v]", got, want)
 	}
 
-	os.WriteFile(path, []byte(strings.Join(TimelineHeader, ",")+"\n1,1,light,x,1,0,0,0,0,0\n1,1,light,1,1,0,0,0,0,0\n"), 0o644)
+	// A file from before the reuse_failures column reads with 0 there.
+	old := strings.Join(TimelineHeader[:10], ",") + "\n1,1,light,2,2,0,0.1,0.1,0.1,0.1\n"
+	os.WriteFile(path, []byte(old), 0o644)
+	got = nil
+	if err := EachTimeline(path, func(r TimelineRow) error { got = append(got, r); return nil }); err != nil {
+		t.Fatalf("old timeline: %v", err)
+	}
+	if len(got) != 1 || got[0].Count != 2 || got[0].ReuseFailures != 0 {
+		t.Fatalf("old timeline = %+v", got)
+	}
+	os.WriteFile(path, []byte(strings.Join(TimelineHeader[:9], ",")+"\n1,1,light,2,2,0,0.1,0.1,0.1\n"), 0o644)
+	if err := EachTimeline(path, func(TimelineRow) error { return nil }); err == nil {
+		t.Fatal("a timeline with 9 columns was accepted")
+	}
+
+	os.WriteFile(path, []byte(strings.Join(TimelineHeader, ",")+"\n1,1,light,x,1,0,0,0,0,0,0\n1,1,light,1,1,0,0,0,0,0,0\n"), 0o644)
 	err = EachTimeline(path, func(TimelineRow) error { return nil })
 	var fe *FieldError
 	if !errors.As(err, &fe) || fe.Line != 2 || fe.Field != "count" {
@@ -104,7 +119,7 @@ func TestNonFiniteRejected(t *testing.T) {
 		name, body, field string
 		each              func(string) error
 	}{
-		{"timeline", strings.Join(TimelineHeader, ",") + "\n1,1,light,1,1,0,NaN,0,0,0\n", "p50",
+		{"timeline", strings.Join(TimelineHeader, ",") + "\n1,1,light,1,1,0,NaN,0,0,0,0\n", "p50",
 			func(p string) error { return EachTimeline(p, func(TimelineRow) error { return nil }) }},
 		{"memory", strings.Join(MemoryHeader, ",") + "\n+Inf,1,0,master,1,1,0\n", "t",
 			func(p string) error { return EachMemory(p, func(MemorySample) error { return nil }) }},

@@ -21,8 +21,14 @@ import (
 // plan is one variant's target and load, resolved: ports picked and
 // placeholders filled in.
 type plan struct {
-	spec     target.Spec
-	builtin  bool
+	spec    target.Spec
+	builtin bool
+	// url is a URL target: nothing is started, spec.ReadyURL and
+	// spec.ReadyTimeout alone are used.
+	url      bool
+	before   []string // a URL target's before hook, placeholders filled in
+	beforeTO time.Duration
+	kind     string // "builtin", "command" or "url"
 	baseURL  string
 	adminURL string // builtin: the admin listener; "" otherwise
 	metrics  []scenarios.MetricsSource
@@ -92,12 +98,21 @@ func compile(s *scenarios.Scenario, v scenarios.Variant, binary string) (*plan, 
 		"admin_port": strconv.Itoa(adminPort),
 		"admin_url":  "http://127.0.0.1:" + strconv.Itoa(adminPort),
 	}
+	var trafficVars map[string]string
 	switch {
+	case s.Target.URL != nil:
+		p.kind = "url"
+		if trafficVars, err = p.compileURL(s.Target.URL, v); err != nil {
+			return nil, err
+		}
+		vars = trafficVars
 	case s.Target.Command != nil:
+		p.kind = "command"
 		if err := p.compileCommand(s, v, vars); err != nil {
 			return nil, err
 		}
 	case s.Target.Builtin != nil:
+		p.kind = "builtin"
 		p.builtin = true
 		flags := maps.Clone(s.Target.Builtin)
 		maps.Copy(flags, v.Set)
@@ -114,7 +129,7 @@ func compile(s *scenarios.Scenario, v scenarios.Variant, binary string) (*plan, 
 			Grace:        10 * time.Second,
 		}
 	default:
-		return nil, fmt.Errorf("target: want builtin or command")
+		return nil, fmt.Errorf("target: want builtin, command or url")
 	}
 	for i, m := range s.Sample.Metrics {
 		u, err := expand(m.URL, fmt.Sprintf("sample.metrics[%d].url", i), vars)
@@ -123,7 +138,7 @@ func compile(s *scenarios.Scenario, v scenarios.Variant, binary string) (*plan, 
 		}
 		p.metrics = append(p.metrics, scenarios.MetricsSource{URL: u, Names: m.Names})
 	}
-	if err := p.compileStreams(s); err != nil {
+	if err := p.compileStreams(s, trafficVars); err != nil {
 		return nil, err
 	}
 	p.compileProbes(s)
@@ -197,18 +212,33 @@ func (p *plan) compileCommand(s *scenarios.Scenario, v scenarios.Variant, vars m
 	return nil
 }
 
-// compileClasses resolves the request classes at path of scenario s.
-func (p *plan) compileClasses(s *scenarios.Scenario, path string, traffic []scenarios.RequestClass) ([]attack.Class, error) {
+// compileClasses resolves the request classes at field of scenario s.
+// With vars (a URL target's), paths and header values have their
+// placeholders filled in.
+func (p *plan) compileClasses(s *scenarios.Scenario, field string, traffic []scenarios.RequestClass, vars map[string]string) ([]attack.Class, error) {
 	var classes []attack.Class
 	for i, rc := range traffic {
 		method := rc.Method
 		if method == "" {
 			method = http.MethodGet
 		}
-		c := attack.Class{Name: rc.Name, Weight: rc.Weight, Method: method, URL: p.baseURL + "/" + strings.TrimLeft(rc.Path, "/")}
+		path := rc.Path
+		if vars != nil {
+			var err error
+			if path, err = expand(path, fmt.Sprintf("%s[%d].path", field, i), vars); err != nil {
+				return nil, err
+			}
+		}
+		c := attack.Class{Name: rc.Name, Weight: rc.Weight, Method: method, URL: p.baseURL + "/" + strings.TrimLeft(path, "/")}
 		if len(rc.Headers) > 0 {
 			c.Header = http.Header{}
 			for k, v := range rc.Headers {
+				if vars != nil {
+					var err error
+					if v, err = expand(v, fmt.Sprintf("%s[%d].headers.%s", field, i, k), vars); err != nil {
+						return nil, err
+					}
+				}
 				c.Header.Set(k, v)
 			}
 		}
@@ -220,7 +250,7 @@ func (p *plan) compileClasses(s *scenarios.Scenario, path string, traffic []scen
 			}
 			b, err := scenarios.ReadFile(path, scenarios.MaxBodySize)
 			if err != nil {
-				return nil, fmt.Errorf("%s[%d].body_file: %w", path, i, err)
+				return nil, fmt.Errorf("%s[%d].body_file: %w", field, i, err)
 			}
 			c.Body = b
 		case rc.Body != "":
@@ -229,7 +259,40 @@ func (p *plan) compileClasses(s *scenarios.Scenario, path string, traffic []scen
 		classes = append(classes, c)
 	}
 	if len(classes) == 0 {
-		return nil, fmt.Errorf("%s: want at least one request class", path)
+		return nil, fmt.Errorf("%s: want at least one request class", field)
 	}
 	return classes, nil
+}
+
+// compileURL resolves a URL target: its base and ready URLs, and the
+// values its traffic's placeholders take (its vars with the variant's
+// set, and base_url).
+func (p *plan) compileURL(u *scenarios.URLTarget, v scenarios.Variant) (map[string]string, error) {
+	p.url = true
+	p.baseURL = strings.TrimRight(u.BaseURL, "/")
+	ready := u.Ready.URL
+	if ready == "" {
+		ready = "/"
+	}
+	if !strings.Contains(ready, "://") {
+		ready = p.baseURL + "/" + strings.TrimLeft(ready, "/")
+	}
+	p.spec = target.Spec{ReadyURL: ready, ReadyTimeout: u.Ready.Timeout.D()}
+	vars := maps.Clone(u.Vars)
+	if vars == nil {
+		vars = map[string]string{}
+	}
+	maps.Copy(vars, v.Set)
+	vars["base_url"] = p.baseURL
+	if h := u.Before; h != nil {
+		for i, a := range h.Argv {
+			x, err := expand(a, fmt.Sprintf("target.url.before.argv[%d]", i), vars)
+			if err != nil {
+				return nil, err
+			}
+			p.before = append(p.before, x)
+		}
+		p.beforeTO = h.Timeout.D()
+	}
+	return vars, nil
 }

@@ -41,6 +41,7 @@ type run struct {
 	events *eventLog
 	proc   *target.Process
 	tree   *treeSampler
+	prom   *promRun // nil without a Prometheus source
 	live   liveStats
 
 	stopOnce sync.Once
@@ -196,6 +197,10 @@ func (r *run) start(ctx context.Context, info *rundir.RunInfo, f *files) error {
 	}
 	info.Target = r.plan.spec.Argv
 	info.BaseURL = r.plan.baseURL
+	info.TargetKind = r.plan.kind
+	if r.plan.url {
+		return r.waitURL(ctx, info, f.log)
+	}
 	spec := r.plan.spec
 	spec.Log = f.log
 	spec.OnEvent = func(e target.LogEvent) {
@@ -245,8 +250,13 @@ func (r *run) stopTarget() error {
 
 // attack drives the load and records everything alongside it.
 func (r *run) attack(ctx context.Context, info *rundir.RunInfo, f *files) error {
+	ccfg := clientConfig(r.sc, r.variant, r.opt.Timeout)
+	info.Client = clientInfo(ccfg)
+	client := attack.NewClient(ccfg)
+	defer client.CloseIdleConnections()
+	timeout := ccfg.MaxTimeout()
 	stop := make(chan struct{})
-	streams, err := newStreams(r.plan, r.seed, r.opt.Timeout, stop)
+	streams, err := newStreams(r.plan, r.seed, client, stop)
 	if err != nil {
 		return err
 	}
@@ -262,6 +272,10 @@ func (r *run) attack(ctx context.Context, info *rundir.RunInfo, f *files) error 
 	if err != nil {
 		return fmt.Errorf("write %s: %w", rundir.TimelineFile, err)
 	}
+	treeW, err := r.promBefore(ctx, memW)
+	if err != nil {
+		return err
+	}
 
 	pacer := streams[0].pacer // the progress line follows the first stream
 	total := longest(streams)
@@ -272,21 +286,18 @@ func (r *run) attack(ctx context.Context, info *rundir.RunInfo, f *files) error 
 	t0 := time.Now()
 	info.Start = t0.UTC()
 	r.events.start(t0)
-	r.events.add(rundir.Event{Time: t0, Source: "runner", Event: "start", PID: r.proc.PID(), Message: fmt.Sprintf("variant %s repeat %d", r.variant.Name, r.repeat)})
+	r.events.add(rundir.Event{Time: t0, Source: "runner", Event: "start", PID: r.pid(), Message: fmt.Sprintf("variant %s repeat %d", r.variant.Name, r.repeat)})
 
 	// Alongside the attack: the tree sampler, the metrics scraper, the
 	// built-in server's events and the phase changes.
 	side, cancelSide := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	interval := r.sc.Sample.Interval.D()
-	if interval <= 0 {
-		interval = 250 * time.Millisecond
-	}
+	interval := r.interval()
 	maxRSS := &atomic.Int64{}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		r.tree.loop(side, interval, t0, memW, r.events, &r.live, maxRSS)
+		r.tree.loop(side, interval, t0, treeW, r.events, &r.live, maxRSS)
 	}()
 	if len(r.plan.metrics) > 0 {
 		wg.Add(1)
@@ -318,6 +329,8 @@ func (r *run) attack(ctx context.Context, info *rundir.RunInfo, f *files) error 
 					return
 				case <-time.After(at):
 				}
+				// Validated with the scenario: the weights are well formed.
+				_ = st.targeter.SetWeights(seg.Weights)
 				msg := describe(seg)
 				if len(streams) > 1 {
 					msg = "stream " + st.plan.name + ": " + msg
@@ -340,7 +353,7 @@ func (r *run) attack(ctx context.Context, info *rundir.RunInfo, f *files) error 
 	var interrupted, targetDied atomic.Bool
 	drained := make(chan struct{})
 	go func() {
-		bound := time.NewTimer(total + r.opt.Timeout + 10*time.Second)
+		bound := time.NewTimer(total + timeout + 10*time.Second)
 		defer bound.Stop()
 		halt := func() {
 			close(stop)
@@ -355,7 +368,7 @@ func (r *run) attack(ctx context.Context, info *rundir.RunInfo, f *files) error 
 		case <-ctx.Done():
 			interrupted.Store(true)
 			halt()
-		case <-r.proc.Exited():
+		case <-r.exited():
 			targetDied.Store(true)
 			halt()
 		case <-bound.C:
@@ -370,7 +383,7 @@ func (r *run) attack(ctx context.Context, info *rundir.RunInfo, f *files) error 
 		}
 	}()
 
-	tl := stats.NewTimeline(t0, time.Second, r.opt.Timeout+2*time.Second, tlW.Write)
+	tl := stats.NewTimeline(t0, time.Second, timeout+2*time.Second, tlW.Write)
 	rec := newRecorder(vegeta.NewEncoder(f.resultsW), tl, streams, t0, &r.live, r.events)
 	var encErr error
 	lastAdvance := time.Now()
@@ -409,7 +422,8 @@ func (r *run) attack(ctx context.Context, info *rundir.RunInfo, f *files) error 
 	cancelServerEvents()
 	swg.Wait()
 	r.tree.final(t0, r.events, &r.live)
-	r.events.add(rundir.Event{Time: time.Now(), Source: "runner", Event: "stop", PID: r.proc.PID(), Message: exitMessage(r.proc)})
+	r.events.add(rundir.Event{Time: time.Now(), Source: "runner", Event: "stop", PID: r.pid(), Message: exitMessage(r.proc)})
+	promErr := r.promAfter(ctx, t0, end, memW, info)
 
 	if err := tl.Close(); err != nil && encErr == nil {
 		encErr = err
@@ -442,13 +456,16 @@ func (r *run) attack(ctx context.Context, info *rundir.RunInfo, f *files) error 
 		return stopErr
 	case encErr != nil:
 		return fmt.Errorf("write run files: %w", encErr)
+	case promErr != nil:
+		return promErr
 	}
 	return nil
 }
 
 // recorder takes each result as the attackers and probes return them:
 // it tags a traffic result with its class, writes it to results.bin and
-// adds it to the timeline, the send-lag histograms, the count of requests
+// adds it to the timeline (with whether the stream's client saw a reuse
+// failure for it), the send-lag histograms, the count of requests
 // sent in open-model phases and the live counters of the progress line.
 // A probe's result goes only to results.bin (under the probe's name), the
 // events and the probe's verdict: never to the traffic's numbers.
@@ -481,7 +498,8 @@ func (rc *recorder) add(i int, res *vegeta.Result) {
 		rc.err = rc.enc.Encode(res)
 	}
 	ok := res.Error == "" && res.Code >= 200 && res.Code < 400
-	rc.tl.Add(res.Attack, res.Timestamp, res.Latency, ok)
+	reuse := st.client != nil && st.client.Take(res.Seq)
+	rc.tl.Add(res.Attack, res.Timestamp, res.Latency, ok, reuse)
 	if due, ok := st.pacer.Due(res.Seq); ok {
 		rc.lag.Record(res.Timestamp.Sub(due))
 		st.lag.Record(res.Timestamp.Sub(due))
@@ -501,6 +519,9 @@ func (rc *recorder) add(i int, res *vegeta.Result) {
 }
 
 func exitMessage(p *target.Process) string {
+	if p == nil {
+		return "" // a URL target: nothing was started or stopped
+	}
 	if err := p.ExitError(); err != nil {
 		return err.Error()
 	}

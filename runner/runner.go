@@ -25,7 +25,8 @@ import (
 // QuickFactor is how much --quick scales the phases' durations.
 const QuickFactor = 0.1
 
-// DefaultTimeout is the default request timeout.
+// DefaultTimeout is the default request timeout (the scenario's
+// client.timeout defaults to the same).
 const DefaultTimeout = 30 * time.Second
 
 // ErrInterrupted is returned (wrapped) when the context was cancelled
@@ -50,7 +51,8 @@ type Options struct {
 	// Binary is the sawtooth executable started for builtin targets
 	// (default: this executable).
 	Binary string
-	// Timeout bounds each request (default DefaultTimeout).
+	// Timeout, when > 0, bounds each request instead of the scenario's
+	// client.timeout (a traffic class's own timeout still wins).
 	Timeout time.Duration
 	// Progress receives status lines (none when nil). On a terminal the
 	// line is rewritten in place unless CI is set.
@@ -85,9 +87,6 @@ type Result struct {
 // other variants still run and the error lists every failure.
 func Run(ctx context.Context, s *scenarios.Scenario, opt Options) (Result, error) {
 	var res Result
-	if opt.Timeout <= 0 {
-		opt.Timeout = DefaultTimeout
-	}
 	if opt.ProgressEvery <= 0 {
 		opt.ProgressEvery = 5 * time.Second
 	}

@@ -75,9 +75,11 @@ func (l *eventLog) flush() {
 // treeSampler samples the target's process tree; its methods may be
 // called from several goroutines.
 type treeSampler struct {
-	mu   sync.Mutex
-	s    *sampler.Sampler
-	self procfs.Proc
+	mu sync.Mutex
+	s  *sampler.Sampler
+	// quiet drops the spawns and exits of the samples (memory and worker
+	// lives then come from another source).
+	quiet bool
 }
 
 func newTreeSampler(pid int) (*treeSampler, error) {
@@ -85,11 +87,7 @@ func newTreeSampler(pid int) (*treeSampler, error) {
 	if err != nil {
 		return nil, err
 	}
-	self, err := procfs.Self()
-	if err != nil {
-		return nil, fmt.Errorf("sampler: %w", err)
-	}
-	return &treeSampler{s: s, self: self}, nil
+	return &treeSampler{s: s}, nil
 }
 
 // close releases the sampler's open files.
@@ -131,6 +129,9 @@ func (ts *treeSampler) sample(t0 time.Time, w interface {
 	Write(rundir.MemorySample) error
 	Flush() error
 }, events *eventLog, live *liveStats) {
+	if ts == nil {
+		return // a URL target: no process tree of ours
+	}
 	ts.mu.Lock()
 	smp, changes, err := ts.s.Sample()
 	ts.mu.Unlock()
@@ -145,6 +146,9 @@ func (ts *treeSampler) sample(t0 time.Time, w interface {
 		w.Flush()
 	}
 	for _, c := range changes {
+		if ts.quiet {
+			continue
+		}
 		ev := rundir.Event{Time: smp.Time, Source: "tree", Event: "spawn", PID: c.Proc.PID, RSS: c.Proc.RSS, Message: c.Proc.Role}
 		if !c.Spawn {
 			ev.Event = "exit"
@@ -158,20 +162,24 @@ func (ts *treeSampler) sample(t0 time.Time, w interface {
 }
 
 // loop samples every interval until ctx is done, also tracking the
-// harness's own peak RSS.
+// harness's own peak RSS (only that for a nil sampler, as for a URL
+// target).
 func (ts *treeSampler) loop(ctx context.Context, interval time.Duration, t0 time.Time, w interface {
 	Write(rundir.MemorySample) error
 	Flush() error
 }, events *eventLog, live *liveStats, maxRSS *atomic.Int64) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	self, selfErr := procfs.Self()
 	for {
 		ts.sample(t0, w, events, live)
 		events.w.Flush()
-		if st, err := ts.self.Stat(); err == nil {
-			rss := int64(st.ResidentMemory())
-			if rss > maxRSS.Load() {
-				maxRSS.Store(rss)
+		if selfErr == nil {
+			if st, err := self.Stat(); err == nil {
+				rss := int64(st.ResidentMemory())
+				if rss > maxRSS.Load() {
+					maxRSS.Store(rss)
+				}
 			}
 		}
 		select {

@@ -30,8 +30,9 @@ type probePlan struct {
 	stats rundir.ProbeStats
 }
 
-// compileStreams resolves the scenario's streams.
-func (p *plan) compileStreams(s *scenarios.Scenario) error {
+// compileStreams resolves the scenario's streams; vars (a URL target's)
+// fill in the placeholders of their classes.
+func (p *plan) compileStreams(s *scenarios.Scenario, vars map[string]string) error {
 	for si, st := range s.StreamList() {
 		tpath, ppath := "traffic", "phases"
 		if len(s.Streams) > 0 {
@@ -40,7 +41,7 @@ func (p *plan) compileStreams(s *scenarios.Scenario) error {
 		}
 		sp := streamPlan{name: st.Name}
 		var err error
-		if sp.classes, err = p.compileClasses(s, tpath, st.Traffic); err != nil {
+		if sp.classes, err = p.compileClasses(s, tpath, st.Traffic, vars); err != nil {
 			return err
 		}
 		for i, ph := range st.Phases {
@@ -52,6 +53,7 @@ func (p *plan) compileStreams(s *scenarios.Scenario) error {
 			if ph.Rate != nil {
 				seg.From, seg.To = ph.Rate.From, ph.Rate.To
 			}
+			seg.Weights = mixWeights(st.Traffic, ph.Mix)
 			if seg.Duration <= 0 {
 				return fmt.Errorf("%s[%d].duration: want more than 0, got %v", ppath, i, seg.Duration)
 			}
@@ -63,6 +65,23 @@ func (p *plan) compileStreams(s *scenarios.Scenario) error {
 		p.streams = append(p.streams, sp)
 	}
 	return nil
+}
+
+// mixWeights is the weights of classes in a phase with mix (nil without
+// one): the mix's weight for a class it names, the class's own otherwise.
+func mixWeights(classes []scenarios.RequestClass, mix map[string]float64) []float64 {
+	if len(mix) == 0 {
+		return nil
+	}
+	var ws []float64
+	for _, rc := range classes {
+		w, ok := mix[rc.Name]
+		if !ok {
+			w = rc.Weight
+		}
+		ws = append(ws, w)
+	}
+	return ws
 }
 
 // compileProbes resolves the scenario's probes against the base URL.
@@ -84,6 +103,9 @@ type liveStream struct {
 	pacer    *attack.Pacer
 	targeter *attack.Targeter
 	atk      *vegeta.Attacker
+	// client is the stream's view of the run's client: the shared
+	// Transport, and the reuse failures of this attacker's requests.
+	client   *attack.Client
 	results  <-chan *vegeta.Result
 	lag      hist.Histogram
 	sentOpen float64
@@ -95,18 +117,23 @@ type liveStream struct {
 // each other.
 func streamSeed(seed int64, i int) int64 { return seed + int64(i)*0x3c6ef372 }
 
-// newStreams builds every stream's pacer, targeter and attacker; stop
-// ends every pacer's wait.
-func newStreams(p *plan, seed int64, timeout time.Duration, stop <-chan struct{}) ([]*liveStream, error) {
+// newStreams builds every stream's pacer, targeter and attacker, each
+// attacker sending through a fork of client (one Transport for the run,
+// reuse failures counted per stream, since each attacker numbers its
+// requests from 0); stop ends every pacer's wait.
+func newStreams(p *plan, seed int64, client *attack.Client, stop <-chan struct{}) ([]*liveStream, error) {
 	var out []*liveStream
 	for i, sp := range p.streams {
 		tg, err := attack.NewTargeter(sp.classes, streamSeed(seed, i))
 		if err != nil {
 			return nil, err
 		}
-		ls := &liveStream{plan: sp, targeter: tg, pacer: attack.NewPacer(sp.segments, stop)}
+		if err := tg.SetWeights(sp.segments[0].Weights); err != nil {
+			return nil, fmt.Errorf("stream %s, phase %s: %w", sp.name, sp.segments[0].Name, err)
+		}
+		ls := &liveStream{plan: sp, targeter: tg, pacer: attack.NewPacer(sp.segments, stop), client: client.Fork()}
 		ls.pacer.Seed(uint64(streamSeed(seed, i)))
-		opts := []func(*vegeta.Attacker){vegeta.Timeout(timeout), vegeta.KeepAlive(true)}
+		opts := ls.client.Options()
 		if n := ls.pacer.Workers(); n > 0 {
 			opts = append(opts, vegeta.Workers(uint64(n)), vegeta.MaxWorkers(uint64(n)))
 		}

@@ -22,6 +22,7 @@ var (
 	rateType      = reflect.TypeOf(Rate{})
 	matrixType    = reflect.TypeOf(Matrix(nil))
 	thresholdType = reflect.TypeOf(Threshold{})
+	byteLimitType = reflect.TypeOf(ByteLimit(0))
 )
 
 // decoder turns a YAML node tree into a Scenario, recording the position of
@@ -148,6 +149,8 @@ func want(t reflect.Type) string {
 		return "a mapping of parameter names to lists of values"
 	case thresholdType:
 		return `a threshold such as "light.p99 < 50ms"`
+	case byteLimitType:
+		return "a size such as 4KiB, a number of bytes, or -1 for no limit"
 	}
 	switch t.Kind() {
 	case reflect.Pointer:
@@ -168,6 +171,8 @@ func want(t reflect.Type) string {
 		return "an integer"
 	case reflect.Float64:
 		return "a number"
+	case reflect.Bool:
+		return "true or false"
 	}
 	return t.String()
 }
@@ -189,6 +194,13 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		return
 	case thresholdType:
 		d.decodeThreshold(n, v, path)
+		return
+	case byteLimitType:
+		if _, ok := d.scalar(n, path, want(byteLimitType)); ok {
+			if err := v.Addr().Interface().(*ByteLimit).decodeScalar(n); err != nil {
+				d.add(nodePos(n), path, "%v", err)
+			}
+		}
 		return
 	}
 	switch v.Kind() {
@@ -240,6 +252,16 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 			return
 		}
 		v.SetFloat(f)
+	case reflect.Bool:
+		var b bool
+		if _, ok := d.scalar(n, path, "true or false"); !ok {
+			return
+		}
+		if n.Tag != "!!bool" || n.Decode(&b) != nil {
+			d.add(nodePos(n), path, "got %s, want true or false", kindName(n))
+			return
+		}
+		v.SetBool(b)
 	default:
 		panic("scenarios: cannot decode into " + v.Type().String())
 	}
@@ -319,7 +341,7 @@ func (d *decoder) decodeStringMap(n *yaml.Node, v reflect.Value, path string) {
 		d.add(nodePos(n), path, "got %s, want a mapping of names to values", kindName(n))
 		return
 	}
-	m := map[string]string{}
+	m := reflect.MakeMap(v.Type())
 	d.pairs(n, path, func(key string, kn, vn *yaml.Node) {
 		p := join(path, key)
 		if vn = d.resolve(vn); vn == nil {
@@ -334,9 +356,15 @@ func (d *decoder) decodeStringMap(n *yaml.Node, v reflect.Value, path string) {
 			d.add(nodePos(vn), p, "got nothing, want a value")
 			return
 		}
-		m[key] = vn.Value
+		e := reflect.New(v.Type().Elem()).Elem()
+		if e.Kind() == reflect.String {
+			e.SetString(vn.Value)
+		} else {
+			d.decode(vn, e, p)
+		}
+		m.SetMapIndex(reflect.ValueOf(key), e)
 	})
-	v.Set(reflect.ValueOf(m))
+	v.Set(m)
 }
 
 func (d *decoder) decodeDuration(n *yaml.Node, v reflect.Value, path string) {

@@ -10,13 +10,17 @@ import (
 
 // Expand returns the variants to run, in order, each with Set fully
 // resolved: the base target's values (builtin flags, or the command's vars)
-// overlaid with the variant's own set or matrix values. Overrides from
+// overlaid with the variant's own set or matrix values. A variant keeps
+// its client overrides; ClientFor resolves them. Overrides from
 // ApplySet are already folded into all of these. With neither variants nor
 // matrix, there is one variant named "default".
 func (s *Scenario) Expand() []Variant {
 	base := s.Target.Builtin
 	if s.Target.Command != nil {
 		base = s.Target.Command.Vars
+	}
+	if s.Target.URL != nil {
+		base = s.Target.URL.Vars
 	}
 	resolve := func(over map[string]string) map[string]string {
 		set := maps.Clone(base)
@@ -54,12 +58,16 @@ func (s *Scenario) Expand() []Variant {
 	case len(s.Variants) > 0:
 		out := make([]Variant, len(s.Variants))
 		for i, v := range s.Variants {
-			out[i] = Variant{Name: v.Name, Set: resolve(v.Set)}
+			out[i] = Variant{Name: v.Name, Set: resolve(v.Set), Client: v.Client}
 		}
 		return out
 	}
 	return []Variant{{Name: "default", Set: resolve(nil)}}
 }
+
+// ClientFor returns the client model of variant v: the scenario's client
+// block with v's overrides.
+func (s *Scenario) ClientFor(v Variant) Client { return s.Client.Merge(v.Client) }
 
 // ApplySet applies command-line overrides "key=value". A key is a builtin
 // flag (underscore form, e.g. max_requests) or a variable of the command,
@@ -112,6 +120,8 @@ func (s *Scenario) ApplySet(sets []string) error {
 func (s *Scenario) set(key, value string) {
 	if c := s.Target.Command; c != nil {
 		c.Vars[key] = value
+	} else if u := s.Target.URL; u != nil {
+		u.Vars[key] = value
 	} else {
 		if s.Target.Builtin == nil {
 			s.Target.Builtin = map[string]string{}

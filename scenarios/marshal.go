@@ -31,6 +31,9 @@ func (s *Scenario) Marshal() ([]byte, error) {
 		if c := mappingValue(target, "command"); c != nil {
 			plain(mappingValue(c, "vars"))
 		}
+		if u := mappingValue(target, "url"); u != nil {
+			plain(mappingValue(u, "vars"))
+		}
 	}
 	if vs := mappingValue(&root, "variants"); vs != nil {
 		for _, v := range vs.Content {

@@ -69,6 +69,9 @@ func parse(data []byte, file string, files *string) (*Scenario, error) {
 	if _, given := d.pos["repeat"]; given && s.Repeat < 1 {
 		d.add(d.at("repeat"), "repeat", "got %d, want an integer from 1 to %d", s.Repeat, MaxRepeat)
 	}
+	// The client block is checked before its defaults fill it in, so that
+	// an explicit "timeout: 0s" is an error, not the default.
+	validateClient(&s.Client, "client", d, func(path, format string, args ...any) { d.add(d.at(path), path, format, args...) })
 	s.applyDefaults()
 	s.validate(d)
 	at := func(path, format string, args ...any) { d.add(d.at(path), path, format, args...) }
@@ -134,6 +137,7 @@ func (s *Scenario) applyDefaults() {
 	if s.Sample.Interval == 0 {
 		s.Sample.Interval = DefaultInterval
 	}
+	s.applyClientDefaults()
 	if c := s.Target.Command; c != nil {
 		if c.BaseURL == "" {
 			c.BaseURL = DefaultBaseURL
@@ -151,7 +155,8 @@ func (s *Scenario) applyDefaults() {
 			c.Stop.Grace = DefaultStopGrace
 		}
 	}
-	if s.Target.Builtin != nil && s.Target.Command == nil && len(s.Sample.Metrics) == 0 {
+	s.applyURLDefaults()
+	if s.Target.Builtin != nil && s.Target.Command == nil && s.Target.URL == nil && len(s.Sample.Metrics) == 0 {
 		s.Sample.Metrics = []MetricsSource{{URL: DefaultMetricsURL, Names: []string{LoopLagMetric}}}
 	}
 }

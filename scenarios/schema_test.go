@@ -46,7 +46,7 @@ func TestSchemaMatchesTypes(t *testing.T) {
 	if root.Ref != "#/$defs/Scenario" {
 		t.Errorf("root $ref = %q", root.Ref)
 	}
-	special := map[reflect.Type]string{durationType: "Duration", rateType: "Rate", matrixType: "Matrix", thresholdType: "Threshold"}
+	special := map[reflect.Type]string{durationType: "Duration", rateType: "Rate", matrixType: "Matrix", thresholdType: "Threshold", byteLimitType: "ByteLimit"}
 	seen := map[reflect.Type]bool{}
 	var check func(reflect.Type)
 	check = func(typ reflect.Type) {

@@ -130,7 +130,7 @@ func (s *Scenario) validateStreams(d *decoder, at func(string, string, ...any), 
 		names[st.Name] = true
 		checkArrival(at, p+".arrival", st.Arrival)
 		validateClasses(d, at, p+".traffic", st.Traffic, seen)
-		validatePhases(d, at, p+".phases", st.Phases)
+		validatePhases(d, at, p+".phases", st.Phases, st.Traffic)
 		for j, ph := range st.Phases {
 			checkPhaseArrival(at, index(p+".phases", j), ph)
 		}

@@ -31,6 +31,9 @@ const (
 	KindCount
 	// KindRate is a plain number of requests per second.
 	KindRate
+	// KindLeak is memory retained per request: a size, optionally
+	// followed by "/req" (1KiB or 1KiB/req); base unit bytes per request.
+	KindLeak
 )
 
 // String names the kind.
@@ -48,6 +51,8 @@ func (k MetricKind) String() string {
 		return "count"
 	case KindRate:
 		return "rate"
+	case KindLeak:
+		return "size per request"
 	}
 	return fmt.Sprintf("MetricKind(%d)", int(k))
 }
@@ -62,6 +67,10 @@ func classMetric(suffix string) (MetricKind, bool) {
 		return KindRate, true
 	case "errors":
 		return KindRatio, true
+	case "leak_per_request":
+		return KindLeak, true
+	case "reuse_failures":
+		return KindCount, true
 	}
 	return 0, false
 }
@@ -69,9 +78,9 @@ func classMetric(suffix string) (MetricKind, bool) {
 // globalMetric gives the kind of each metric that is not per class.
 func globalMetric(name string) (MetricKind, bool) {
 	switch name {
-	case "errors.ratio", "recycle.window_share", "recycle.in_window.error_ratio", "recycle.out_window.error_ratio":
+	case "errors.ratio", "recycle.window_share", "recycle.in_window.error_ratio", "recycle.out_window.error_ratio", "reuse_failures.ratio":
 		return KindRatio, true
-	case "errors.count", "restarts.count", "restarts.max_concurrent", "recycle.in_window.errors", "recycle.out_window.errors",
+	case "errors.count", "reuse_failures.count", "restarts.count", "restarts.max_concurrent", "recycle.in_window.errors", "recycle.out_window.errors",
 		"recycle.errors_per_restart":
 		return KindCount, true
 	case "memory.pss.peak", "memory.rss.peak", "memory.worker_rss.peak", "memory.worker_pss.peak",
@@ -92,7 +101,7 @@ func globalMetric(name string) (MetricKind, bool) {
 // globalMetrics lists the metrics that are not per class, in documentation
 // order.
 func globalMetrics() []string {
-	return []string{"errors.ratio", "errors.count",
+	return []string{"errors.ratio", "errors.count", "reuse_failures.count", "reuse_failures.ratio",
 		"memory.pss.peak", "memory.pss.final", "memory.rss.peak", "memory.rss.final",
 		"memory.worker_rss.peak", "memory.worker_pss.peak", "memory.pss.slope",
 		"restarts.count", "restarts.max_concurrent", "restarts.replace_mean",
@@ -105,21 +114,24 @@ func globalMetrics() []string {
 // reservedClassNames are the first elements of the global metrics, which a
 // request class may not be named ("all" first).
 func reservedClassNames() []string {
-	return []string{"all", "errors", "memory", "restarts", "recycle", "lag", "harness", "probe"}
+	return []string{"all", "errors", "memory", "restarts", "recycle", "lag", "harness", "reuse_failures", "probe"}
 }
 
 // Metrics lists every metric name valid for a scenario with the given
-// request classes: CLASS.{mean,p50,p90,p99,p999,max,rps,errors} for each
-// class and for "all", then the global metrics.
+// request classes: CLASS.{mean,p50,p90,p99,p999,max,rps,errors,reuse_failures}
+// for each class and for "all", then the global metrics.
 func Metrics(classes []string) []string {
 	var out []string
 	for _, c := range append(slices.Clone(classes), "all") {
-		for _, s := range []string{"mean", "p50", "p90", "p99", "p999", "max", "rps", "errors"} {
+		for _, s := range classSuffixes {
 			out = append(out, c+"."+s)
 		}
 	}
 	return append(out, globalMetrics()...)
 }
+
+// classSuffixes are the per-class metric suffixes, in documentation order.
+var classSuffixes = []string{"mean", "p50", "p90", "p99", "p999", "max", "rps", "errors", "reuse_failures", "leak_per_request"}
 
 // MetricKindOf returns the kind of a metric name by its shape, accepting
 // any class name in CLASS.SUFFIX; KnownMetric also checks the class.
@@ -163,9 +175,9 @@ func metricShapeError(name string) error {
 		return fmt.Errorf("unknown metric %q, want probe.NAME.SUFFIX with SUFFIX one of failures, restarts, unready_seconds, longest_failure_run", name)
 	}
 	if ok && class != "" && !slices.Contains(reservedClassNames(), class) {
-		return fmt.Errorf("unknown metric %q, want CLASS.SUFFIX with SUFFIX one of mean, p50, p90, p99, p999, max, rps, errors", name)
+		return fmt.Errorf("unknown metric %q, want CLASS.SUFFIX with SUFFIX one of %s", name, strings.Join(classSuffixes, ", "))
 	}
-	return fmt.Errorf("unknown metric %q, want CLASS.{mean,p50,p90,p99,p999,max,rps,errors}, all.{...} or one of %s", name, strings.Join(globalMetrics(), ", "))
+	return fmt.Errorf("unknown metric %q, want CLASS.{%s}, all.{...} or one of %s", name, strings.Join(classSuffixes, ","), strings.Join(globalMetrics(), ", "))
 }
 
 var thresholdRE = regexp.MustCompile(`^\s*([^\s<>=!]+)\s*(<=|>=|==|!=|<|>)\s*([-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)\s*(\S*)\s*$`)
@@ -203,7 +215,7 @@ func ParseThreshold(expr string) (Threshold, error) {
 
 // scaleUnit converts num written in unit to kind's base unit.
 func scaleUnit(kind MetricKind, num *big.Rat, unit string) (*big.Rat, error) {
-	if num.Sign() < 0 && kind != KindSlope {
+	if num.Sign() < 0 && kind != KindSlope && kind != KindLeak {
 		return nil, fmt.Errorf("negative value, want a value ≥ 0")
 	}
 	r := new(big.Rat).Set(num)
@@ -239,6 +251,13 @@ func scaleUnit(kind MetricKind, num *big.Rat, unit string) (*big.Rat, error) {
 		f, err := sizeFactor(unit)
 		if err != nil || (unit == "" && r.Sign() != 0) {
 			return nil, fmt.Errorf("unit %q, want one of B, KiB, MiB, GiB, KB, MB, GB (e.g. 300MiB)", unit)
+		}
+		return r.Mul(r, f), nil
+	case KindLeak:
+		size, _ := strings.CutSuffix(unit, "/req")
+		f, err := sizeFactor(size)
+		if err != nil || (size == "" && r.Sign() != 0) {
+			return nil, fmt.Errorf("unit %q, want a size per request: B, KiB, MiB, KB, MB, optionally with /req (e.g. 1KiB)", unit)
 		}
 		return r.Mul(r, f), nil
 	case KindSlope:

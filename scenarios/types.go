@@ -21,6 +21,9 @@ type Scenario struct {
 	// balancer or kubelet sends them.
 	Probes []Probe `yaml:"probes,omitempty" json:"probes,omitempty"`
 	Sample Sample  `yaml:"sample,omitempty" json:"sample,omitempty"`
+	// Client is the harness's HTTP client model (client.go), shared by
+	// every stream.
+	Client Client `yaml:"client,omitempty" json:"client,omitempty"`
 
 	// Variants are the configurations compared side by side. Each is the
 	// target with Set applied. With neither Variants nor Matrix, the
@@ -39,12 +42,17 @@ type Scenario struct {
 	// "light.p99 < 50ms" or "errors.ratio < 0.1%".
 	Thresholds []Threshold `yaml:"thresholds,omitempty" json:"thresholds,omitempty"`
 
+	// Plan asks the report for the recycling settings that keep each
+	// worker under a memory budget (docs/plan.md).
+	Plan *Plan `yaml:"plan,omitempty" json:"plan,omitempty"`
+
 	// File is the path the scenario was loaded from ("" for embedded
 	// scenarios, which use "embedded:NAME.yaml" in errors).
 	File string `yaml:"-" json:"-"`
 }
 
-// Target says what to run and drive. Exactly one of Builtin and Command is set.
+// Target says what to run and drive. Exactly one of Builtin, Command and
+// URL is set.
 type Target struct {
 	// Builtin runs "sawtooth serve" with these flags: keys are flag names
 	// with underscores ("max_requests", "worker_model", "leak_per_request"),
@@ -53,6 +61,25 @@ type Target struct {
 	Builtin map[string]string `yaml:"builtin,omitempty" json:"builtin,omitempty"`
 	// Command runs an external server such as gunicorn or uvicorn.
 	Command *Command `yaml:"command,omitempty" json:"command,omitempty"`
+	// URL drives a server that is already running and that sawtooth
+	// neither starts nor stops (see URLTarget).
+	URL *URLTarget `yaml:"url,omitempty" json:"url,omitempty"`
+	// WorkerHeader is the response header that names the worker (its
+	// pid) that served a request, which the per-class leak fit reads;
+	// default DefaultWorkerHeader.
+	WorkerHeader string `yaml:"worker_header,omitempty" json:"worker_header,omitempty"`
+}
+
+// DefaultWorkerHeader is the worker id header the built-in server and the
+// testdata apps send.
+const DefaultWorkerHeader = "X-Worker-Pid"
+
+// WorkerIDHeader returns the target's worker header, or the default.
+func (t Target) WorkerIDHeader() string {
+	if t.WorkerHeader == "" {
+		return DefaultWorkerHeader
+	}
+	return t.WorkerHeader
 }
 
 // Command is an external target started without a shell. Argv, Env values,
@@ -110,6 +137,8 @@ type RequestClass struct {
 	// file) whose contents are sent. At most one is set.
 	Body     string `yaml:"body,omitempty" json:"body,omitempty"`
 	BodyFile string `yaml:"body_file,omitempty" json:"body_file,omitempty"`
+	// Timeout bounds this class's requests instead of the client's.
+	Timeout Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`
 }
 
 // Phase is one stretch of the load. Exactly one of Rate and Concurrency is
@@ -125,6 +154,10 @@ type Phase struct {
 	// (evenly, the default) or "poisson" (exponential gaps with the
 	// phase's mean rate, seeded by --seed).
 	Arrival string `yaml:"arrival,omitempty" json:"arrival,omitempty"`
+	// Mix overrides the weights of request classes, by name, during this
+	// phase; classes it does not name keep their traffic weight. A phase
+	// that changes the mix lets a report tell which class leaks.
+	Mix map[string]float64 `yaml:"mix,omitempty" json:"mix,omitempty"`
 }
 
 // Rate is requests per second: a constant ("rate: 200") or a linear ramp
@@ -141,6 +174,13 @@ type Sample struct {
 	Interval Duration `yaml:"interval,omitempty" json:"interval,omitempty"`
 	// Metrics lists Prometheus endpoints to scrape.
 	Metrics []MetricsSource `yaml:"metrics,omitempty" json:"metrics,omitempty"`
+	// Warmup leaves the memory samples of the first Warmup of load out of
+	// the per-class leak fit: a fresh worker's runtime grows for a while
+	// (caches, pools, a heap reaching its first goal) without leaking.
+	Warmup Duration `yaml:"warmup,omitempty" json:"warmup,omitempty"`
+	// Prometheus reads the workers' memory and restarts from a Prometheus
+	// server instead of /proc (see PrometheusSource).
+	Prometheus *PrometheusSource `yaml:"prometheus,omitempty" json:"prometheus,omitempty"`
 }
 
 // MetricsSource is a Prometheus text endpoint and the metric families to
@@ -156,6 +196,9 @@ type Variant struct {
 	Name string `yaml:"name" json:"name"`
 	// Set overrides builtin flags or command Vars.
 	Set map[string]string `yaml:"set,omitempty" json:"set,omitempty"`
+	// Client overrides fields of the scenario's client block
+	// (Scenario.ClientFor resolves them).
+	Client *Client `yaml:"client,omitempty" json:"client,omitempty"`
 	// Params holds the swept values for a variant generated from a Matrix
 	// (empty otherwise); reports plot trade-offs against them.
 	Params map[string]string `yaml:"-" json:"params,omitempty"`

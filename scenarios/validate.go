@@ -94,13 +94,29 @@ func (s *Scenario) validate(d *decoder) {
 		s.Target.Builtin = map[string]string{} // "builtin:" alone: all defaults
 		t = s.Target
 	}
-	switch {
-	case hasBuiltin && t.Command != nil:
-		at("target", "both builtin and command given, want exactly one")
-	case !hasBuiltin && t.Command == nil:
-		if _, given := d.pos["target"]; given {
-			at("target", "neither builtin nor command given, want exactly one")
+	var kinds []string
+	for _, k := range []struct {
+		name  string
+		given bool
+	}{{"builtin", hasBuiltin}, {"command", t.Command != nil}, {"url", t.URL != nil}} {
+		if k.given {
+			kinds = append(kinds, k.name)
 		}
+	}
+	switch {
+	case len(kinds) > 1:
+		at("target", "both %s given, want exactly one of builtin, command and url", strings.Join(kinds, " and "))
+	case len(kinds) == 0:
+		if _, given := d.pos["target"]; given {
+			at("target", "neither builtin nor command nor url given, want exactly one")
+		}
+	}
+	given := func(path string) bool { _, ok := d.pos[path]; return ok }
+	if u := t.URL; u != nil {
+		s.validateURLTarget(u, given, at)
+	}
+	if ps := s.Sample.Prometheus; ps != nil {
+		s.validatePrometheus(ps, given, at)
 	}
 	for _, k := range sortedKeys(t.Builtin) {
 		if err := CheckBuiltinFlag(k, t.Builtin[k]); err != nil {
@@ -116,16 +132,21 @@ func (s *Scenario) validate(d *decoder) {
 	s.validateStreams(d, at, seen)
 	if len(s.Streams) == 0 {
 		validateClasses(d, at, "traffic", s.Traffic, seen)
-		validatePhases(d, at, "phases", s.Phases)
+		validatePhases(d, at, "phases", s.Phases, s.Traffic)
 	}
 
 	// Sample.
 	if iv := s.Sample.Interval.D(); iv < MinInterval || iv > MaxInterval {
 		at("sample.interval", "got %v, want a duration from %v to %v", s.Sample.Interval, Duration(MinInterval), Duration(MaxInterval))
 	}
+	validateWarmup(s, at)
+	validatePlan(s, at)
 	places := builtinPlaceholders()
 	if t.Command != nil {
 		places = append(slices.Clone(commandPlaceholders()), sortedKeys(t.Command.Vars)...)
+	}
+	if t.URL != nil {
+		places = append(urlPlaceholders(), sortedKeys(t.URL.Vars)...)
 	}
 	for i, m := range s.Sample.Metrics {
 		p := index("sample.metrics", i)
@@ -249,7 +270,7 @@ func (s *Scenario) checkPlaceholders(path, text string, names []string, at func(
 	ok := true
 	for _, m := range placeholderRE.FindAllStringSubmatch(text, -1) {
 		if !slices.Contains(names, m[1]) {
-			at(path, "undefined placeholder {{%s}}, want one of %s (a command's vars define more)", m[1], placeholderList(names))
+			at(path, "undefined placeholder {{%s}}, want one of %s (a command's or url target's vars define more)", m[1], placeholderList(names))
 			ok = false
 		}
 	}
@@ -289,6 +310,9 @@ func placeholderList(names []string) string {
 // settable returns the names a variant, matrix or --set may override, and a
 // function that checks a value for one.
 func (s *Scenario) settable() (names []string, check func(name, value string) error) {
+	if u := s.Target.URL; u != nil {
+		return urlSettable(u)
+	}
 	if c := s.Target.Command; c != nil {
 		return sortedKeys(c.Vars), func(name, _ string) error {
 			if _, ok := c.Vars[name]; !ok {
@@ -319,6 +343,7 @@ func (s *Scenario) validateVariants(d *decoder, at func(string, string, ...any))
 			at(p+".name", "duplicate variant name %q, want each variant once", v.Name)
 		}
 		seen[v.Name] = true
+		validateClient(v.Client, p+".client", d, at)
 		for _, k := range sortedKeys(v.Set) {
 			if err := check(k, v.Set[k]); err != nil {
 				at(p+".set."+k, "%v", err)
@@ -383,7 +408,7 @@ func validateClasses(d *decoder, at func(string, string, ...any), path string, c
 			at(p+".method", "got %q, want one of %s", c.Method, strings.Join(methods(), ", "))
 		}
 		if _, given := d.pos[p+".path"]; given {
-			if u, err := url.ParseRequestURI(c.Path); err != nil || !strings.HasPrefix(c.Path, "/") || u.Host != "" {
+			if u, err := url.ParseRequestURI(placeholderRE.ReplaceAllString(c.Path, "1")); err != nil || !strings.HasPrefix(c.Path, "/") || u.Host != "" {
 				at(p+".path", "got %q, want a path and query relative to the base URL, starting with / (e.g. /cpu?ms=20)", c.Path)
 			}
 		}
@@ -398,12 +423,13 @@ func validateClasses(d *decoder, at func(string, string, ...any), path string, c
 		if c.Body != "" && c.BodyFile != "" {
 			at(p+".body_file", "both body and body_file given, want at most one")
 		}
+		validateClassTimeout(c, p, d, at)
 	}
-
 }
 
-// validatePhases checks the phases at path.
-func validatePhases(d *decoder, at func(string, string, ...any), path string, phases []Phase) {
+// validatePhases checks the phases at path; a phase's mix names classes
+// of its own stream, classes.
+func validatePhases(d *decoder, at func(string, string, ...any), path string, phases []Phase, classes []RequestClass) {
 	if len(phases) == 0 {
 		if _, given := d.pos[path]; given {
 			at(path, "empty, want at least one phase")
@@ -433,6 +459,7 @@ func validatePhases(d *decoder, at func(string, string, ...any), path string, ph
 				at(p+".concurrency", "got %d, want an integer from 1 to %d", ph.Concurrency, MaxConcurrency)
 			}
 		}
+		validateMix(classes, ph, p, at)
 	}
 
 	if len(phases) > 0 && !d.has(path) && allPauses(phases) {

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Install the Debian packages sawtooth's real targets and benchmarks need:
 # gunicorn, uvicorn, Flask, FastAPI and prometheus-client for /usr/bin/python3
-# (testdata/apps, the integration tests), wrk and jq (the benchmarks), and
-# zsh and fish (the completion scripts' tests).
+# (testdata/apps, the integration tests), Prometheus (the tests of the
+# url target's sample.prometheus source, which start a real server), wrk
+# and jq (the benchmarks), and zsh and fish (the completion scripts' tests).
 #
 # Idempotent: installs only what is missing. As root it runs apt-get; as
 # anyone else it prints the command to run and exits 1 if something is missing.
 set -euo pipefail
 
-packages=(gunicorn uvicorn python3-flask python3-fastapi python3-prometheus-client wrk jq zsh fish)
+packages=(gunicorn uvicorn python3-flask python3-fastapi python3-prometheus-client prometheus wrk jq zsh fish)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -33,4 +34,6 @@ fi
 # The targets run under Debian's interpreter, not whatever python3 is first on PATH.
 /usr/bin/python3 -c 'import flask, fastapi, uvicorn, prometheus_client' ||
 	{ echo "deps: /usr/bin/python3 cannot import flask, fastapi, uvicorn, prometheus_client" >&2; exit 1; }
+/usr/bin/prometheus --version >/dev/null 2>&1 ||
+	{ echo "deps: /usr/bin/prometheus does not run" >&2; exit 1; }
 echo "deps: ok ($(/usr/bin/gunicorn --version), uvicorn $(/usr/bin/python3 -c 'import uvicorn; print(uvicorn.__version__)'))"

@@ -26,7 +26,10 @@ func Command() *cli.Command {
 (re-executions of this binary) that inherit the socket. Workers are recycled
 as gunicorn and uWSGI do: --max-requests with --max-requests-jitter,
 --max-rss, --max-lifetime, --timeout; --overlap starts the replacement
-before the old worker stops accepting.
+before the old worker stops accepting. A retiring worker drains: it stops
+accepting, every response from then on carries "Connection: close", a
+request already sent on an open connection is answered, and an idle
+keep-alive connection is closed after --keepalive (or at --graceful-timeout).
 
 --worker-model loop runs handler code on one event loop per worker, like a
 uvicorn worker: CPU work or a blocking call on the loop stalls every request
@@ -57,6 +60,7 @@ worker more/less.`,
 			&cli.DurationFlag{Name: "max-lifetime-jitter", Usage: "add a uniform random duration in [0, `DURATION`] to --max-lifetime, drawn per worker"},
 			&cli.DurationFlag{Name: "timeout", Value: DefaultTimeout, Usage: "SIGKILL a worker that sent no heartbeat for `DURATION` (a worker stuck in its requests); 0 disables"},
 			&cli.DurationFlag{Name: "graceful-timeout", Value: worker.DefaultGracefulTimeout, Usage: "how long a retiring worker may finish in-flight requests (`DURATION`) before it is killed"},
+			&cli.DurationFlag{Name: "keepalive", Value: worker.DefaultKeepAlive, Usage: "threads and loop models: close a keep-alive connection idle for `DURATION` (> 0; gunicorn's --keep-alive); a retiring worker answers a request already sent on an idle connection, with \"Connection: close\""},
 			&cli.BoolFlag{Name: "overlap", Usage: "start a retiring worker's replacement first and retire it once the replacement is ready"},
 			&cli.StringFlag{Name: "leak-per-request", Value: "0", Usage: "leak `SIZE` (retained, every page touched) on every request, whatever the route; 0 disables"},
 			&cli.Uint64Flag{Name: "seed", Usage: "`SEED` of the jitter draws, for reproducible runs; 0 picks a random one (logged)"},
@@ -134,6 +138,7 @@ func configFromFlags(c *cli.Context) (Config, error) {
 			Model:           strings.TrimSpace(c.String("worker-model")),
 			Threads:         c.Int("threads"),
 			GracefulTimeout: c.Duration("graceful-timeout"),
+			KeepAlive:       c.Duration("keepalive"),
 			Overlap:         c.Bool("overlap"),
 		},
 	}

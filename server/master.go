@@ -37,6 +37,8 @@ type proc struct {
 	requests, inflight, rss int64
 
 	announced  bool           // a retiring event was emitted
+	announceAt int64          // requests in that event
+	told       string         // the master retired it: the detail to announce once it answers
 	pending    control.Reason // decided to retire, serving until its replacement is ready
 	retiring   control.Reason // stopped accepting (told or by itself)
 	retiringAt time.Time
@@ -306,6 +308,12 @@ func (m *master) message(pid int, msg control.Message) {
 		}
 	case control.Retiring:
 		p.lastBeat = now
+		if p.retiring != "" && !p.announced {
+			// The answer to the master's retire: the count is the one
+			// at the moment the worker stopped.
+			m.announce(p, p.retiring, p.told)
+			return
+		}
 		if p.retiring != "" || p.pending != "" || p.killed != "" {
 			return
 		}
@@ -382,7 +390,7 @@ func (m *master) announce(p *proc, reason control.Reason, detail string) {
 	if p.announced {
 		return
 	}
-	p.announced = true
+	p.announced, p.announceAt = true, p.requests
 	m.metrics.retirements.WithLabelValues(reason).Inc()
 	why := detail
 	switch reason {
@@ -401,16 +409,19 @@ func (m *master) announce(p *proc, reason control.Reason, detail string) {
 	m.emitReason(p, EventRetiring, reason, fmt.Sprintf("worker %d retiring after %d requests (%s)", p.pid, p.requests, why))
 }
 
-// retire tells p to stop accepting and drain.
+// retire tells p to stop accepting and drain. Unless p announced its own
+// decision already, the retiring event waits for p's answer, which carries
+// its request count at the moment it stopped (the master's count is only
+// as recent as the last heartbeat).
 func (m *master) retire(p *proc, reason control.Reason, detail string) {
 	if p.retiring != "" || p.killed != "" {
 		return
 	}
-	m.announce(p, reason, detail)
-	p.pending = ""
+	p.pending, p.told = "", detail
 	p.retiring, p.retiringAt = reason, time.Now()
 	if err := p.conn.Send(control.Message{Type: control.Retire, Reason: reason}); err != nil {
 		m.log.Warn(fmt.Sprintf("worker %d: %v", p.pid, err))
+		m.announce(p, reason, detail)
 	}
 }
 
@@ -462,6 +473,9 @@ func (m *master) exited(pid int, st *os.ProcessState) {
 	m.mu.Unlock()
 	p.conn.Close()
 
+	if p.retiring != "" && !p.announced {
+		m.announce(p, p.retiring, p.told) // it exited without answering
+	}
 	ws, _ := st.Sys().(syscall.WaitStatus)
 	var reason control.Reason
 	var detail string
@@ -485,12 +499,16 @@ func (m *master) exited(pid int, st *os.ProcessState) {
 		m.nextSpawn = time.Now().Add(back)
 		m.log.Error(fmt.Sprintf("worker %d failed to boot (%d in a row); next spawn in %v", pid, m.failures, back))
 	}
-	msg := fmt.Sprintf("worker %d exited (%s) after %d requests, rss %s, up %v", pid, reason,
-		p.requests, units.FormatSize(p.rss), time.Since(p.spawned).Round(time.Millisecond))
 	if detail != "" {
-		msg = fmt.Sprintf("worker %d exited (%s: %s) after %d requests, rss %s, up %v", pid, reason, detail,
-			p.requests, units.FormatSize(p.rss), time.Since(p.spawned).Round(time.Millisecond))
+		detail = ": " + detail
 	}
+	drained := ""
+	if p.announced && p.requests > p.announceAt {
+		// Requests already sent on its open connections when it stopped.
+		drained = fmt.Sprintf(" (%d of them while draining)", p.requests-p.announceAt)
+	}
+	msg := fmt.Sprintf("worker %d exited (%s%s) after %d requests%s, rss %s, up %v", pid, reason, detail,
+		p.requests, drained, units.FormatSize(p.rss), time.Since(p.spawned).Round(time.Millisecond))
 	m.metrics.exits.WithLabelValues(reason).Inc()
 	m.emitReason(p, EventExit, reason, msg)
 }

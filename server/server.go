@@ -29,7 +29,7 @@ type Config struct {
 	// Workers is the number of worker processes.
 	Workers int
 	// Worker is the template of every worker's configuration: Model,
-	// Threads, MaxRSS, GracefulTimeout, LeakPerRequest, Overlap and any
+	// Threads, MaxRSS, GracefulTimeout, KeepAlive, LeakPerRequest, Overlap and any
 	// model-specific field. The master sets Slot, MaxRequests, MaxLifetime
 	// and Heartbeat per worker.
 	Worker worker.Config
@@ -102,6 +102,9 @@ func (c *Config) Validate() error {
 		if d.v < 0 {
 			errs = append(errs, fmt.Errorf("%s %v: want a duration ≥ 0", d.name, d.v))
 		}
+	}
+	if c.Worker.KeepAlive <= 0 {
+		errs = append(errs, fmt.Errorf("--keepalive %v: want a duration > 0, e.g. 2s", c.Worker.KeepAlive))
 	}
 	if c.Worker.MaxRSS < 0 {
 		errs = append(errs, fmt.Errorf("--max-rss %d: want a size ≥ 0", c.Worker.MaxRSS))

@@ -716,6 +716,8 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"--leak-per-request", "-1MiB"}, "--leak-per-request"},
 		{[]string{"--timeout", "5"}, "timeout"},
 		{[]string{"--max-lifetime", "-1s"}, "--max-lifetime -1s"},
+		{[]string{"--keepalive", "0s"}, "--keepalive 0s: want a duration > 0"},
+		{[]string{"--keepalive", "-2s"}, "--keepalive -2s"},
 		{[]string{"--no-such-flag"}, "no-such-flag"},
 		{[]string{"extra-arg"}, `unexpected argument "extra-arg"`},
 	}

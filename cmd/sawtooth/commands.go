@@ -8,6 +8,7 @@ func commands() []*cli.Command {
 		runCommand(),
 		reportCommand(),
 		compareCommand(),
+		planCommand(),
 		serveCommand(),
 		validateCommand(),
 		scenariosCommand(),

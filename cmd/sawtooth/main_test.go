@@ -50,6 +50,12 @@ func TestExitStatus(t *testing.T) {
 		{[]string{"report", filepath.Join(t.TempDir(), "no-run")}, 2},
 		{[]string{"report", "--baseline", "nope", "../../reports/testdata/run"}, 2},
 		{[]string{"compare", "../../reports/testdata/run", filepath.Join(t.TempDir(), "no-run")}, 2},
+		{[]string{"plan", "../../reports/testdata/run"}, 2},
+		{[]string{"plan", "../../reports/testdata/run", "--worker-rss-budget", "lots"}, 2},
+		{[]string{"plan", "../../reports/testdata/run", "--worker-rss-budget", "300MiB", "--format", "pdf"}, 2},
+		{[]string{"plan", filepath.Join(t.TempDir(), "no-run"), "--worker-rss-budget", "300MiB"}, 2},
+		{[]string{"plan", "../../reports/testdata/run", "--worker-rss-budget", "300MiB"}, 1}, // no-recycling: no worker header
+		{[]string{"plan", "../../reports/testdata/run", "--worker-rss-budget", "300MiB", "--variant", "max-requests", "--format", "json"}, 0},
 		{[]string{"serve", "--workers", "-1"}, 2},
 		{[]string{"serve", "--worker-model", "bogus"}, 2},
 		{[]string{"serve", "--max-rss", "12 parsecs"}, 2},

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -45,7 +46,7 @@ or input; 130 when interrupted.`,
 			&cli.Int64Flag{Name: "seed", Value: 1, Usage: "`N` seeds the choice of request classes (same seed, same request sequence)"},
 			&cli.BoolFlag{Name: "quick", Usage: fmt.Sprintf("scale every phase's duration by %g (at least 1s per phase) for a smoke run", runner.QuickFactor)},
 			&cli.BoolFlag{Name: "ci", Usage: "plain progress lines instead of a live status line, and exit 1 when a threshold is broken"},
-			&cli.DurationFlag{Name: "timeout", Value: runner.DefaultTimeout, Usage: "`DURATION` after which a request counts as a timeout error"},
+			&cli.DurationFlag{Name: "timeout", Value: runner.DefaultTimeout, Usage: "`DURATION` after which a request counts as a timeout error; overrides the scenario's client.timeout (a traffic class's own timeout still wins)"},
 		},
 		Action: runAction,
 	}
@@ -59,7 +60,7 @@ func runAction(c *cli.Context) error {
 	if len(args) != 1 {
 		return usageError("run: want one SCENARIO (a file or a shipped scenario's name), got %d arguments", len(args))
 	}
-	if c.Duration("timeout") <= 0 {
+	if c.IsSet("timeout") && c.Duration("timeout") <= 0 {
 		return usageError("run: --timeout: want a positive duration, got %v", c.Duration("timeout"))
 	}
 	s, err := scenarios.Load(args[0])
@@ -69,6 +70,10 @@ func runAction(c *cli.Context) error {
 	if err := s.ApplySet(c.StringSlice("set")); err != nil {
 		return usageError("%v", err)
 	}
+	var timeout time.Duration // 0: the scenario's client.timeout
+	if c.IsSet("timeout") {
+		timeout = c.Duration("timeout")
+	}
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	res, err := runner.Run(ctx, s, runner.Options{
@@ -76,7 +81,7 @@ func runAction(c *cli.Context) error {
 		Variants:    c.StringSlice("variant"),
 		Seed:        c.Int64("seed"),
 		Quick:       c.Bool("quick"),
-		Timeout:     c.Duration("timeout"),
+		Timeout:     timeout,
 		Progress:    os.Stderr,
 		CI:          c.Bool("ci"),
 		CommandLine: os.Args,

@@ -122,7 +122,7 @@ func writeVegetaRun(file, vdir string, start, end time.Time) error {
 		if r.Attack == "" {
 			r.Attack = "default"
 		}
-		tl.Add(r.Attack, r.Timestamp, r.Latency, r.Error == "" && r.Code >= 200 && r.Code < 400)
+		tl.Add(r.Attack, r.Timestamp, r.Latency, r.Error == "" && r.Code >= 200 && r.Code < 400, false) // reuse failures: not measured by vegeta
 		return enc.Encode(r)
 	}); err != nil {
 		return err

@@ -24,6 +24,9 @@ type Segment struct {
 	// Poisson makes an open-model segment's arrivals random (see
 	// arrivals) instead of evenly spaced.
 	Poisson bool
+	// Weights are the request classes' weights in this segment, in the
+	// order of the Targeter's classes; nil keeps the classes' own.
+	Weights []float64
 }
 
 // Open reports whether s is an open-model (paced) phase.

@@ -58,15 +58,48 @@ func NewTargeter(classes []Class, seed int64) (*Targeter, error) {
 	return t, nil
 }
 
+// SetWeights changes the classes' weights from now on, e.g. at the start
+// of a phase with a mix of its own; nil restores the classes' own
+// weights. It fails, changing nothing, unless there is one non-negative
+// weight per class and at least one is positive.
+func (t *Targeter) SetWeights(ws []float64) error {
+	if ws == nil {
+		ws = make([]float64, len(t.classes))
+		for i, c := range t.classes {
+			ws[i] = c.Weight
+		}
+	}
+	if len(ws) != len(t.classes) {
+		return fmt.Errorf("traffic: %d weights for %d request classes", len(ws), len(t.classes))
+	}
+	cum := make([]float64, len(ws))
+	sum := 0.0
+	for i, w := range ws {
+		if w < 0 {
+			return fmt.Errorf("traffic: class %q: negative weight %v", t.classes[i].Name, w)
+		}
+		sum += w
+		cum[i] = sum
+	}
+	if sum <= 0 {
+		return fmt.Errorf("traffic: the weights of the request classes sum to %v, want more than 0", sum)
+	}
+	t.mu.Lock()
+	t.cum = cum
+	t.mu.Unlock()
+	return nil
+}
+
 // Next returns the index of the next class.
 func (t *Targeter) Next() int {
 	t.mu.Lock()
-	x := t.rng.Float64() * t.cum[len(t.cum)-1]
+	cum := t.cum
+	x := t.rng.Float64() * cum[len(cum)-1]
 	t.mu.Unlock()
-	i := sort.SearchFloat64s(t.cum, x)
+	i := sort.SearchFloat64s(cum, x)
 	// SearchFloat64s finds the first cum >= x; skip zero-weight classes
 	// that share the boundary.
-	for i < len(t.cum)-1 && t.cum[i] <= x {
+	for i < len(cum)-1 && cum[i] <= x {
 		i++
 	}
 	return i

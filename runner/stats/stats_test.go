@@ -16,10 +16,10 @@ func TestTimeline(t *testing.T) {
 		return nil
 	})
 	at := func(s float64) time.Time { return start.Add(time.Duration(s * float64(time.Second))) }
-	tl.Add("light", at(0.1), 10*time.Millisecond, true)
-	tl.Add("heavy", at(0.2), 100*time.Millisecond, false)
-	tl.Add("light", at(1.5), 20*time.Millisecond, true)
-	tl.Add("light", at(0.9), 30*time.Millisecond, true) // arrives late
+	tl.Add("light", at(0.1), 10*time.Millisecond, true, true) // succeeded on its re-send
+	tl.Add("heavy", at(0.2), 100*time.Millisecond, false, true)
+	tl.Add("light", at(1.5), 20*time.Millisecond, true, false)
+	tl.Add("light", at(0.9), 30*time.Millisecond, true, false) // arrives late
 	if err := tl.Advance(at(3.5)); err != nil {
 		t.Fatal(err)
 	}
@@ -33,14 +33,14 @@ func TestTimeline(t *testing.T) {
 	if len(rows) != 3 || rows[0].Class != "light" || rows[1].Class != "heavy" || rows[2].Class != "all" {
 		t.Fatalf("rows = %+v", rows)
 	}
-	if r := rows[2]; r.Count != 3 || r.OK != 2 || r.Errors != 1 || r.T != 0 || r.Interval != 1 {
+	if r := rows[2]; r.Count != 3 || r.OK != 2 || r.Errors != 1 || r.T != 0 || r.Interval != 1 || r.ReuseFailures != 2 {
 		t.Errorf("all row = %+v", r)
 	}
-	if r := rows[0]; r.Count != 2 || math.Abs(r.Max-0.03) > 1e-9 || r.P50 < 0.0099 || r.P50 > 0.0101 {
+	if r := rows[0]; r.Count != 2 || r.ReuseFailures != 1 || math.Abs(r.Max-0.03) > 1e-9 || r.P50 < 0.0099 || r.P50 > 0.0101 {
 		t.Errorf("light row = %+v", r)
 	}
 	// A result for a flushed interval lands in the oldest open one.
-	tl.Add("light", at(0.5), time.Millisecond, true)
+	tl.Add("light", at(0.5), time.Millisecond, true, false)
 	if err := tl.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func TestTimelineBounded(t *testing.T) {
 	tl := NewTimeline(start, time.Second, 2*time.Second, func(rundir.TimelineRow) error { n++; return nil })
 	for s := 0; s < 600; s++ {
 		for i := 0; i < 10; i++ {
-			tl.Add("x", start.Add(time.Duration(s)*time.Second+time.Duration(i)*time.Millisecond), time.Millisecond, true)
+			tl.Add("x", start.Add(time.Duration(s)*time.Second+time.Duration(i)*time.Millisecond), time.Millisecond, true, false)
 		}
 		tl.Advance(start.Add(time.Duration(s+1) * time.Second))
 		if len(tl.open) > 4 {

@@ -17,6 +17,7 @@ const AllClasses = "all"
 type cell struct {
 	hist       hist.Histogram
 	ok, errors int64
+	reuse      int64 // requests with a reuse failure
 }
 
 type interval struct {
@@ -47,9 +48,9 @@ func NewTimeline(start time.Time, step, horizon time.Duration, emit func(rundir.
 	return &Timeline{start: start, step: step, horizon: horizon, open: map[int64]*interval{}, emit: emit}
 }
 
-// Add records one result: the class, when it was sent, its latency and
-// whether it succeeded.
-func (tl *Timeline) Add(class string, sent time.Time, latency time.Duration, ok bool) {
+// Add records one result: the class, when it was sent, its latency,
+// whether it succeeded and whether it had a reuse failure.
+func (tl *Timeline) Add(class string, sent time.Time, latency time.Duration, ok, reuse bool) {
 	idx := int64(sent.Sub(tl.start) / tl.step)
 	if sent.Before(tl.start) {
 		idx = 0
@@ -68,13 +69,16 @@ func (tl *Timeline) Add(class string, sent time.Time, latency time.Duration, ok 
 		}
 		tl.last = iv
 	}
-	tl.cell(iv, class).add(latency, ok)
-	tl.cell(iv, AllClasses).add(latency, ok)
+	tl.cell(iv, class).add(latency, ok, reuse)
+	tl.cell(iv, AllClasses).add(latency, ok, reuse)
 }
 
 // add records one result.
-func (c *cell) add(latency time.Duration, ok bool) {
+func (c *cell) add(latency time.Duration, ok, reuse bool) {
 	c.hist.Record(latency)
+	if reuse {
+		c.reuse++
+	}
 	if ok {
 		c.ok++
 	} else {
@@ -91,7 +95,7 @@ func (tl *Timeline) cell(iv *interval, class string) *cell {
 		if n := len(tl.spare); n > 0 {
 			c, tl.spare = tl.spare[n-1], tl.spare[:n-1]
 			c.hist.Reset() // keeps the buckets' memory
-			c.ok, c.errors = 0, 0
+			c.ok, c.errors, c.reuse = 0, 0, 0
 		} else {
 			c = &cell{}
 		}
@@ -149,6 +153,8 @@ func (tl *Timeline) flushBelow(limit int64) error {
 				P90:      h.Quantile(0.90).Seconds(),
 				P99:      h.Quantile(0.99).Seconds(),
 				Max:      h.Max().Seconds(),
+
+				ReuseFailures: c.reuse,
 			}
 			tl.spare = append(tl.spare, c)
 			if err := tl.emit(row); err != nil {

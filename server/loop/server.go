@@ -52,14 +52,15 @@ type Options struct {
 	// the place to check recycling limits. Neither hook may call Shutdown
 	// itself (Shutdown waits for the loop): start a goroutine or signal one.
 	AfterRequest func(r *http.Request, h http.Header, status int, n int64)
-	// Admit is called on the loop before a request begins, with the
-	// connection it came on (as the listener returned it) and whether it
-	// is the connection's first request. If it returns false the request
-	// is dropped before any hook runs: its connection is closed without a
-	// response. HTTP clients retry an idempotent request dropped that way
-	// on a reused connection (RFC 9112 §9.3.1), on a new connection; a
-	// dropped first request is an error to them.
-	Admit func(c net.Conn, first bool) bool
+	// ConnContext, if set, is the HTTP server's ConnContext: it may add
+	// the connection to the context the hooks see as r.Context(). The
+	// server never drops a request it has read: whether a connection stays
+	// open after a response is the hooks' to say, with "Connection: close"
+	// in AfterRequest's header.
+	ConnContext func(ctx context.Context, c net.Conn) context.Context
+	// IdleTimeout is how long an idle keep-alive connection is kept open
+	// (default DefaultIdleTimeout).
+	IdleTimeout time.Duration
 	// OnLag receives every lag observation, from the monitor's goroutine
 	// (not the loop). The same observations go into LagHistogram and are
 	// kept for TakeLag.
@@ -71,6 +72,10 @@ type Options struct {
 	// (default os.Executable()).
 	Executable string
 }
+
+// DefaultIdleTimeout is Options.IdleTimeout's default, gunicorn's
+// --keep-alive default (uvicorn's --timeout-keep-alive is 5 s).
+const DefaultIdleTimeout = 2 * time.Second
 
 // Server serves HTTP in the loop model: connections are read by net/http,
 // but every request's handler code runs as callbacks on one Loop.
@@ -140,7 +145,7 @@ func New(cfg Config, opts Options) (*Server, error) {
 				return nil, fmt.Errorf("loop: offload processes: find own executable: %w", err)
 			}
 		}
-		p, err := newProcPool(cfg.OffloadWorkers, exe, s.log)
+		p, err := newProcPool(cfg.OffloadWorkers, exe, s.log, s.gil)
 		if err != nil {
 			return nil, fmt.Errorf("loop: offload processes: %w", err)
 		}
@@ -166,13 +171,15 @@ func New(cfg Config, opts Options) (*Server, error) {
 		m.run(ctx)
 	}()
 
+	idle := opts.IdleTimeout
+	if idle <= 0 {
+		idle = DefaultIdleTimeout
+	}
 	s.http = &http.Server{
-		Handler: s,
-		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
-			return context.WithValue(ctx, connKey{}, &connState{conn: c})
-		},
+		Handler:           s,
+		ConnContext:       opts.ConnContext,
 		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		IdleTimeout:       idle,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	return s, nil
@@ -213,12 +220,6 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	return nil
 }
-
-// SetKeepAlivesEnabled controls HTTP keep-alive, as
-// http.Server.SetKeepAlivesEnabled does: disabling it closes idle
-// connections at once and busy ones after their response. A worker disables
-// it before draining, so that Shutdown has nothing idle left to drop.
-func (s *Server) SetKeepAlivesEnabled(v bool) { s.http.SetKeepAlivesEnabled(v) }
 
 // Close closes the listener and every connection at once and stops the
 // loop, the monitor and the executor, killing offload children.
@@ -287,25 +288,13 @@ func (s *Server) stackIDs() map[uint64]bool {
 // handler goroutine reads status, header and body only after done is
 // closed.
 type request struct {
-	r       *http.Request
-	ctx     context.Context
-	header  http.Header
-	conn    net.Conn
-	first   bool  // the first request on its connection
-	dropped bool  // Admit said so: close the connection, no response
-	n       int64 // BeforeRequest's value
-	status  int
-	body    string
-	done    chan struct{}
-}
-
-// connKey is the context key of a connection's *connState.
-type connKey struct{}
-
-// connState is what the server knows of a connection.
-type connState struct {
-	conn     net.Conn
-	requests atomic.Int64
+	r      *http.Request
+	ctx    context.Context
+	header http.Header
+	n      int64 // BeforeRequest's value
+	status int
+	body   string
+	done   chan struct{}
 }
 
 // ServeHTTP posts the request to the loop and writes the response the loop
@@ -317,10 +306,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		header: make(http.Header),
 		done:   make(chan struct{}),
 	}
-	if c, ok := r.Context().Value(connKey{}).(*connState); ok {
-		rq.conn, rq.first = c.conn, c.requests.Add(1) == 1
-	}
-	if !s.loop.Post(func() { s.begin(rq) }) {
+	if !s.loop.Post(func() { s.dataReceived(rq) }) {
 		http.Error(w, "server is shutting down", http.StatusServiceUnavailable)
 		return
 	}
@@ -329,10 +315,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case <-s.loop.Done():
 		http.Error(w, "server is shutting down", http.StatusServiceUnavailable)
 		return
-	}
-	if rq.dropped {
-		// Closes the connection without writing anything.
-		panic(http.ErrAbortHandler)
 	}
 	h := w.Header()
 	for k, v := range rq.header {
@@ -345,11 +327,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // begin is the first callback of a request: parse, hook, then await or work.
 func (s *Server) begin(rq *request) {
-	if s.opts.Admit != nil && !s.opts.Admit(rq.conn, rq.first) {
-		rq.dropped = true
-		s.gil.Blocking(func() { close(rq.done) })
-		return
-	}
 	if id := workload.RequestID(rq.r); id != "" {
 		rq.header.Set(workload.HeaderRequestID, id)
 	}
@@ -410,7 +387,7 @@ func (s *Server) work(rq *request, job workload.Job) {
 	}
 	where := s.exec.workedIn()
 	s.exec.submit(ctx, hj, func(res result) {
-		if !s.loop.Post(func() { s.finishWork(rq, res, where) }) {
+		if !s.loop.Wake(func() { s.finishWork(rq, res, where) }) {
 			// The loop is gone; ServeHTTP answers 503.
 			return
 		}
@@ -447,13 +424,12 @@ func (s *Server) finishWork(rq *request, res result, where string) {
 }
 
 // finish completes a request on the loop: the hook, then the response goes
-// to the connection's goroutine. Handing it over is a socket write, which
-// releases the GIL, so under GIL contention taking it back costs the loop a
-// switch interval (the convoy effect).
+// to the connection's goroutine through sendResponse, whose socket writes
+// release the GIL (cpython.go).
 func (s *Server) finish(rq *request, status int, body string) {
 	rq.status, rq.body = status, body
 	if s.opts.AfterRequest != nil {
 		s.opts.AfterRequest(rq.r, rq.header, status, rq.n)
 	}
-	s.gil.Blocking(func() { close(rq.done) })
+	s.sendResponse(rq)
 }

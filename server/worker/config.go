@@ -37,6 +37,10 @@ type Config struct {
 	// LeakPerRequest is leaked (retained and touched) on every request,
 	// whatever the route.
 	LeakPerRequest int64 `json:"leak_per_request,omitempty"`
+	// KeepAlive is how long an idle keep-alive connection of a threads or
+	// loop worker is kept open (gunicorn's --keep-alive); 0 means
+	// DefaultKeepAlive.
+	KeepAlive time.Duration `json:"keepalive,omitempty"`
 	// Overlap makes a worker that reaches a limit keep serving until the
 	// master, having started its replacement, tells it to retire.
 	Overlap bool `json:"overlap,omitempty"`
@@ -50,7 +54,15 @@ const (
 	DefaultThreads         = 4
 	DefaultGracefulTimeout = 30 * time.Second
 	DefaultHeartbeat       = time.Second
+	DefaultKeepAlive       = 2 * time.Second
 )
+
+func (c Config) keepAlive() time.Duration {
+	if c.KeepAlive <= 0 {
+		return DefaultKeepAlive
+	}
+	return c.KeepAlive
+}
 
 func (c Config) threads() int {
 	if c.Threads <= 0 {
@@ -97,6 +109,8 @@ func (c Config) Validate(reg Registry) error {
 		return fmt.Errorf("max_lifetime %v: want a duration ≥ 0", c.MaxLifetime)
 	case c.GracefulTimeout < 0:
 		return fmt.Errorf("graceful_timeout %v: want a duration ≥ 0", c.GracefulTimeout)
+	case c.KeepAlive < 0:
+		return fmt.Errorf("keepalive %v: want a duration ≥ 0", c.KeepAlive)
 	case c.LeakPerRequest < 0:
 		return fmt.Errorf("leak_per_request %d: want a size ≥ 0", c.LeakPerRequest)
 	}

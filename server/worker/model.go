@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/sawtooth-dev/sawtooth/server/control"
 )
@@ -84,6 +83,7 @@ type httpModel struct {
 // the previous one is closed.
 func NewSync(w *Worker) (Model, error) {
 	m := &httpModel{w: w, capacity: 1, perConn: true, started: make(chan struct{})}
+	w.oneShot = true
 	m.srv = w.httpServer(w.Handler(w.Exec))
 	m.srv.SetKeepAlivesEnabled(false)
 	return m, nil
@@ -91,7 +91,8 @@ func NewSync(w *Worker) (Model, error) {
 
 // NewThreads is the threads model: up to Config.Threads requests at once,
 // with keep-alive, like gunicorn's gthread worker. Connections are accepted
-// freely; a request waits for a free thread.
+// freely; a request waits for a free thread. An idle connection is closed
+// after Config.KeepAlive (gunicorn's --keep-alive).
 func NewThreads(w *Worker) (Model, error) {
 	n := w.Config().threads()
 	m := &httpModel{w: w, capacity: n, started: make(chan struct{})}
@@ -106,7 +107,7 @@ func NewThreads(w *Worker) (Model, error) {
 		defer func() { <-sem }()
 		h.ServeHTTP(rw, r)
 	}))
-	m.srv.IdleTimeout = 5 * time.Second
+	m.srv.IdleTimeout = w.Config().keepAlive()
 	return m, nil
 }
 
@@ -120,18 +121,20 @@ func (m *httpModel) Serve(ln net.Listener) error {
 	return m.srv.Serve(m.gate)
 }
 
-// Shutdown drains without http.Server.Shutdown's race: a connection
-// accepted but not yet read when Shutdown starts is dropped by net/http
-// without a response. So: stop accepting, disable keep-alive (idle
-// connections close, busy ones close after their response), wait for every
-// accepted connection to close, and only then shut the server down.
+// Shutdown drains without http.Server.Shutdown's races: Shutdown drops
+// (without a response) a connection accepted but not yet read, and closes
+// idle keep-alive connections at once, although the client's next request
+// may already be on the wire; so does SetKeepAlivesEnabled(false). So:
+// stop accepting, and wait for every accepted connection to close (the
+// worker has stopped, so every response carries "Connection: close", and
+// an idle connection closes when its keep-alive idle time ends, see Gate);
+// only then shut the server down.
 func (m *httpModel) Shutdown(ctx context.Context) error {
 	select {
 	case <-m.started:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	m.srv.SetKeepAlivesEnabled(false)
 	if err := m.gate.Drain(ctx); err != nil {
 		m.srv.Close()
 		return err

@@ -50,11 +50,12 @@ type Worker struct {
 	lastStart atomic.Int64 // unix nanoseconds
 	leaker    workload.Leaker
 
+	budget   budget        // claims on requests; see Gate
+	oneShot  bool          // the model closes every connection after one request
 	decided  atomic.Bool   // a retiring message was sent or a retire received
 	stopping atomic.Bool   // no new connections or requests
 	stopOnce sync.Once     // closes stopc
 	stopc    chan struct{} // closed when the worker stops accepting
-	reason   atomic.Value  // control.Reason of the stop
 }
 
 // Run runs a worker: it builds cfg.Model from models, serves ln, talks to
@@ -70,6 +71,11 @@ func Run(cfg Config, ln net.Listener, ctrl *control.Conn, models Registry, log *
 	}
 	w := &Worker{cfg: cfg, log: log, ctrl: ctrl, pid: os.Getpid(), self: self, stopc: make(chan struct{})}
 	w.lastStart.Store(time.Now().UnixNano())
+	if !cfg.Overlap {
+		// With overlap the worker serves on past its limit until its
+		// replacement is ready, so there is nothing to reserve.
+		w.budget.limit = cfg.MaxRequests
+	}
 	m, err := models[cfg.Model](w)
 	if err != nil {
 		return fmt.Errorf("worker: model %s: %w", cfg.Model, err)
@@ -117,7 +123,7 @@ func Run(cfg Config, ln net.Listener, ctrl *control.Conn, models Registry, log *
 			return ErrMasterGone
 		case <-sigc:
 			w.retire(control.Signal, "SIGTERM")
-			w.stop(control.Signal)
+			w.stop()
 		case <-lifetime:
 			w.retire(control.MaxLifetime, "max_lifetime "+cfg.MaxLifetime.String()+" reached")
 		case <-rssTick.C:
@@ -201,31 +207,39 @@ func (w *Worker) readControl(gone chan<- struct{}) {
 		}
 		if m.Type == control.Retire {
 			w.decided.Store(true)
-			w.stop(m.Reason)
+			w.stop()
+			// The master announces the retirement with this count, the
+			// one at the moment the worker stopped.
+			w.ctrl.Send(control.Message{Type: control.Retiring, Pid: w.pid, Reason: m.Reason,
+				Requests: w.requests.Load(), RSS: w.RSS()})
 		}
 	}
 }
 
 // retire reports a recycling decision to the master, once. Without overlap
-// the worker stops accepting at once; with overlap it keeps serving until
-// the master answers Retire.
+// the worker stops accepting first, then tells the master; with overlap it
+// keeps serving until the master answers Retire.
 func (w *Worker) retire(reason control.Reason, msg string) {
 	if !w.decided.CompareAndSwap(false, true) {
 		return
 	}
+	if !w.cfg.Overlap {
+		w.stop()
+	}
 	err := w.ctrl.Send(control.Message{Type: control.Retiring, Pid: w.pid, Reason: reason,
 		Requests: w.requests.Load(), RSS: w.RSS(), Message: msg})
-	if err != nil || !w.cfg.Overlap {
-		w.stop(reason)
+	if err != nil {
+		w.stop()
 	}
 }
 
-// stop makes the worker stop accepting connections and requests; Run then
-// drains the model. It is synchronous where it matters: once it returns,
-// Listener accepts nothing and responses close their connections.
-func (w *Worker) stop(reason control.Reason) {
+// stop makes the worker stop accepting connections; Run then drains the
+// model. It is synchronous where it matters: once it returns, Listener
+// accepts nothing and every response closes its connection. A request
+// already sent on an open connection is still answered.
+func (w *Worker) stop() {
 	w.stopOnce.Do(func() {
-		w.reason.Store(reason)
+		w.budget.close()
 		w.stopping.Store(true)
 		close(w.stopc)
 	})
@@ -267,107 +281,6 @@ func (w *Worker) Progressing(capacity int) bool {
 		return true
 	}
 	return time.Since(time.Unix(0, w.lastStart.Load())) < w.cfg.heartbeat()
-}
-
-// Listener wraps the inherited listener for a model: it accepts nothing once
-// the worker stops, and with maxConns > 0 it holds at most that many
-// connections open at once (the next Accept waits for a Close). Its Drain
-// waits for every accepted connection to close.
-func (w *Worker) Listener(ln net.Listener, maxConns int) *Gate {
-	g := &Gate{Listener: ln, w: w, closed: make(chan struct{})}
-	if maxConns > 0 {
-		g.slots = make(chan struct{}, maxConns)
-	}
-	return g
-}
-
-// Gate is a worker's listener; see Worker.Listener.
-type Gate struct {
-	net.Listener
-	w         *Worker
-	slots     chan struct{}
-	closeOnce sync.Once
-	closed    chan struct{}
-	accepting sync.RWMutex // read-held by Accept calls in progress
-	open      atomic.Int64 // accepted connections not yet closed
-}
-
-// Accept waits for a free connection slot and accepts a connection.
-func (g *Gate) Accept() (net.Conn, error) {
-	g.accepting.RLock()
-	defer g.accepting.RUnlock()
-	if g.slots != nil {
-		select {
-		case g.slots <- struct{}{}:
-		case <-g.closed:
-			return nil, net.ErrClosed
-		}
-	}
-	release := func() {
-		if g.slots != nil {
-			<-g.slots
-		}
-	}
-	select {
-	case <-g.closed:
-		release()
-		return nil, net.ErrClosed
-	default:
-	}
-	if g.w.Stopping() {
-		// Accept nothing more; Serve returns once the model closes us.
-		release()
-		<-g.closed
-		return nil, net.ErrClosed
-	}
-	c, err := g.Listener.Accept()
-	if err != nil {
-		release()
-		return nil, err
-	}
-	g.open.Add(1)
-	return &gateConn{Conn: c, release: sync.OnceFunc(func() { g.open.Add(-1); release() })}, nil
-}
-
-// Close stops accepting. It returns once no Accept is in progress, so
-// that the count Drain waits on can only go down.
-func (g *Gate) Close() error {
-	var err error
-	g.closeOnce.Do(func() {
-		close(g.closed)
-		err = g.Listener.Close()
-		// Wait out any Accept in progress; later ones see closed.
-		g.accepting.Lock()
-		g.accepting.Unlock()
-	})
-	return err
-}
-
-// Drain closes g and waits until every connection it accepted is closed,
-// or ctx is done.
-func (g *Gate) Drain(ctx context.Context) error {
-	g.Close()
-	t := time.NewTicker(2 * time.Millisecond)
-	defer t.Stop()
-	for g.open.Load() > 0 {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-t.C:
-		}
-	}
-	return nil
-}
-
-type gateConn struct {
-	net.Conn
-	release func()
-}
-
-func (c *gateConn) Close() error {
-	err := c.Conn.Close()
-	c.release()
-	return err
 }
 
 // Result is what an Exec returns for a request.
@@ -426,9 +339,14 @@ func (w *Worker) Do(ctx context.Context, job workload.Job, yield workload.Yield)
 
 // Begin starts a request for a model that does not use Handler: it counts
 // the request, sets X-Worker-Pid and X-Worker-Requests in h, echoes
-// X-Request-Id from r, and leaks --leak-per-request. It returns the request's
-// number, to pass to End.
+// X-Request-Id from r, leaks --leak-per-request, and retires the worker if
+// this request reached max_requests (so that requests that begin later are
+// left to the replacement). It returns the request's number, to pass to
+// End.
 func (w *Worker) Begin(r *http.Request, h http.Header) int64 {
+	if c := connOf(r); c != nil {
+		c.begin()
+	}
 	n := w.requests.Add(1)
 	w.inflight.Add(1)
 	w.lastStart.Store(time.Now().UnixNano())
@@ -438,43 +356,43 @@ func (w *Worker) Begin(r *http.Request, h http.Header) int64 {
 		h.Set(workload.HeaderRequestID, id)
 	}
 	w.leaker.Leak(w.cfg.LeakPerRequest)
+	w.CheckRequests(n)
 	return n
 }
 
-// End finishes request n before its response is written: it checks the
-// recycling limits (max_requests, max_rss) and, once the worker is
-// stopping, sets "Connection: close" in h so the client does not reuse a
-// connection the worker is about to drop.
-func (w *Worker) End(n int64, h http.Header) {
+// End finishes request r before its response is written: it checks
+// max_rss and decides whether the connection stays open. It does only if
+// the connection can take a claim for its next request (see Gate), so a
+// request the client then sends is answered even if the worker retires
+// meanwhile; otherwise (the worker is stopping, or max_requests is
+// committed) it sets "Connection: close" in h.
+func (w *Worker) End(r *http.Request, h http.Header) {
 	w.inflight.Add(-1)
-	w.CheckRequests(n)
 	if w.cfg.MaxRSS > 0 {
 		w.checkRSS()
 	}
-	if w.Stopping() {
+	if !w.keepAlive(r) {
 		h.Set("Connection", "close")
 	}
 }
 
-// CheckRequests retires the worker if request n reached max_requests. End
-// calls it; a model that serves requests concurrently may call it right
-// after Begin, so that requests that begin later are left to the
-// replacement.
+// keepAlive reports whether r's connection may serve another request.
+func (w *Worker) keepAlive(r *http.Request) bool {
+	if w.oneShot || r.Close {
+		return false
+	}
+	if c := connOf(r); c != nil {
+		return c.keep()
+	}
+	return !w.Stopping()
+}
+
+// CheckRequests retires the worker if request n reached max_requests.
+// Begin calls it.
 func (w *Worker) CheckRequests(n int64) {
 	if lim := w.cfg.MaxRequests; lim > 0 && n >= lim {
 		w.retire(control.MaxRequests, fmt.Sprintf("served %d requests, max_requests %d", n, lim))
 	}
-}
-
-// HandingOver reports whether the worker has stopped for a reason that
-// brings a replacement (anything but the master's shutdown), so a request
-// it has read but not begun may be left for the client to retry elsewhere.
-func (w *Worker) HandingOver() bool {
-	if !w.stopping.Load() {
-		return false
-	}
-	r, _ := w.reason.Load().(control.Reason)
-	return r != control.Shutdown
 }
 
 // Leaker returns the worker's leaker (used by --leak-per-request and
@@ -487,7 +405,7 @@ func (w *Worker) Leaker() *workload.Leaker { return &w.leaker }
 func (w *Worker) Handler(exec Exec) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		h := rw.Header()
-		n := w.Begin(r, h)
+		w.Begin(r, h)
 		status, res := http.StatusOK, Result{}
 		job, err := workload.ParseRequest(r)
 		if err == nil {
@@ -501,7 +419,7 @@ func (w *Worker) Handler(exec Exec) http.Handler {
 			h.Set(workload.HeaderWorkedIn, res.WorkedIn)
 			h.Set(workload.HeaderWorkRequestID, res.WorkRequestID)
 		}
-		w.End(n, h)
+		w.End(r, h)
 		h.Set("Content-Type", "text/plain; charset=utf-8")
 		h.Set("Content-Length", strconv.Itoa(len(res.Body)))
 		rw.WriteHeader(status)
@@ -532,6 +450,7 @@ func StatusOf(ctx context.Context, err error) int {
 func (w *Worker) httpServer(h http.Handler) *http.Server {
 	return &http.Server{
 		Handler:           h,
+		ConnContext:       ConnContext,
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(w.log.Handler(), slog.LevelWarn),
 	}

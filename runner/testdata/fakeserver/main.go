@@ -1,21 +1,29 @@
 // Command fakeserver is a small HTTP server used as a command target in
 // the runner's tests. It can fork child processes (one of which may leave
-// the process group), ignore SIGTERM, never become ready, exit early, or
-// find its port taken once.
+// the process group), ignore SIGTERM, never become ready, exit early,
+// find its port taken once, or close each keep-alive connection after N
+// responses without saying so (no Connection: close), as a recycling
+// worker does.
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
+
+// served is the context key of a connection's count of responses.
+type served struct{}
 
 func main() {
 	port := flag.Int("port", 0, "port to listen on (127.0.0.1)")
@@ -26,6 +34,7 @@ func main() {
 	lines := flag.Int("lines", 3, "lines printed at start")
 	child := flag.Bool("child", false, "run as a child: sleep until killed")
 	collideOnce := flag.String("collide-once", "", "if this file does not exist, create it and fail to bind the port because it is already taken (the free-port race)")
+	closeAfter := flag.Int64("close-after", 0, "on / (not /healthz or /metrics): after N responses on a connection, read the next request, print \"dropped\" and close the connection without answering")
 	flag.Parse()
 
 	if *ignoreTerm {
@@ -72,6 +81,17 @@ func main() {
 		fmt.Fprintln(w, "ok")
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if n := r.Context().Value(served{}).(*atomic.Int64); *closeAfter > 0 && n.Add(1) > *closeAfter {
+			io.Copy(io.Discard, r.Body) // read all of it: unread data would make the close a reset
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(1)
+			}
+			fmt.Printf("dropped %s %s\n", r.Method, r.URL.Path)
+			conn.Close()
+			return
+		}
 		if ms, err := strconv.Atoi(r.URL.Query().Get("ms")); err == nil {
 			time.Sleep(time.Duration(ms) * time.Millisecond)
 		}
@@ -92,7 +112,10 @@ func main() {
 			}
 		}
 	}
-	err := http.ListenAndServe(addr, mux)
+	srv := &http.Server{Addr: addr, Handler: mux, ConnContext: func(ctx context.Context, _ net.Conn) context.Context {
+		return context.WithValue(ctx, served{}, new(atomic.Int64))
+	}}
+	err := srv.ListenAndServe()
 	fmt.Fprintln(os.Stderr, err)
 	os.Exit(1)
 }

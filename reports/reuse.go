@@ -1,0 +1,143 @@
+package reports
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Reuse failures are requests with an attempt that failed on a reused
+// keep-alive connection before any response byte: the server (a worker
+// being recycled, a keep-alive timeout) closed the connection under the
+// client. Go's net/http, and so vegeta, re-sends such a request when it
+// deems that safe, and the re-send usually succeeds; a client that does
+// not retry (wrk, most SDKs, a proxy forwarding a POST) loses it. The
+// runner counts them per interval and class in timeline.csv whatever the
+// client model; with retry off each is also an error.
+
+// addReuse sets the reuse failures of each class of r from its timeline,
+// when the run measured them (its run.json records a client model).
+func (r *run) addReuse() {
+	if r.info.Client == nil {
+		return
+	}
+	for class, rows := range r.timeline {
+		var n int64
+		for _, row := range rows {
+			n += row.ReuseFailures
+		}
+		cs := r.classes[class]
+		if cs == nil {
+			cs = &sample{}
+			r.classes[class] = cs
+		}
+		cs.reuse += n
+	}
+	for _, cs := range r.classes {
+		cs.reuseMeasured = true
+	}
+}
+
+// reuseMetrics returns CLASS.reuse_failures for each class measured and,
+// for "all", reuse_failures.count and reuse_failures.ratio.
+func reuseMetrics(classes []ClassStats) []Metric {
+	var out []Metric
+	for _, c := range classes {
+		if c.ReuseFailures == nil {
+			continue
+		}
+		n := float64(*c.ReuseFailures)
+		out = append(out, Metric{Name: c.Class + ".reuse_failures", Unit: UnitCount, Value: n, Better: BetterLower})
+		if c.Class == AllClass {
+			out = append(out, Metric{Name: "reuse_failures.count", Unit: UnitCount, Value: n, Better: BetterLower})
+			if c.Count > 0 {
+				out = append(out, Metric{Name: "reuse_failures.ratio", Unit: UnitRatio, Value: n / float64(c.Count), Better: BetterLower})
+			}
+		}
+	}
+	return out
+}
+
+// retried reports whether any run of v let net/http re-send requests.
+func (v *VariantSummary) retried() bool {
+	for _, r := range v.Runs {
+		if r.Client != nil && r.Client.Retry {
+			return true
+		}
+	}
+	return false
+}
+
+// hiddenErrors says, for each variant whose client retried and had reuse
+// failures, how many requests a client that does not retry would have
+// lost: the sentence every report leads with.
+func hiddenErrors(variants []VariantSummary) []string {
+	var out []string
+	for i := range variants {
+		v := &variants[i]
+		m, ok := v.Metric("reuse_failures.count")
+		if !ok || m.Value == 0 || !v.retried() {
+			continue
+		}
+		ratio := Unmeasured
+		if r, ok := v.Metric("reuse_failures.ratio"); ok {
+			ratio = formatPercent(r.Value)
+		}
+		per := ""
+		if v.Repeats > 1 {
+			per = " per repeat"
+		}
+		out = append(out, fmt.Sprintf("%s: %s requests%s (%s) failed on a reused keep-alive connection before any response byte; Go/vegeta re-sent them, so they are not errors here, but a client that does not retry (wrk, most SDKs, a proxy forwarding a POST) would have lost them (client.retry: false measures that).",
+			v.Name, FormatValue(m.Value, UnitCount), per, ratio))
+	}
+	return out
+}
+
+// errorKindsLegend explains the errors-by-kind table.
+const errorKindsLegend = "Per variant and class, counts per repeat. Reuse failures are requests with an attempt that failed on a reused keep-alive connection before any response byte; with the client's retry on (Go's default) net/http re-sent the idempotent ones, which then count as errors only if the re-send failed too. Kinds: timeout, conn_refused, conn_reset, conn_closed (EOF: the server closed the connection before answering), status CODE (an HTTP error status), other."
+
+// errorKindOrder is the order of error kinds in the errors-by-kind table;
+// http_<code> kinds come after the connection errors, by code.
+var errorKindOrder = []string{ErrTimeout, ErrRefused, ErrReset, ErrEOF}
+
+// errorKindsGrid is the errors by kind per variant and class, with the
+// reuse failures beside them: what failed, not only how often.
+func (r *Report) errorKindsGrid() grid {
+	kinds := map[string]bool{}
+	for _, v := range r.orderedVariants() {
+		for _, c := range v.Classes {
+			for k := range c.Errors {
+				kinds[k] = true
+			}
+		}
+	}
+	cols := slices.Clone(errorKindOrder)
+	var http []string
+	for k := range kinds {
+		if strings.HasPrefix(k, "http_") {
+			http = append(http, k)
+		}
+	}
+	slices.Sort(http)
+	cols = append(append(cols, http...), ErrOther)
+	g := grid{header: []string{"variant", "class", "requests", "reuse failures", "errors"}, left: 2}
+	for _, k := range cols {
+		g.header = append(g.header, strings.Replace(k, "http_", "status ", 1))
+	}
+	for _, v := range r.orderedVariants() {
+		n := float64(max(v.Repeats, 1))
+		perRepeat := func(x int64) string { return FormatValue(float64(x)/n, UnitCount) }
+		for _, c := range v.Classes {
+			reuse := Unmeasured
+			if c.ReuseFailures != nil {
+				reuse = perRepeat(*c.ReuseFailures)
+			}
+			row := []cell{{text: v.Name}, {text: c.Class}, {text: perRepeat(c.Count)}, {text: reuse}, {text: perRepeat(c.Count - c.OK)}}
+			for _, k := range cols {
+				row = append(row, cell{text: perRepeat(c.Errors[k])})
+			}
+			g.rows = append(g.rows, row)
+		}
+	}
+	return g
+}

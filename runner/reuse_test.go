@@ -1,0 +1,138 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/sawtooth-dev/sawtooth/rundir"
+	"github.com/sawtooth-dev/sawtooth/scenarios"
+)
+
+// reuseScenario drives the fake server, which closes every keep-alive
+// connection after 5 responses by reading the next request and hanging
+// up without an answer (and without Connection: close), over one
+// connection at a time: each drop is one reuse failure, and each re-send
+// goes out on a fresh connection, which the server answers.
+func reuseScenario(method, body string, retry bool) *scenarios.Scenario {
+	s := fakeScenario("-close-after=5")
+	s.Sample.Metrics = nil
+	s.Traffic = []scenarios.RequestClass{{Name: "hello", Weight: 1, Method: method, Path: "/", Body: body}}
+	s.Phases = []scenarios.Phase{{Name: "steady", Duration: scenarios.Duration(2 * time.Second), Rate: &scenarios.Rate{From: 100, To: 100}}}
+	s.Client = scenarios.Client{Retry: &retry, Connections: 1}
+	return s
+}
+
+// reuseRun runs s and returns the server's drops, the run's reuse
+// failures and requests per timeline.csv, and its errors by text.
+func reuseRun(t *testing.T, s *scenarios.Scenario) (drops, reuse, requests int64, errs map[string]int64, info rundir.RunInfo) {
+	t.Helper()
+	res, err := Run(context.Background(), s, testOptions(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := rundir.Open(res.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := d.Meta.Runs[0]
+	log, err := os.ReadFile(d.File(ref, rundir.TargetLog))
+	if err != nil {
+		t.Fatal(err)
+	}
+	drops = int64(strings.Count(string(log), "dropped "))
+	if err := rundir.EachTimeline(d.File(ref, rundir.TimelineFile), func(r rundir.TimelineRow) error {
+		if r.Class == "all" {
+			reuse += r.ReuseFailures
+			requests += r.Count
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	errs = map[string]int64{}
+	if err := rundir.EachResult(d.File(ref, rundir.ResultsFile), func(r *vegeta.Result) error {
+		if r.Error != "" {
+			errs[r.Error]++
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if info, err = d.RunInfo(ref); err != nil {
+		t.Fatal(err)
+	}
+	// The scenario as run records the client model (a scenario built in
+	// Go, as here, has only the fields it set; Parse fills the rest).
+	yml, err := os.ReadFile(filepath.Join(res.Dir, rundir.ScenarioFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("client:\n  retry: %v\n  connections: 1\n", *s.Client.Retry)
+	if !strings.Contains(string(yml), want) {
+		t.Errorf("scenario.yaml lacks\n%s\nin\n%s", want, yml)
+	}
+	return drops, reuse, requests, errs, info
+}
+
+func sum(m map[string]int64) (n int64) {
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+// With retry on (Go's default), the harness reports exactly as many reuse
+// failures as the server dropped requests, and no error: net/http re-sent
+// every dropped GET. With retry off, as many errors, each a closed
+// connection, and the same reuse failures.
+func TestReuseFailuresGET(t *testing.T) {
+	for _, retry := range []bool{true, false} {
+		drops, reuse, requests, errs, info := reuseRun(t, reuseScenario("GET", "", retry))
+		t.Logf("retry %v: %d requests, server dropped %d, reuse failures %d, errors %v", retry, requests, drops, reuse, errs)
+		if drops < 20 {
+			t.Fatalf("retry %v: the server dropped %d requests of %d, want at least 20 (one per 6)", retry, drops, requests)
+		}
+		if reuse != drops {
+			t.Errorf("retry %v: %d reuse failures, want exactly the %d dropped", retry, reuse, drops)
+		}
+		if info.Client == nil || info.Client.Retry != retry || info.Client.Connections != 1 {
+			t.Errorf("retry %v: run.json client = %+v", retry, info.Client)
+		}
+		if retry {
+			if len(errs) != 0 {
+				t.Errorf("retry on: errors %v, want none (every dropped GET re-sent)", errs)
+			}
+			continue
+		}
+		if n := sum(errs); n != drops {
+			t.Errorf("retry off: %d errors, want the %d dropped", n, drops)
+		}
+		for e := range errs {
+			if !strings.Contains(strings.ToLower(e), "eof") && !strings.Contains(e, "server closed") {
+				t.Errorf("retry off: error %q is not a closed connection", e)
+			}
+		}
+	}
+}
+
+// A POST with a body is not re-sent by net/http once written, so every
+// drop is an error with retry on or off, and a reuse failure either way.
+func TestReuseFailuresPOST(t *testing.T) {
+	for _, retry := range []bool{true, false} {
+		drops, reuse, requests, errs, _ := reuseRun(t, reuseScenario("POST", "a=1&b=2", retry))
+		t.Logf("retry %v: %d requests, server dropped %d, reuse failures %d, errors %v", retry, requests, drops, reuse, errs)
+		if drops < 20 {
+			t.Fatalf("retry %v: the server dropped %d requests of %d, want at least 20", retry, drops, requests)
+		}
+		if reuse != drops || sum(errs) != drops {
+			t.Errorf("retry %v: %d reuse failures and %d errors, want both the %d dropped", retry, reuse, sum(errs), drops)
+		}
+	}
+}
