@@ -1,0 +1,94 @@
+package reports
+
+import (
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/sawtooth-dev/sawtooth/internal/metric"
+	"github.com/sawtooth-dev/sawtooth/reports/internal/fixture"
+	"github.com/sawtooth-dev/sawtooth/scenarios"
+)
+
+// catalogueReports builds the checked-in golden run and fixture runs
+// that between them emit every kind of metric: one class leaking and one
+// not (per-class leak fits), a plain run without headers or recycling.
+func catalogueReports(t *testing.T) []*Report {
+	t.Helper()
+	golden, err := Build(goldenRun, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	classes := []fixture.Class{{Name: "light", Weight: 1, Latency: 0.002}}
+	leaky := fixture.Variant{Name: "leaky", Repeats: 1, Duration: 20, Rate: 50, Classes: classes, Workers: 2,
+		MaxRequests: 200, LeakPerRequest: 100 << 10, NoiseRSS: 64 << 10, Headers: true, Events: "server", Seed: 3}
+	dir := filepath.Join(t.TempDir(), "run")
+	if err := fixture.Write(dir, fixture.Scenario("leaky", classes, nil), []fixture.Variant{leaky}); err != nil {
+		t.Fatal(err)
+	}
+	leak, err := Build(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := build(t, fixture.Variant{Name: "plain", Repeats: 1, Duration: 6, Rate: 20, Classes: classes, Workers: 1, Seed: 4})
+	return []*Report{golden, leak, plain}
+}
+
+// TestCatalogue: every metric a report emits, per run and per variant,
+// is in the metric catalogue with the unit and direction the report
+// gives it, and a threshold may name it (scenarios.ParseThreshold and
+// KnownMetric with the run's classes accept it); and every metric or
+// family of the catalogue is emitted by one of the reports, so that no
+// threshold validates and is then "not measured" for want of a name.
+func TestCatalogue(t *testing.T) {
+	emitted := map[string]bool{}
+	check := func(m Metric, classes []string) {
+		d, ok := metric.Lookup(m.Name)
+		if !ok {
+			t.Errorf("%s is emitted but not in the catalogue", m.Name)
+			return
+		}
+		emitted[d.Name] = true
+		if m.Unit != d.Unit || m.Better != d.Better {
+			t.Errorf("%s: emitted in %q (better %q), catalogue says %q (better %q)", m.Name, m.Unit, m.Better, d.Unit, d.Better)
+		}
+		if _, err := scenarios.ParseThreshold(m.Name + " >= 0"); err != nil {
+			t.Errorf("%s is emitted but not accepted as a threshold: %v", m.Name, err)
+		}
+		if err := scenarios.KnownMetric(m.Name, classes); err != nil {
+			t.Errorf("%s is emitted but not a known metric: %v", m.Name, err)
+		}
+	}
+	for _, rep := range catalogueReports(t) {
+		for _, v := range rep.Summary.Variants {
+			var classes []string
+			for _, c := range v.Classes {
+				if c.Class != metric.AllClass {
+					classes = append(classes, c.Class)
+				}
+			}
+			for _, m := range v.Metrics {
+				check(m, classes)
+			}
+			for i := range v.Runs {
+				for _, m := range runMetrics(&v.Runs[i]) {
+					check(m, classes)
+				}
+			}
+		}
+	}
+	for _, d := range metric.Catalogue {
+		if !emitted[d.Name] {
+			t.Errorf("catalogue metric %s is emitted by no report", d.Name)
+		}
+	}
+	// scenarios lists the catalogue's names, families aside.
+	for _, name := range scenarios.Metrics([]string{"light"}) {
+		if _, ok := metric.Lookup(name); !ok {
+			t.Errorf("scenarios.Metrics lists %s, which the catalogue does not define", name)
+		}
+	}
+	if !slices.Contains(scenarios.Metrics(nil), "memory.worker_rss.per_request") {
+		t.Error("scenarios.Metrics leaves out memory.worker_rss.per_request")
+	}
+}
