@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"github.com/sawtooth-dev/sawtooth/internal/metric"
 	"math"
 	"slices"
 	"sort"
@@ -19,11 +20,11 @@ import (
 )
 
 // AllClass is the name of the pseudo-class that aggregates every class.
-const AllClass = "all"
+const AllClass = metric.AllClass
 
 // LagMetric is the loop-lag histogram of the built-in server. Other
 // targets' histograms are used when their name contains "loop_lag".
-const LagMetric = "sawtooth_loop_lag_seconds"
+const LagMetric = metric.LoopLag
 
 // ClassStats are the request numbers of one request class (or "all").
 // Latencies are seconds and include failed requests, as vegeta's do.
@@ -727,7 +728,7 @@ func loopLag(metrics []rundir.MetricSample) (*LagStats, []lagPoint) {
 				family = name
 				break
 			}
-			if family == "" && strings.Contains(name, "loop_lag") {
+			if family == "" && strings.Contains(name, metric.LoopLagHint) {
 				family = name
 			}
 		}

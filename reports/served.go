@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"github.com/sawtooth-dev/sawtooth/internal/metric"
 	"sort"
 	"strconv"
 
@@ -11,8 +12,8 @@ import (
 // and how many that worker had served, this one included. The built-in
 // server and the testdata apps send them.
 const (
-	HeaderWorkerPid      = "X-Worker-Pid"
-	HeaderWorkerRequests = "X-Worker-Requests"
+	HeaderWorkerPid      = metric.HeaderWorkerPid
+	HeaderWorkerRequests = metric.HeaderWorkerRequests
 )
 
 // servedStep is the resolution, in seconds, of the requests-served series

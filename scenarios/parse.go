@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/sawtooth-dev/sawtooth/internal/metric"
 	"io"
 	"reflect"
 
@@ -23,7 +24,7 @@ const (
 	// names no metrics source.
 	DefaultMetricsURL = "{{admin_url}}/metrics"
 	// LoopLagMetric is the built-in server's loop-lag histogram.
-	LoopLagMetric = "sawtooth_loop_lag_seconds"
+	LoopLagMetric = metric.LoopLag
 )
 
 // maxSize bounds a scenario file.

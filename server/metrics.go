@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/sawtooth-dev/sawtooth/internal/metric"
 	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,7 +22,7 @@ const (
 	MetricWorkerInFlight = "sawtooth_worker_requests_in_flight"
 	MetricWorkerRSS      = "sawtooth_worker_rss_bytes"
 	MetricRequests       = "sawtooth_requests_total"
-	MetricLoopLag        = "sawtooth_loop_lag_seconds"
+	MetricLoopLag        = metric.LoopLag
 )
 
 // metrics is the master's Prometheus registry. Counters are updated by the

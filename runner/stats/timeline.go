@@ -4,6 +4,7 @@
 package stats
 
 import (
+	"github.com/sawtooth-dev/sawtooth/internal/metric"
 	"slices"
 	"time"
 
@@ -12,7 +13,7 @@ import (
 )
 
 // AllClasses is the class name of timeline rows that aggregate every class.
-const AllClasses = "all"
+const AllClasses = metric.AllClass
 
 type cell struct {
 	hist       hist.Histogram

@@ -2,6 +2,7 @@ package loop
 
 import (
 	"context"
+	"github.com/sawtooth-dev/sawtooth/internal/metric"
 	"log/slog"
 	"runtime"
 	"strconv"
@@ -12,7 +13,7 @@ import (
 )
 
 // LagMetricName is the name of the loop-lag histogram.
-const LagMetricName = "sawtooth_loop_lag_seconds"
+const LagMetricName = metric.LoopLag
 
 // LagBuckets returns the upper bounds, in seconds, of the loop-lag
 // histogram's buckets: 0.1ms to 30s, with 5ms (the default switch interval)
