@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
-	"github.com/sawtooth-dev/sawtooth/internal/metric"
 	"math"
 	"slices"
 	"sort"
@@ -15,6 +14,7 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/sawtooth-dev/sawtooth/internal/hist"
+	"github.com/sawtooth-dev/sawtooth/internal/metric"
 	"github.com/sawtooth-dev/sawtooth/reports/stats"
 	"github.com/sawtooth-dev/sawtooth/rundir"
 )

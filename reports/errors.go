@@ -1,11 +1,12 @@
 package reports
 
 import (
-	"github.com/sawtooth-dev/sawtooth/internal/metric"
 	"strconv"
 	"strings"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/sawtooth-dev/sawtooth/internal/metric"
 )
 
 // Error kinds, as counted in ClassStats.Errors (defined in the metric

@@ -2,11 +2,11 @@ package reports
 
 import (
 	"fmt"
-	"github.com/sawtooth-dev/sawtooth/internal/metric"
 	"math"
 	"strconv"
 	"strings"
 
+	"github.com/sawtooth-dev/sawtooth/internal/metric"
 	"github.com/sawtooth-dev/sawtooth/internal/units"
 	"github.com/sawtooth-dev/sawtooth/rundir"
 )

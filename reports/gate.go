@@ -2,10 +2,10 @@ package reports
 
 import (
 	"fmt"
-	"github.com/sawtooth-dev/sawtooth/internal/metric"
 	"math"
 	"sort"
 
+	"github.com/sawtooth-dev/sawtooth/internal/metric"
 	"github.com/sawtooth-dev/sawtooth/reports/stats"
 )
 

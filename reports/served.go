@@ -1,11 +1,12 @@
 package reports
 
 import (
-	"github.com/sawtooth-dev/sawtooth/internal/metric"
 	"sort"
 	"strconv"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/sawtooth-dev/sawtooth/internal/metric"
 )
 
 // Response headers by which a target says which worker served a request

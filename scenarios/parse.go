@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"github.com/sawtooth-dev/sawtooth/internal/metric"
 	"io"
 	"reflect"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/sawtooth-dev/sawtooth/internal/metric"
 )
 
 // Default values filled in by Parse.

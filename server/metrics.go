@@ -1,13 +1,13 @@
 package server
 
 import (
-	"github.com/sawtooth-dev/sawtooth/internal/metric"
 	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/procfs"
 
+	"github.com/sawtooth-dev/sawtooth/internal/metric"
 	"github.com/sawtooth-dev/sawtooth/server/loop"
 )
 

@@ -4,11 +4,11 @@
 package stats
 
 import (
-	"github.com/sawtooth-dev/sawtooth/internal/metric"
 	"slices"
 	"time"
 
 	"github.com/sawtooth-dev/sawtooth/internal/hist"
+	"github.com/sawtooth-dev/sawtooth/internal/metric"
 	"github.com/sawtooth-dev/sawtooth/rundir"
 )
 

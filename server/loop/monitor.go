@@ -2,7 +2,6 @@ package loop
 
 import (
 	"context"
-	"github.com/sawtooth-dev/sawtooth/internal/metric"
 	"log/slog"
 	"runtime"
 	"strconv"
@@ -10,6 +9,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sawtooth-dev/sawtooth/internal/metric"
 )
 
 // LagMetricName is the name of the loop-lag histogram.

@@ -12,12 +12,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
-	"github.com/sawtooth-dev/sawtooth/internal/metric"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sawtooth-dev/sawtooth/internal/metric"
 )
 
 // Response and request headers shared by every worker model.
