@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/sawtooth-dev/sawtooth/server/event"
 	"math"
 	"net/http"
 	"sync"
@@ -20,6 +19,7 @@ import (
 	"github.com/sawtooth-dev/sawtooth/runner/sampler"
 	"github.com/sawtooth-dev/sawtooth/runner/scrape"
 	"github.com/sawtooth-dev/sawtooth/scenarios"
+	"github.com/sawtooth-dev/sawtooth/server/event"
 )
 
 // eventLog writes events with their time relative to the start of the

@@ -3,9 +3,10 @@ package server
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/sawtooth-dev/sawtooth/server/event"
 	"net/http"
 	"sync"
+
+	"github.com/sawtooth-dev/sawtooth/server/event"
 )
 
 // Event is one worker lifecycle event, as streamed by the admin
