@@ -3,6 +3,7 @@ package reports
 import (
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/sawtooth-dev/sawtooth/internal/metric"
@@ -90,5 +91,35 @@ func TestCatalogue(t *testing.T) {
 	}
 	if !slices.Contains(scenarios.Metrics(nil), "memory.worker_rss.per_request") {
 		t.Error("scenarios.Metrics leaves out memory.worker_rss.per_request")
+	}
+}
+
+// TestThresholdsOfAnInvalidScenario: a run directory whose scenario.yaml
+// no longer validates still has its thresholds evaluated, beside the
+// verdict that says why the scenario does not validate.
+func TestThresholdsOfAnInvalidScenario(t *testing.T) {
+	classes := []fixture.Class{{Name: "light", Weight: 1, Latency: 0.002}}
+	dir := filepath.Join(t.TempDir(), "run")
+	text := fixture.Scenario("old", classes, []string{"light.p99 < 1s", "errors.ratio < 0.1%"}) + "retired_field: 1\n"
+	v := fixture.Variant{Name: "v", Repeats: 1, Duration: 4, Rate: 20, Classes: classes, Workers: 1, Seed: 5}
+	if err := fixture.Write(dir, text, []fixture.Variant{v}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Build(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var evaluated []string
+	sawError := false
+	for _, vd := range rep.Summary.Thresholds {
+		switch {
+		case vd.Variant == "*":
+			sawError = strings.Contains(vd.Error, "retired_field")
+		case vd.Error == "":
+			evaluated = append(evaluated, vd.Threshold)
+		}
+	}
+	if !sawError || !slices.Equal(evaluated, []string{"light.p99 < 1s", "errors.ratio < 0.1%"}) {
+		t.Errorf("verdicts %+v, want the scenario's error and both thresholds evaluated", rep.Summary.Thresholds)
 	}
 }

@@ -183,7 +183,9 @@ func Build(dir string, opts Options) (*Report, error) {
 		s.Warnings = append(s.Warnings, "the run is partial: "+orDefault(m.Reason, "it did not finish"))
 	}
 	var scenarioErr error
+	var scenarioText []byte
 	if data, err := scenarios.ReadFile(filepath.Join(dir, rundir.ScenarioFile), scenarios.MaxFileSize); err == nil {
+		scenarioText = data
 		rep.Scenario, scenarioErr = scenarios.Parse(data, filepath.Join(dir, rundir.ScenarioFile))
 		if scenarioErr == nil {
 			s.Description = rep.Scenario.Description
@@ -272,7 +274,12 @@ func Build(dir string, opts Options) (*Report, error) {
 	}
 	s.Findings = rep.findings()
 	if scenarioErr != nil {
+		// The thresholds still count: read them alone.
 		s.Thresholds = append(s.Thresholds, Verdict{Variant: "*", Threshold: "scenario.yaml", Error: scenarioErr.Error()})
+		ths, _ := scenarios.ReadThresholds(scenarioText)
+		for i := range s.Variants {
+			s.Thresholds = append(s.Thresholds, evaluate(ths, &s.Variants[i])...)
+		}
 	} else if rep.Scenario != nil {
 		for i := range s.Variants {
 			s.Thresholds = append(s.Thresholds, evaluate(rep.Scenario.Thresholds, &s.Variants[i])...)
