@@ -123,3 +123,16 @@ func TestThresholdsOfAnInvalidScenario(t *testing.T) {
 		t.Errorf("verdicts %+v, want the scenario's error and both thresholds evaluated", rep.Summary.Thresholds)
 	}
 }
+
+// TestMeasureForeignClass: a class name no scenario could use (a vegeta
+// attack name with a dot, or a reserved word) still gets its suffix's
+// unit and direction rather than none.
+func TestMeasureForeignClass(t *testing.T) {
+	for _, name := range []string{"my.attack.p99", "memory.p99", "lag.rps"} {
+		m := measure(name, 1)
+		want, _ := metric.Lookup("CLASS." + name[strings.LastIndexByte(name, '.')+1:])
+		if m.Unit != want.Unit || m.Better != want.Better || m.Unit == "" {
+			t.Errorf("measure(%s) = unit %q, better %q; want %q, %q", name, m.Unit, m.Better, want.Unit, want.Better)
+		}
+	}
+}

@@ -46,12 +46,13 @@ type Metric struct {
 }
 
 // measure returns the metric called name with value v, its unit and
-// direction from the catalogue. A name the catalogue does not define is
-// a bug of this package.
+// direction from the catalogue. A per-class metric of a class no scenario
+// could name (results imported from vegeta, whose attack name may hold a
+// dot or a reserved word) takes the definition of its suffix.
 func measure(name string, v float64) Metric {
 	d, ok := metric.Lookup(name)
 	if !ok {
-		panic("reports: metric " + name + " is not in the catalogue (internal/metric)")
+		d, _ = metric.Lookup(metric.Class + name[strings.LastIndexByte(name, '.'):])
 	}
 	return Metric{Name: name, Unit: d.Unit, Value: v, Better: d.Better}
 }
