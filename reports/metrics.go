@@ -51,8 +51,8 @@ type Metric struct {
 // dot or a reserved word) takes the definition of its suffix.
 func measure(name string, v float64) Metric {
 	d, ok := metric.Lookup(name)
-	if !ok {
-		d, _ = metric.Lookup(metric.Class + name[strings.LastIndexByte(name, '.'):])
+	if i := strings.LastIndexByte(name, '.'); !ok && i >= 0 {
+		d, _ = metric.Lookup(metric.Class + name[i:])
 	}
 	return Metric{Name: name, Unit: d.Unit, Value: v, Better: d.Better}
 }
