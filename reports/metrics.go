@@ -52,7 +52,7 @@ type Metric struct {
 func measure(name string, v float64) Metric {
 	d, ok := metric.Lookup(name)
 	if i := strings.LastIndexByte(name, '.'); !ok && i >= 0 {
-		d, _ = metric.Lookup(metric.Class + name[i:])
+		d, _ = metric.Lookup(metric.PlaceholderClass + name[i:])
 	}
 	return Metric{Name: name, Unit: d.Unit, Value: v, Better: d.Better}
 }

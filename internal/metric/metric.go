@@ -239,9 +239,9 @@ var Catalogue = []Def{
 
 // Placeholders of Def.Name patterns.
 const (
-	Class  = "CLASS"
-	Kinds  = "KIND"
-	Reason = "REASON"
+	PlaceholderClass  = "CLASS"
+	PlaceholderKind   = "KIND"
+	PlaceholderReason = "REASON"
 )
 
 // index holds the catalogue's plain names; patterns are matched in order.
@@ -280,15 +280,15 @@ func matches(pattern, parts []string) bool {
 	}
 	for i, p := range pattern {
 		switch p {
-		case Class:
+		case PlaceholderClass:
 			if parts[i] == "" || (parts[i] != AllClass && slices.Contains(ReservedClassNames(), parts[i])) {
 				return false
 			}
-		case Kinds:
+		case PlaceholderKind:
 			if !IsErrorKind(parts[i]) {
 				return false
 			}
-		case Reason:
+		case PlaceholderReason:
 			if parts[i] == "" {
 				return false
 			}
@@ -321,7 +321,7 @@ var reserved = func() []string {
 	out := []string{AllClass}
 	for _, d := range Catalogue {
 		first, _, _ := strings.Cut(d.Name, ".")
-		if first != Class && !slices.Contains(out, first) {
+		if first != PlaceholderClass && !slices.Contains(out, first) {
 			out = append(out, first)
 		}
 	}
@@ -331,7 +331,7 @@ var reserved = func() []string {
 // PerClass reports whether a definition is of a per-class metric
 // (CLASS.SUFFIX) and returns the suffix.
 func (d Def) PerClass() (suffix string, ok bool) {
-	return strings.CutPrefix(d.Name, Class+".")
+	return strings.CutPrefix(d.Name, PlaceholderClass+".")
 }
 
 // ClassSuffixes lists the suffixes of the per-class metrics, in
@@ -361,7 +361,7 @@ func Globals() []string {
 // IsPattern reports whether a catalogue name has a placeholder element.
 func IsPattern(name string) bool {
 	for _, p := range strings.Split(name, ".") {
-		if p == Class || p == Kinds || p == Reason {
+		if p == PlaceholderClass || p == PlaceholderKind || p == PlaceholderReason {
 			return true
 		}
 	}

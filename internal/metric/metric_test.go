@@ -31,7 +31,7 @@ func TestLookup(t *testing.T) {
 
 func TestCatalogueWellFormed(t *testing.T) {
 	r := ReservedClassNames()
-	if r[0] != AllClass || !slices.Contains(r, "memory") || !slices.Contains(r, "reuse_failures") || slices.Contains(r, Class) {
+	if r[0] != AllClass || !slices.Contains(r, "memory") || !slices.Contains(r, "reuse_failures") || slices.Contains(r, PlaceholderClass) {
 		t.Errorf("reserved class names %q", r)
 	}
 	for _, d := range Catalogue {
