@@ -78,7 +78,7 @@ func TestCatalogue(t *testing.T) {
 			}
 		}
 	}
-	for _, d := range metric.Catalogue {
+	for _, d := range metric.Catalogue() {
 		if !emitted[d.Name] {
 			t.Errorf("catalogue metric %s is emitted by no report", d.Name)
 		}

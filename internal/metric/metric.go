@@ -175,10 +175,13 @@ type Def struct {
 // Kind returns the kind of the metric's values.
 func (d Def) Kind() Kind { return KindOf(d.Unit) }
 
-// Catalogue is every metric, in documentation order: per class first,
-// then errors, memory, restarts, the cost of recycling, loop lag and the
-// harness's own health.
-var Catalogue = []Def{
+// Catalogue returns every metric, in documentation order: per class
+// first, then errors, memory, restarts, the cost of recycling, loop lag
+// and the harness's own health.
+func Catalogue() []Def { return slices.Clone(catalogue) }
+
+// catalogue is Catalogue's table; nothing writes to it.
+var catalogue = []Def{
 	{Name: "CLASS.count", Unit: UnitCount},
 	{Name: "CLASS.rps", Unit: UnitRate, Better: Higher, Key: true},
 	{Name: "CLASS.errors", Unit: UnitRatio, Better: Lower, Key: true},
@@ -247,7 +250,7 @@ const (
 // index holds the catalogue's plain names; patterns are matched in order.
 var index = func() map[string]Def {
 	m := map[string]Def{}
-	for _, d := range Catalogue {
+	for _, d := range catalogue {
 		if m[d.Name].Name != "" {
 			panic("metric: " + d.Name + " defined twice")
 		}
@@ -265,7 +268,7 @@ func Lookup(name string) (Def, bool) {
 		return d, true
 	}
 	parts := strings.Split(name, ".")
-	for _, d := range Catalogue {
+	for _, d := range catalogue {
 		if matches(strings.Split(d.Name, "."), parts) {
 			return d, true
 		}
@@ -319,7 +322,7 @@ func ReservedClassNames() []string { return reserved }
 
 var reserved = func() []string {
 	out := []string{AllClass}
-	for _, d := range Catalogue {
+	for _, d := range catalogue {
 		first, _, _ := strings.Cut(d.Name, ".")
 		if first != PlaceholderClass && !slices.Contains(out, first) {
 			out = append(out, first)
@@ -338,7 +341,7 @@ func (d Def) PerClass() (suffix string, ok bool) {
 // documentation order.
 func ClassSuffixes() []string {
 	var out []string
-	for _, d := range Catalogue {
+	for _, d := range catalogue {
 		if s, ok := d.PerClass(); ok {
 			out = append(out, s)
 		}
@@ -350,7 +353,7 @@ func ClassSuffixes() []string {
 // class, in documentation order.
 func Globals() []string {
 	var out []string
-	for _, d := range Catalogue {
+	for _, d := range catalogue {
 		if _, ok := d.PerClass(); !ok {
 			out = append(out, d.Name)
 		}

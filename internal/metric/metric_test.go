@@ -34,7 +34,7 @@ func TestCatalogueWellFormed(t *testing.T) {
 	if r[0] != AllClass || !slices.Contains(r, "memory") || !slices.Contains(r, "reuse_failures") || slices.Contains(r, PlaceholderClass) {
 		t.Errorf("reserved class names %q", r)
 	}
-	for _, d := range Catalogue {
+	for _, d := range Catalogue() {
 		if d.Kind() == 0 {
 			t.Errorf("%s: unit %q has no kind", d.Name, d.Unit)
 		}
@@ -76,7 +76,7 @@ func TestDocsThresholdTable(t *testing.T) {
 			}
 		}
 	}
-	for _, d := range Catalogue {
+	for _, d := range Catalogue() {
 		if !listed[d.Name] {
 			t.Errorf("docs/scenarios.md's threshold table leaves out %s", d.Name)
 		}
