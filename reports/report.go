@@ -162,6 +162,8 @@ type Report struct {
 	// Scenario is the scenario as run; nil when scenario.yaml is absent.
 	Scenario *scenarios.Scenario
 	runs     map[string][]*run // by variant name
+	// pooled is every repeat's requests of class all, by variant name.
+	pooled map[string]*sample
 }
 
 // Build reads the run directory dir and computes its report. It does
@@ -174,7 +176,7 @@ func Build(dir string, opts Options) (*Report, error) {
 	if opts.Alpha == 0 {
 		opts.Alpha = stats.DefaultAlpha
 	}
-	rep := &Report{Dir: dir, runs: map[string][]*run{}}
+	rep := &Report{Dir: dir, runs: map[string][]*run{}, pooled: map[string]*sample{}}
 	m := d.Meta
 	s := &rep.Summary
 	*s = Summary{Schema: SummarySchema, Version: SummaryVersion, Scenario: m.Scenario, ToolVersion: m.ToolVersion,
@@ -247,6 +249,7 @@ func Build(dir string, opts Options) (*Report, error) {
 		}
 		v.Repeats = len(v.Runs)
 		v.Classes = classList(pooledClasses, duration)
+		rep.pooled[name] = pooledClasses[AllClass]
 		v.Recycling = recyclingCost(in, out, restarts, cov, duration)
 		v.Leak = fitLeaks(lives, rep.leakClasses(pooledClasses), lo.header)
 		v.Metrics = mergeMetrics(append(requestMetrics(v.Classes, v.Recycling), leakMetrics(v.Leak)...), perRun)
