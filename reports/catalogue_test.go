@@ -8,6 +8,7 @@ import (
 
 	"github.com/sawtooth-dev/sawtooth/internal/metric"
 	"github.com/sawtooth-dev/sawtooth/reports/internal/fixture"
+	"github.com/sawtooth-dev/sawtooth/reports/plots"
 	"github.com/sawtooth-dev/sawtooth/scenarios"
 )
 
@@ -133,6 +134,33 @@ func TestMeasureForeignClass(t *testing.T) {
 		want, _ := metric.Lookup("CLASS." + name[strings.LastIndexByte(name, '.')+1:])
 		if m.Unit != want.Unit || m.Better != want.Better || m.Unit == "" {
 			t.Errorf("measure(%s) = unit %q, better %q; want %q, %q", name, m.Unit, m.Better, want.Unit, want.Better)
+		}
+	}
+}
+
+// TestPlotPercentilesPooled: the percentile plot of a variant is that of
+// every repeat's requests together.
+func TestPlotPercentilesPooled(t *testing.T) {
+	rep, err := Build(goldenRun, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pvs := rep.plotData()
+	if len(pvs) == 0 {
+		t.Fatal("no plot data")
+	}
+	for _, pv := range pvs {
+		var all sample
+		for _, r := range rep.runs[pv.Name] {
+			all.merge(r.classes[AllClass])
+		}
+		if len(pv.Percentiles) == 0 || all.count == 0 {
+			t.Fatalf("%s: %d percentiles of %d requests", pv.Name, len(pv.Percentiles), all.count)
+		}
+		for i, p := range plots.PercentilePoints {
+			if got, want := pv.Percentiles[i], all.quantile(p/100); got != want {
+				t.Errorf("%s: p%v = %v, want %v", pv.Name, p, got, want)
+			}
 		}
 	}
 }
