@@ -8,7 +8,6 @@ import (
 
 	"github.com/sawtooth-dev/sawtooth/internal/metric"
 	"github.com/sawtooth-dev/sawtooth/reports/internal/fixture"
-	"github.com/sawtooth-dev/sawtooth/reports/plots"
 	"github.com/sawtooth-dev/sawtooth/scenarios"
 )
 
@@ -95,36 +94,6 @@ func TestCatalogue(t *testing.T) {
 	}
 }
 
-// TestThresholdsOfAnInvalidScenario: a run directory whose scenario.yaml
-// no longer validates still has its thresholds evaluated, beside the
-// verdict that says why the scenario does not validate.
-func TestThresholdsOfAnInvalidScenario(t *testing.T) {
-	classes := []fixture.Class{{Name: "light", Weight: 1, Latency: 0.002}}
-	dir := filepath.Join(t.TempDir(), "run")
-	text := fixture.Scenario("old", classes, []string{"light.p99 < 1s", "errors.ratio < 0.1%"}) + "retired_field: 1\n"
-	v := fixture.Variant{Name: "v", Repeats: 1, Duration: 4, Rate: 20, Classes: classes, Workers: 1, Seed: 5}
-	if err := fixture.Write(dir, text, []fixture.Variant{v}); err != nil {
-		t.Fatal(err)
-	}
-	rep, err := Build(dir, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var evaluated []string
-	sawError := false
-	for _, vd := range rep.Summary.Thresholds {
-		switch {
-		case vd.Variant == "*":
-			sawError = strings.Contains(vd.Error, "retired_field")
-		case vd.Error == "":
-			evaluated = append(evaluated, vd.Threshold)
-		}
-	}
-	if !sawError || !slices.Equal(evaluated, []string{"light.p99 < 1s", "errors.ratio < 0.1%"}) {
-		t.Errorf("verdicts %+v, want the scenario's error and both thresholds evaluated", rep.Summary.Thresholds)
-	}
-}
-
 // TestMeasureForeignClass: a class name no scenario could use (a vegeta
 // attack name with a dot, or a reserved word) still gets its suffix's
 // unit and direction rather than none.
@@ -134,33 +103,6 @@ func TestMeasureForeignClass(t *testing.T) {
 		want, _ := metric.Lookup("CLASS." + name[strings.LastIndexByte(name, '.')+1:])
 		if m.Unit != want.Unit || m.Better != want.Better || m.Unit == "" {
 			t.Errorf("measure(%s) = unit %q, better %q; want %q, %q", name, m.Unit, m.Better, want.Unit, want.Better)
-		}
-	}
-}
-
-// TestPlotPercentilesPooled: the percentile plot of a variant is that of
-// every repeat's requests together.
-func TestPlotPercentilesPooled(t *testing.T) {
-	rep, err := Build(goldenRun, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pvs := rep.plotData()
-	if len(pvs) == 0 {
-		t.Fatal("no plot data")
-	}
-	for _, pv := range pvs {
-		var all sample
-		for _, r := range rep.runs[pv.Name] {
-			all.merge(r.classes[AllClass])
-		}
-		if len(pv.Percentiles) == 0 || all.count == 0 {
-			t.Fatalf("%s: %d percentiles of %d requests", pv.Name, len(pv.Percentiles), all.count)
-		}
-		for i, p := range plots.PercentilePoints {
-			if got, want := pv.Percentiles[i], all.quantile(p/100); got != want {
-				t.Errorf("%s: p%v = %v, want %v", pv.Name, p, got, want)
-			}
 		}
 	}
 }
