@@ -303,38 +303,6 @@ func TestRunWarningsOnce(t *testing.T) {
 	}
 }
 
-// TestThresholdMetricsMeasured: every metric a scenario's threshold may
-// name (scenarios.Metrics) is one the report measures, in the base unit
-// of the kind the threshold's value is converted to, so that a threshold
-// that validates is never "not measured" for want of a name.
-func TestThresholdMetricsMeasured(t *testing.T) {
-	rep, err := Build(goldenRun, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	v := rep.variant("max-requests") // restarts, errors near exits, loop lag
-	units := map[scenarios.MetricKind]string{
-		scenarios.KindDuration: UnitSeconds, scenarios.KindRatio: UnitRatio, scenarios.KindSize: UnitBytes,
-		scenarios.KindSlope: UnitBytesMin, scenarios.KindCount: UnitCount, scenarios.KindRate: UnitRate,
-		scenarios.KindLeak: UnitBytesReq,
-	}
-	for _, name := range scenarios.Metrics([]string{"light", "heavy"}) {
-		kind, ok := scenarios.MetricKindOf(name)
-		if !ok {
-			t.Errorf("scenarios lists %s but gives it no kind", name)
-			continue
-		}
-		m, ok := v.Metric(name)
-		if !ok {
-			t.Errorf("threshold metric %s is not measured by the report", name)
-			continue
-		}
-		if m.Unit != units[kind] && !(kind == scenarios.KindCount && m.Unit == UnitPerRestart) {
-			t.Errorf("%s: report unit %q, threshold kind %v (base unit %q)", name, m.Unit, kind, units[kind])
-		}
-	}
-}
-
 // TestRatioString: a ratio keeps two significant digits however small,
 // so a large improvement does not read ×0.00.
 func TestRatioString(t *testing.T) {

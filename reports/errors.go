@@ -5,16 +5,19 @@ import (
 	"strings"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/sawtooth-dev/sawtooth/internal/metric"
 )
 
-// Error kinds, as counted in ClassStats.Errors. A response with an HTTP
-// status outside 200-399 is counted as "http_<code>", e.g. "http_502".
+// Error kinds, as counted in ClassStats.Errors (defined in the metric
+// catalogue, internal/metric). A response with an HTTP status outside
+// 200-399 is counted as "http_<code>", e.g. "http_502".
 const (
-	ErrRefused = "conn_refused" // connection refused: nobody was listening
-	ErrReset   = "conn_reset"   // connection reset or broken pipe
-	ErrEOF     = "conn_closed"  // the server closed the connection before answering (EOF)
-	ErrTimeout = "timeout"      // the client's timeout or deadline passed
-	ErrOther   = "other"        // any other transport error
+	ErrRefused = metric.ErrRefused // connection refused: nobody was listening
+	ErrReset   = metric.ErrReset   // connection reset or broken pipe
+	ErrEOF     = metric.ErrEOF     // the server closed the connection before answering (EOF)
+	ErrTimeout = metric.ErrTimeout // the client's timeout or deadline passed
+	ErrOther   = metric.ErrOther   // any other transport error
 )
 
 // ok reports whether a result is a success: an HTTP status in 200-399 and

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sawtooth-dev/sawtooth/internal/metric"
 	"github.com/sawtooth-dev/sawtooth/internal/units"
 	"github.com/sawtooth-dev/sawtooth/rundir"
 )
@@ -131,24 +132,10 @@ func ratioString(q float64) string {
 }
 
 // keyMetric reports whether a metric belongs in the compact terminal
-// table; the Markdown and HTML reports show every metric.
+// table (metric.Def.Key); the Markdown and HTML reports show every metric.
 func keyMetric(name string) bool {
-	class, suffix, _ := strings.Cut(name, ".")
-	switch suffix {
-	case "rps", "errors", "p50", "p99":
-		return class != "recycle" && name != "all.errors"
-	}
-	switch name {
-	case "errors.count", "reuse_failures.count", "memory.pss.peak", "memory.pss.final", "memory.rss.peak", "memory.worker_rss.peak", "memory.pss.slope",
-		"memory.worker_rss.per_request", "restarts.count", "restarts.max_concurrent", "restarts.replace_mean",
-		"recycle.window_share", "recycle.in_window.errors", "recycle.in_window.p99", "recycle.out_window.p99", "recycle.errors_per_restart", "recycle.delay_per_restart",
-		"lag.p99", "harness.achieved_rate":
-		return true
-	}
-	if isProbeMetric(name) {
-		return !strings.HasSuffix(name, ".longest_failure_run")
-	}
-	return strings.HasPrefix(name, "errors.") && name != "errors.ratio"
+	d, ok := metric.Lookup(name)
+	return ok && d.Key && !hiddenMetric(name)
 }
 
 // hiddenMetric reports whether a metric repeats another in tables.

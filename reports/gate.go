@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"math"
 	"sort"
-	"strings"
 
+	"github.com/sawtooth-dev/sawtooth/internal/metric"
 	"github.com/sawtooth-dev/sawtooth/reports/stats"
 )
 
@@ -28,22 +28,10 @@ const DefaultGateAlpha = 0.05
 //     further from the baseline's median than any baseline repeat does.
 
 // gated reports whether a regression of metric name can fail a
-// comparison: the median and the p99 of every request class, the error
-// ratio, peak memory and loop lag. Means, p90 and throughput move with
-// those (a gate that tests correlated numbers twice spends its alpha
-// twice); maxima, p99.9 and the restart breakdown are too noisy to gate
-// on.
+// comparison, as the metric catalogue says (metric.Def.Gated).
 func gated(name string) bool {
-	switch name {
-	case "errors.ratio", "memory.pss.peak", "memory.worker_rss.peak", "lag.p99":
-		return true
-	}
-	class, suffix, _ := strings.Cut(name, ".")
-	switch class {
-	case "errors", "memory", "restarts", "recycle", "lag", "harness":
-		return false
-	}
-	return suffix == "p50" || suffix == "p99"
+	d, ok := metric.Lookup(name)
+	return ok && d.Gated
 }
 
 // GateTest is the gate's verdict on one gated number of one variant.

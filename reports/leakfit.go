@@ -535,14 +535,14 @@ func leakMetrics(ls *LeakStats) []Metric {
 	}
 	var out []Metric
 	if ls.RSS.Mix != nil {
-		out = append(out, Metric{Name: AllClass + ".leak_per_request", Unit: UnitBytesReq, Value: ls.RSS.Mix.Value, Better: BetterLower})
+		out = append(out, measure(AllClass+".leak_per_request", ls.RSS.Mix.Value))
 	}
 	if !ls.RSS.Identifiable {
 		return out
 	}
 	for _, c := range ls.RSS.Classes {
 		if c.PerRequest != nil {
-			out = append(out, Metric{Name: c.Class + ".leak_per_request", Unit: UnitBytesReq, Value: c.PerRequest.Value, Better: BetterLower})
+			out = append(out, measure(c.Class+".leak_per_request", c.PerRequest.Value))
 		}
 	}
 	return out

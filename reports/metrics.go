@@ -5,27 +5,30 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/sawtooth-dev/sawtooth/internal/metric"
 	"github.com/sawtooth-dev/sawtooth/reports/stats"
 )
 
-// Units of Metric.Unit.
+// Units of Metric.Unit and directions of Metric.Better, as the metric
+// catalogue (internal/metric) defines them.
 const (
-	UnitSeconds    = "s"
-	UnitRatio      = "ratio"     // a fraction, 0.001 is 0.1%
-	UnitBytes      = "B"         // bytes
-	UnitBytesMin   = "B/min"     // bytes per minute
-	UnitBytesReq   = "B/req"     // bytes per request
-	UnitRate       = "req/s"     // requests per second
-	UnitCount      = "count"     // a number of things
-	UnitR2         = "r2"        // coefficient of determination, 0..1
-	UnitPercentCPU = "%cpu"      // percent of one core
-	UnitPerRestart = "1/restart" // a number of things per restart
-	BetterLower    = "lower"     // Metric.Better: smaller values are better
-	BetterHigher   = "higher"    // larger values are better
+	UnitSeconds    = metric.UnitSeconds
+	UnitRatio      = metric.UnitRatio      // a fraction, 0.001 is 0.1%
+	UnitBytes      = metric.UnitBytes      // bytes
+	UnitBytesMin   = metric.UnitBytesMin   // bytes per minute
+	UnitBytesReq   = metric.UnitBytesReq   // bytes per request
+	UnitRate       = metric.UnitRate       // requests per second
+	UnitCount      = metric.UnitCount      // a number of things
+	UnitR2         = metric.UnitR2         // coefficient of determination, 0..1
+	UnitPercentCPU = metric.UnitPercentCPU // percent of one core
+	UnitPerRestart = metric.UnitPerRestart // a number of things per restart
+	BetterLower    = metric.Lower          // Metric.Better: smaller values are better
+	BetterHigher   = metric.Higher         // larger values are better
 )
 
-// Metric is one named number of a run or a variant. Names are those a
-// scenario's thresholds use (see docs/reports.md for the full list).
+// Metric is one named number of a run or a variant. Its name, unit and
+// direction are those of the metric catalogue (internal/metric), whose
+// names a scenario's thresholds use (see docs/reports.md for the list).
 type Metric struct {
 	Name string `json:"name"`
 	// Unit is the base unit of Value: s, ratio, B, B/min, B/req, req/s,
@@ -42,6 +45,18 @@ type Metric struct {
 	Pooled bool `json:"pooled,omitempty"`
 }
 
+// measure returns the metric called name with value v, its unit and
+// direction from the catalogue. A per-class metric of a class no scenario
+// could name (results imported from vegeta, whose attack name may hold a
+// dot or a reserved word) takes the definition of its suffix.
+func measure(name string, v float64) Metric {
+	d, ok := metric.Lookup(name)
+	if i := strings.LastIndexByte(name, '.'); !ok && i >= 0 {
+		d, _ = metric.Lookup(metric.PlaceholderClass + name[i:])
+	}
+	return Metric{Name: name, Unit: d.Unit, Value: v, Better: d.Better}
+}
+
 // Metrics that were not measured are absent. A variant's metric list
 // holds only numbers that were measured: a percentile of no requests,
 // the loop lag of a run whose histogram was never scraped or never
@@ -56,9 +71,7 @@ type Metric struct {
 // (all first), errors, and the cost of recycling (windowMetrics).
 func requestMetrics(classes []ClassStats, rec RecyclingCost) []Metric {
 	var out []Metric
-	add := func(name, unit string, v float64, better string) {
-		out = append(out, Metric{Name: name, Unit: unit, Value: v, Better: better})
-	}
+	add := func(name string, v float64) { out = append(out, measure(name, v)) }
 	ordered := make([]ClassStats, 0, len(classes))
 	for _, c := range classes {
 		if c.Class == AllClass {
@@ -73,24 +86,24 @@ func requestMetrics(classes []ClassStats, rec RecyclingCost) []Metric {
 			all = c
 		}
 		p := c.Class + "."
-		add(p+"count", UnitCount, float64(c.Count), "")
-		add(p+"rps", UnitRate, c.Throughput, BetterHigher)
+		add(p+"count", float64(c.Count))
+		add(p+"rps", c.Throughput)
 		if c.Count == 0 {
 			continue // no error ratio or latency of no requests
 		}
-		add(p+"errors", UnitRatio, c.ErrorRatio, BetterLower)
-		add(p+"mean", UnitSeconds, c.Latency.Mean, BetterLower)
-		add(p+"p50", UnitSeconds, c.Latency.P50, BetterLower)
-		add(p+"p90", UnitSeconds, c.Latency.P90, BetterLower)
-		add(p+"p99", UnitSeconds, c.Latency.P99, BetterLower)
-		add(p+"p999", UnitSeconds, c.Latency.P999, BetterLower)
-		add(p+"max", UnitSeconds, c.Latency.Max, BetterLower)
+		add(p+"errors", c.ErrorRatio)
+		add(p+"mean", c.Latency.Mean)
+		add(p+"p50", c.Latency.P50)
+		add(p+"p90", c.Latency.P90)
+		add(p+"p99", c.Latency.P99)
+		add(p+"p999", c.Latency.P999)
+		add(p+"max", c.Latency.Max)
 	}
 	if all.Count > 0 {
-		add("errors.count", UnitCount, float64(all.Count-all.OK), BetterLower)
-		add("errors.ratio", UnitRatio, all.ErrorRatio, BetterLower)
+		add("errors.count", float64(all.Count-all.OK))
+		add("errors.ratio", all.ErrorRatio)
 		for _, k := range sortedKeys(all.Errors) {
-			add("errors."+k, UnitCount, float64(all.Errors[k]), BetterLower)
+			add("errors."+k, float64(all.Errors[k]))
 		}
 	}
 	out = append(out, reuseMetrics(ordered)...)
@@ -101,53 +114,51 @@ func requestMetrics(classes []ClassStats, rec RecyclingCost) []Metric {
 // from requests: memory, restarts, loop lag and the harness's health.
 func processMetrics(s *RunSummary) []Metric {
 	var out []Metric
-	add := func(name, unit string, v float64, better string) {
-		out = append(out, Metric{Name: name, Unit: unit, Value: v, Better: better})
-	}
+	add := func(name string, v float64) { out = append(out, measure(name, v)) }
 	m := s.Memory
 	if m.Samples > 0 {
 		if m.PSSAvailable {
-			add("memory.pss.peak", UnitBytes, float64(m.PeakPSS), BetterLower)
-			add("memory.pss.final", UnitBytes, float64(m.FinalPSS), BetterLower)
+			add("memory.pss.peak", float64(m.PeakPSS))
+			add("memory.pss.final", float64(m.FinalPSS))
 			if m.PSSSlope.Defined() {
-				add("memory.pss.slope", UnitBytesMin, m.PSSSlope.Slope, BetterLower)
-				add("memory.pss.slope_r2", UnitR2, m.PSSSlope.R2, "")
+				add("memory.pss.slope", m.PSSSlope.Slope)
+				add("memory.pss.slope_r2", m.PSSSlope.R2)
 			}
 		}
-		add("memory.rss.peak", UnitBytes, float64(m.PeakRSS), BetterLower)
-		add("memory.rss.final", UnitBytes, float64(m.FinalRSS), BetterLower)
+		add("memory.rss.peak", float64(m.PeakRSS))
+		add("memory.rss.final", float64(m.FinalRSS))
 		if m.Workers > 0 {
-			add("memory.worker_rss.peak", UnitBytes, float64(m.PeakWorkerRSS), BetterLower)
+			add("memory.worker_rss.peak", float64(m.PeakWorkerRSS))
 			if m.PSSAvailable {
-				add("memory.worker_pss.peak", UnitBytes, float64(m.PeakWorkerPSS), BetterLower)
+				add("memory.worker_pss.peak", float64(m.PeakWorkerPSS))
 			}
 		}
 		if m.RequestsMethod != "" && m.WorkerRSSPerRequest.Defined() {
-			add("memory.worker_rss.per_request", UnitBytesReq, m.WorkerRSSPerRequest.Slope, BetterLower)
-			add("memory.worker_rss.per_request_r2", UnitR2, m.WorkerRSSPerRequest.R2, "")
+			add("memory.worker_rss.per_request", m.WorkerRSSPerRequest.Slope)
+			add("memory.worker_rss.per_request_r2", m.WorkerRSSPerRequest.R2)
 		}
 	}
 	r := s.Restarts
-	add("restarts.count", UnitCount, float64(r.Count), "")
-	add("restarts.max_concurrent", UnitCount, float64(r.MaxConcurrent), BetterLower)
+	add("restarts.count", float64(r.Count))
+	add("restarts.max_concurrent", float64(r.MaxConcurrent))
 	if r.replaced() > 0 {
-		add("restarts.replace_mean", UnitSeconds, r.ReplaceMean, BetterLower)
-		add("restarts.replace_max", UnitSeconds, r.ReplaceMax, BetterLower)
+		add("restarts.replace_mean", r.ReplaceMean)
+		add("restarts.replace_max", r.ReplaceMax)
 	}
 	for _, k := range sortedKeys(r.ByReason) {
-		add("restarts.reason."+k, UnitCount, float64(r.ByReason[k]), "")
+		add("restarts.reason."+k, float64(r.ByReason[k]))
 	}
 	if s.Lag.measured() {
-		add("lag.p99", UnitSeconds, s.Lag.P99, BetterLower)
-		add("lag.mean", UnitSeconds, s.Lag.Mean, BetterLower)
+		add("lag.p99", s.Lag.P99)
+		add("lag.mean", s.Lag.Mean)
 	}
 	h := s.Harness
 	if h.RequestedRate > 0 { // no open-model phase: there was no rate to keep
-		add("harness.requested_rate", UnitRate, h.RequestedRate, "")
-		add("harness.achieved_rate", UnitRate, h.AchievedRate, "")
+		add("harness.requested_rate", h.RequestedRate)
+		add("harness.achieved_rate", h.AchievedRate)
 	}
-	add("harness.send_lag_p99", UnitSeconds, h.SendLagP99, "")
-	add("harness.cpu_percent", UnitPercentCPU, h.CPUPercent, "")
+	add("harness.send_lag_p99", h.SendLagP99)
+	add("harness.cpu_percent", h.CPUPercent)
 	return append(out, probeMetrics(s)...)
 }
 
@@ -227,10 +238,7 @@ func absentMetric(name string, repeats int) (Metric, bool) {
 	if !zeroWhenAbsent(name) {
 		return Metric{}, false
 	}
-	m := Metric{Name: name, Unit: UnitCount}
-	if strings.HasPrefix(name, "errors.") {
-		m.Better = BetterLower
-	}
+	m := measure(name, 0)
 	if repeats > 1 {
 		sp := stats.NewSpread(make([]float64, repeats))
 		m.Spread = &sp

@@ -32,9 +32,6 @@ func probeMetrics(s *RunSummary) []Metric {
 	return out
 }
 
-// isProbeMetric reports whether name is a probe.NAME.SUFFIX metric.
-func isProbeMetric(name string) bool { return strings.HasPrefix(name, "probe.") }
-
 // probeNames returns the names of a run's probes, whose results in
 // results.bin are not traffic.
 func probeNames(info rundir.RunInfo) map[string]bool {

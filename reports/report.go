@@ -162,6 +162,8 @@ type Report struct {
 	// Scenario is the scenario as run; nil when scenario.yaml is absent.
 	Scenario *scenarios.Scenario
 	runs     map[string][]*run // by variant name
+	// pooled is every repeat's requests of class all, by variant name.
+	pooled map[string]*sample
 }
 
 // Build reads the run directory dir and computes its report. It does
@@ -174,7 +176,7 @@ func Build(dir string, opts Options) (*Report, error) {
 	if opts.Alpha == 0 {
 		opts.Alpha = stats.DefaultAlpha
 	}
-	rep := &Report{Dir: dir, runs: map[string][]*run{}}
+	rep := &Report{Dir: dir, runs: map[string][]*run{}, pooled: map[string]*sample{}}
 	m := d.Meta
 	s := &rep.Summary
 	*s = Summary{Schema: SummarySchema, Version: SummaryVersion, Scenario: m.Scenario, ToolVersion: m.ToolVersion,
@@ -183,7 +185,9 @@ func Build(dir string, opts Options) (*Report, error) {
 		s.Warnings = append(s.Warnings, "the run is partial: "+orDefault(m.Reason, "it did not finish"))
 	}
 	var scenarioErr error
+	var scenarioText []byte
 	if data, err := scenarios.ReadFile(filepath.Join(dir, rundir.ScenarioFile), scenarios.MaxFileSize); err == nil {
+		scenarioText = data
 		rep.Scenario, scenarioErr = scenarios.Parse(data, filepath.Join(dir, rundir.ScenarioFile))
 		if scenarioErr == nil {
 			s.Description = rep.Scenario.Description
@@ -245,6 +249,7 @@ func Build(dir string, opts Options) (*Report, error) {
 		}
 		v.Repeats = len(v.Runs)
 		v.Classes = classList(pooledClasses, duration)
+		rep.pooled[name] = pooledClasses[AllClass]
 		v.Recycling = recyclingCost(in, out, restarts, cov, duration)
 		v.Leak = fitLeaks(lives, rep.leakClasses(pooledClasses), lo.header)
 		v.Metrics = mergeMetrics(append(requestMetrics(v.Classes, v.Recycling), leakMetrics(v.Leak)...), perRun)
@@ -272,7 +277,12 @@ func Build(dir string, opts Options) (*Report, error) {
 	}
 	s.Findings = rep.findings()
 	if scenarioErr != nil {
+		// The thresholds still count: read them alone.
 		s.Thresholds = append(s.Thresholds, Verdict{Variant: "*", Threshold: "scenario.yaml", Error: scenarioErr.Error()})
+		ths, _ := scenarios.ReadThresholds(scenarioText)
+		for i := range s.Variants {
+			s.Thresholds = append(s.Thresholds, evaluate(ths, &s.Variants[i])...)
+		}
 	} else if rep.Scenario != nil {
 		for i := range s.Variants {
 			s.Thresholds = append(s.Thresholds, evaluate(rep.Scenario.Thresholds, &s.Variants[i])...)

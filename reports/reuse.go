@@ -47,11 +47,11 @@ func reuseMetrics(classes []ClassStats) []Metric {
 			continue
 		}
 		n := float64(*c.ReuseFailures)
-		out = append(out, Metric{Name: c.Class + ".reuse_failures", Unit: UnitCount, Value: n, Better: BetterLower})
+		out = append(out, measure(c.Class+".reuse_failures", n))
 		if c.Class == AllClass {
-			out = append(out, Metric{Name: "reuse_failures.count", Unit: UnitCount, Value: n, Better: BetterLower})
+			out = append(out, measure("reuse_failures.count", n))
 			if c.Count > 0 {
-				out = append(out, Metric{Name: "reuse_failures.ratio", Unit: UnitRatio, Value: n / float64(c.Count), Better: BetterLower})
+				out = append(out, measure("reuse_failures.ratio", n/float64(c.Count)))
 			}
 		}
 	}

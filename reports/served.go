@@ -5,14 +5,16 @@ import (
 	"strconv"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/sawtooth-dev/sawtooth/internal/metric"
 )
 
 // Response headers by which a target says which worker served a request
 // and how many that worker had served, this one included. The built-in
 // server and the testdata apps send them.
 const (
-	HeaderWorkerPid      = "X-Worker-Pid"
-	HeaderWorkerRequests = "X-Worker-Requests"
+	HeaderWorkerPid      = metric.HeaderWorkerPid
+	HeaderWorkerRequests = metric.HeaderWorkerRequests
 )
 
 // servedStep is the resolution, in seconds, of the requests-served series

@@ -81,11 +81,9 @@ func (r *Report) plotData() []plots.Variant {
 			pv.LagP99 = append(pv.LagP99, p.P99)
 			pv.LagMean = append(pv.LagMean, p.Mean)
 		}
-		var all sample
-		for _, run := range runs {
-			if s := run.classes[AllClass]; s != nil {
-				all.merge(s)
-			}
+		all := r.pooled[v.Name]
+		if all == nil {
+			all = &sample{}
 		}
 		for _, p := range plots.PercentilePoints {
 			pv.Percentiles = append(pv.Percentiles, all.quantile(p/100))

@@ -107,30 +107,28 @@ func recyclingCost(in, out *sample, restarts int, cov, duration float64) Recycli
 // windowMetrics returns the recycle.* metrics of a recycling cost.
 func windowMetrics(rec RecyclingCost) []Metric {
 	var out []Metric
-	add := func(name, unit string, v float64, better string) {
-		out = append(out, Metric{Name: name, Unit: unit, Value: v, Better: better})
-	}
-	add("recycle.window_share", UnitRatio, rec.Share, "")
+	add := func(name string, v float64) { out = append(out, measure(name, v)) }
+	add("recycle.window_share", rec.Share)
 	for _, side := range []struct {
 		name string
 		g    GroupStats
 	}{{"in_window", rec.InWindow}, {"out_window", rec.OutWindow}} {
 		p := "recycle." + side.name + "."
 		g := side.g
-		add(p+"count", UnitCount, float64(g.Count), "")
+		add(p+"count", float64(g.Count))
 		if g.Count == 0 {
 			// No request was in flight during a window (or every one
 			// was): nothing to say about that side.
 			continue
 		}
-		add(p+"errors", UnitCount, float64(g.Errors), BetterLower)
-		add(p+"error_ratio", UnitRatio, g.ErrorRatio, BetterLower)
-		add(p+"p50", UnitSeconds, g.Latency.P50, BetterLower)
-		add(p+"p99", UnitSeconds, g.Latency.P99, BetterLower)
+		add(p+"errors", float64(g.Errors))
+		add(p+"error_ratio", g.ErrorRatio)
+		add(p+"p50", g.Latency.P50)
+		add(p+"p99", g.Latency.P99)
 	}
 	if rec.ErrorsPerRestart != nil {
-		add("recycle.errors_per_restart", UnitPerRestart, *rec.ErrorsPerRestart, BetterLower)
-		add("recycle.delay_per_restart", UnitSeconds, *rec.DelayPerRestart, BetterLower)
+		add("recycle.errors_per_restart", *rec.ErrorsPerRestart)
+		add("recycle.delay_per_restart", *rec.DelayPerRestart)
 	}
 	return out
 }

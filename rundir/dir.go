@@ -54,8 +54,8 @@ func (d *Dir) Variants() []string {
 }
 
 // EachResult calls fn for every vegeta result in a results.bin file.
-// Result.Attack holds the request class. A final record cut short (a run
-// killed mid-write) is ignored.
+// Result.Attack holds the request class (runner/attack's Tag says why
+// there). A final record cut short (a run killed mid-write) is ignored.
 func EachResult(path string, fn func(*vegeta.Result) error) error {
 	f, err := os.Open(path)
 	if err != nil {

@@ -58,28 +58,9 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// signals are the stop signals a scenario may name.
-var signals = map[string]syscall.Signal{
-	"TERM": syscall.SIGTERM, "INT": syscall.SIGINT, "QUIT": syscall.SIGQUIT,
-	"HUP": syscall.SIGHUP, "KILL": syscall.SIGKILL, "USR1": syscall.SIGUSR1,
-	"USR2": syscall.SIGUSR2, "WINCH": syscall.SIGWINCH,
-}
-
-func parseSignal(s string) (syscall.Signal, error) {
-	if s == "" {
-		return syscall.SIGTERM, nil
-	}
-	name := strings.TrimPrefix(strings.ToUpper(s), "SIG")
-	if sig, ok := signals[name]; ok {
-		return sig, nil
-	}
-	if n, err := strconv.Atoi(s); err == nil && n > 0 && n < 65 {
-		return syscall.Signal(n), nil
-	}
-	return 0, fmt.Errorf("target.command.stop.signal: unknown signal %q (want TERM, INT, QUIT, HUP, KILL, USR1, USR2 or a number)", s)
-}
-
-// compile resolves the target and load of one variant.
+// compile resolves the target and load of one variant. It trusts a
+// scenario from scenarios.Parse or Load: defaults applied (base and ready
+// URLs, stop signal, methods, phase names) and values validated.
 func compile(s *scenarios.Scenario, v scenarios.Variant, binary string) (*plan, error) {
 	port, err := freePort()
 	if err != nil {
@@ -153,12 +134,8 @@ func (p *plan) compileCommand(s *scenarios.Scenario, v scenarios.Variant, vars m
 	for k, val := range v.Set {
 		vars[k] = val
 	}
-	base := c.BaseURL
-	if base == "" {
-		base = "http://127.0.0.1:{{port}}"
-	}
 	var err error
-	if p.baseURL, err = expand(base, "target.command.base_url", vars); err != nil {
+	if p.baseURL, err = expand(c.BaseURL, "target.command.base_url", vars); err != nil {
 		return err
 	}
 	p.baseURL = strings.TrimRight(p.baseURL, "/")
@@ -186,11 +163,8 @@ func (p *plan) compileCommand(s *scenarios.Scenario, v scenarios.Variant, vars m
 	if p.spec.Dir != "" && !filepath.IsAbs(p.spec.Dir) && s.File != "" {
 		p.spec.Dir = filepath.Join(filepath.Dir(s.File), p.spec.Dir)
 	}
-	ready := c.Ready.URL
-	if ready == "" {
-		ready = "/"
-	}
-	if ready, err = expand(ready, "target.command.ready.url", vars); err != nil {
+	ready, err := expand(c.Ready.URL, "target.command.ready.url", vars)
+	if err != nil {
 		return err
 	}
 	if !strings.Contains(ready, "://") {
@@ -198,8 +172,8 @@ func (p *plan) compileCommand(s *scenarios.Scenario, v scenarios.Variant, vars m
 	}
 	p.spec.ReadyURL = ready
 	p.spec.ReadyTimeout = c.Ready.Timeout.D()
-	if p.spec.StopSignal, err = parseSignal(c.Stop.Signal); err != nil {
-		return err
+	if p.spec.StopSignal, err = scenarios.Signal(c.Stop.Signal); err != nil {
+		return fmt.Errorf("target.command.stop.signal: %w", err)
 	}
 	p.spec.Grace = c.Stop.Grace.D()
 	for i, e := range c.Events {
@@ -229,7 +203,7 @@ func (p *plan) compileClasses(s *scenarios.Scenario, field string, traffic []sce
 				return nil, err
 			}
 		}
-		c := attack.Class{Name: rc.Name, Weight: rc.Weight, Method: method, URL: p.baseURL + "/" + strings.TrimLeft(path, "/")}
+		c := attack.Class{Name: rc.Name, Weight: rc.Weight, Method: rc.Method, URL: p.baseURL + "/" + strings.TrimLeft(path, "/")}
 		if len(rc.Headers) > 0 {
 			c.Header = http.Header{}
 			for k, v := range rc.Headers {

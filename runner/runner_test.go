@@ -82,10 +82,11 @@ func fakeScenario(extra ...string) *scenarios.Scenario {
 	return &scenarios.Scenario{
 		Name: "fake",
 		Target: scenarios.Target{Command: &scenarios.Command{
-			Argv:  argv,
-			Vars:  map[string]string{"ignore": "-ignore-term=false", "escape": "-escape=false"},
-			Ready: scenarios.Ready{URL: "/healthz", Timeout: scenarios.Duration(10 * time.Second)},
-			Stop:  scenarios.Stop{Signal: "TERM", Grace: scenarios.Duration(500 * time.Millisecond)},
+			Argv:    argv,
+			BaseURL: scenarios.DefaultBaseURL,
+			Vars:    map[string]string{"ignore": "-ignore-term=false", "escape": "-escape=false"},
+			Ready:   scenarios.Ready{URL: "/healthz", Timeout: scenarios.Duration(10 * time.Second)},
+			Stop:    scenarios.Stop{Signal: "TERM", Grace: scenarios.Duration(500 * time.Millisecond)},
 			Events: []scenarios.LogPattern{
 				{Pattern: `Booting worker with pid: (?P<pid>\d+)`, Event: "spawn"},
 			},

@@ -19,6 +19,7 @@ import (
 	"github.com/sawtooth-dev/sawtooth/runner/sampler"
 	"github.com/sawtooth-dev/sawtooth/runner/scrape"
 	"github.com/sawtooth-dev/sawtooth/scenarios"
+	"github.com/sawtooth-dev/sawtooth/server/event"
 )
 
 // eventLog writes events with their time relative to the start of the
@@ -232,18 +233,6 @@ func scrapeLoop(ctx context.Context, interval time.Duration, t0 time.Time, sourc
 	}
 }
 
-// serverEvent is one line of the built-in server's /events stream.
-type serverEvent struct {
-	Time     time.Time `json:"time"`
-	PID      int       `json:"pid"`
-	Event    string    `json:"event"`
-	Reason   string    `json:"reason"`
-	Requests int64     `json:"requests"`
-	RSS      int64     `json:"rss"`
-	Limit    int64     `json:"limit"`
-	Message  string    `json:"message"`
-}
-
 // serverEventsSeen is how many of the built-in server's latest events
 // readServerEvents remembers to skip them when they are replayed: more
 // than the server replays (its last 10,000), so memory stays bounded
@@ -274,11 +263,11 @@ func readServerEvents(ctx context.Context, url string, events *eventLog) {
 			sc := bufio.NewScanner(resp.Body)
 			sc.Buffer(make([]byte, 64<<10), 1<<20)
 			for sc.Scan() {
-				var se serverEvent
+				var se event.Event
 				if json.Unmarshal(sc.Bytes(), &se) != nil || se.Event == "" {
 					continue
 				}
-				k := seenKey{se.Time, se.PID, se.Event}
+				k := seenKey{se.Time, se.Pid, se.Event}
 				if seen[k] {
 					continue
 				}
@@ -297,7 +286,7 @@ func readServerEvents(ctx context.Context, url string, events *eventLog) {
 				if se.Limit > 0 && msg == "" {
 					msg = fmt.Sprintf("limit %d", se.Limit)
 				}
-				events.add(rundir.Event{Time: se.Time, Source: "server", Event: se.Event, PID: se.PID, Reason: se.Reason, Requests: se.Requests, RSS: se.RSS, Message: msg})
+				events.add(rundir.Event{Time: se.Time, Source: "server", Event: se.Event, PID: se.Pid, Reason: se.Reason, Requests: se.Requests, RSS: se.RSS, Message: msg})
 			}
 			resp.Body.Close()
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sawtooth-dev/sawtooth/rundir"
+	"github.com/sawtooth-dev/sawtooth/server/event"
 )
 
 // The built-in server replays its latest events to every new reader; an
@@ -21,7 +22,7 @@ func TestServerEventsReplay(t *testing.T) {
 	const total, replay = serverEventsSeen + 5000, 10000
 	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	line := func(i int) []byte {
-		b, _ := json.Marshal(serverEvent{Time: base.Add(time.Duration(i) * time.Millisecond), PID: 1000 + i%7, Event: "spawn"})
+		b, _ := json.Marshal(event.Event{Time: base.Add(time.Duration(i) * time.Millisecond), Pid: 1000 + i%7, Event: "spawn"})
 		return append(b, '\n')
 	}
 	var conns atomic.Int64

@@ -8,6 +8,8 @@ import (
 	"reflect"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/sawtooth-dev/sawtooth/internal/metric"
 )
 
 // Default values filled in by Parse.
@@ -23,7 +25,7 @@ const (
 	// names no metrics source.
 	DefaultMetricsURL = "{{admin_url}}/metrics"
 	// LoopLagMetric is the built-in server's loop-lag histogram.
-	LoopLagMetric = "sawtooth_loop_lag_seconds"
+	LoopLagMetric = metric.LoopLag
 )
 
 // maxSize bounds a scenario file.

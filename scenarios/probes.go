@@ -63,19 +63,6 @@ func probeMetric(suffix string) (MetricKind, bool) {
 // isProbeMetric reports whether name has the shape probe.NAME.SUFFIX.
 func isProbeMetric(name string) bool { return strings.HasPrefix(name, "probe.") }
 
-// probeMetricKind returns the kind of a probe.NAME.SUFFIX metric.
-func probeMetricKind(name string) (MetricKind, bool) {
-	rest, ok := strings.CutPrefix(name, "probe.")
-	if !ok {
-		return 0, false
-	}
-	probe, suffix, ok := strings.Cut(rest, ".")
-	if !ok || probe == "" {
-		return 0, false
-	}
-	return probeMetric(suffix)
-}
-
 // knownProbeMetric returns nil when name is a probe metric of s.
 func (s *Scenario) knownProbeMetric(name string) error {
 	var names []string

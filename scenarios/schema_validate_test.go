@@ -89,7 +89,7 @@ func TestSchemaQuotedIntegers(t *testing.T) {
 		{`workers: 2`, true}, {`workers: "2"`, true}, {`workers: " 3 "`, true},
 		{`workers: 0`, false}, {`workers: "0"`, false}, {`workers: "two"`, false}, {`workers: "2.5"`, false},
 		{`max_requests: "0"`, true}, {`max_requests: "-1"`, false},
-		{`seed: "-7"`, true}, {`offload_workers: "256"`, true}, {`offload_workers: "257"`, false},
+		{`seed: "7"`, true}, {`seed: "-7"`, false}, {`offload_workers: "256"`, true}, {`offload_workers: "257"`, false},
 	} {
 		y := strings.Replace(base, "    workers: 2\n", "    worker_model: loop\n    "+c.flag+"\n", 1)
 		_, perr := Parse([]byte(y), "q.yaml")

@@ -7,177 +7,83 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sawtooth-dev/sawtooth/internal/metric"
 	"github.com/sawtooth-dev/sawtooth/internal/units"
 )
 
 // MetricKind is what a threshold metric measures, which fixes the units its
-// value may be written in and the base unit of Threshold.Value.
-type MetricKind int
+// value may be written in and the base unit of Threshold.Value. The
+// catalogue of metrics (internal/metric) gives each metric its kind.
+type MetricKind = metric.Kind
 
-// The kinds of threshold metrics.
+// The kinds of threshold metrics (see metric.Kind).
 const (
-	// KindDuration is a latency: units ns, us (µs), ms, s, m, h; base unit seconds.
-	KindDuration MetricKind = iota + 1
-	// KindRatio is a fraction: a plain fraction (0.001) or a percentage
-	// (0.1%); base unit a fraction.
-	KindRatio
-	// KindSize is an amount of memory: B, KiB, MiB, GiB, TiB, KB, MB, GB,
-	// TB; base unit bytes.
-	KindSize
-	// KindSlope is memory growth: SIZE/s, SIZE/min, SIZE/h; base unit bytes
-	// per minute.
-	KindSlope
-	// KindCount is a plain number of things.
-	KindCount
-	// KindRate is a plain number of requests per second.
-	KindRate
-	// KindLeak is memory retained per request: a size, optionally
-	// followed by "/req" (1KiB or 1KiB/req); base unit bytes per request.
-	KindLeak
+	KindDuration = metric.Duration
+	KindRatio    = metric.Ratio
+	KindSize     = metric.Size
+	KindSlope    = metric.Slope
+	KindCount    = metric.Count
+	KindRate     = metric.Rate
+	KindLeak     = metric.Leak
+	KindNumber   = metric.Number
+	KindPercent  = metric.Percent
 )
-
-// String names the kind.
-func (k MetricKind) String() string {
-	switch k {
-	case KindDuration:
-		return "duration"
-	case KindRatio:
-		return "ratio"
-	case KindSize:
-		return "size"
-	case KindSlope:
-		return "slope"
-	case KindCount:
-		return "count"
-	case KindRate:
-		return "rate"
-	case KindLeak:
-		return "size per request"
-	}
-	return fmt.Sprintf("MetricKind(%d)", int(k))
-}
-
-// classMetric gives the kind of each per-class metric suffix
-// ("light.p99", "all.rps").
-func classMetric(suffix string) (MetricKind, bool) {
-	switch suffix {
-	case "mean", "p50", "p90", "p99", "p999", "max":
-		return KindDuration, true
-	case "rps":
-		return KindRate, true
-	case "errors":
-		return KindRatio, true
-	case "leak_per_request":
-		return KindLeak, true
-	case "reuse_failures":
-		return KindCount, true
-	}
-	return 0, false
-}
-
-// globalMetric gives the kind of each metric that is not per class.
-func globalMetric(name string) (MetricKind, bool) {
-	switch name {
-	case "errors.ratio", "recycle.window_share", "recycle.in_window.error_ratio", "recycle.out_window.error_ratio", "reuse_failures.ratio":
-		return KindRatio, true
-	case "errors.count", "reuse_failures.count", "restarts.count", "restarts.max_concurrent", "recycle.in_window.errors", "recycle.out_window.errors",
-		"recycle.errors_per_restart":
-		return KindCount, true
-	case "memory.pss.peak", "memory.rss.peak", "memory.worker_rss.peak", "memory.worker_pss.peak",
-		"memory.pss.final", "memory.rss.final":
-		return KindSize, true
-	case "memory.pss.slope":
-		return KindSlope, true
-	case "lag.p99", "restarts.replace_mean",
-		"recycle.in_window.p50", "recycle.in_window.p99", "recycle.out_window.p50", "recycle.out_window.p99",
-		"recycle.delay_per_restart":
-		return KindDuration, true
-	case "harness.achieved_rate":
-		return KindRate, true
-	}
-	return 0, false
-}
-
-// globalMetrics lists the metrics that are not per class, in documentation
-// order.
-func globalMetrics() []string {
-	return []string{"errors.ratio", "errors.count", "reuse_failures.count", "reuse_failures.ratio",
-		"memory.pss.peak", "memory.pss.final", "memory.rss.peak", "memory.rss.final",
-		"memory.worker_rss.peak", "memory.worker_pss.peak", "memory.pss.slope",
-		"restarts.count", "restarts.max_concurrent", "restarts.replace_mean",
-		"recycle.window_share", "recycle.in_window.errors", "recycle.in_window.error_ratio", "recycle.in_window.p50", "recycle.in_window.p99",
-		"recycle.out_window.errors", "recycle.out_window.error_ratio", "recycle.out_window.p50", "recycle.out_window.p99",
-		"recycle.errors_per_restart", "recycle.delay_per_restart",
-		"lag.p99", "harness.achieved_rate"}
-}
 
 // reservedClassNames are the first elements of the global metrics, which a
 // request class may not be named ("all" first).
-func reservedClassNames() []string {
-	return []string{"all", "errors", "memory", "restarts", "recycle", "lag", "harness", "reuse_failures", "probe"}
-}
+func reservedClassNames() []string { return metric.ReservedClassNames() }
 
 // Metrics lists every metric name valid for a scenario with the given
-// request classes: CLASS.{mean,p50,p90,p99,p999,max,rps,errors,reuse_failures}
-// for each class and for "all", then the global metrics.
+// request classes: CLASS.SUFFIX for each class and for "all", then the
+// global metrics (the families errors.KIND and restarts.reason.REASON
+// are left out: their names depend on the run).
 func Metrics(classes []string) []string {
 	var out []string
-	for _, c := range append(slices.Clone(classes), "all") {
-		for _, s := range classSuffixes {
+	for _, c := range append(slices.Clone(classes), metric.AllClass) {
+		for _, s := range metric.ClassSuffixes() {
 			out = append(out, c+"."+s)
 		}
 	}
-	return append(out, globalMetrics()...)
+	for _, g := range metric.Globals() {
+		if !metric.IsPattern(g) {
+			out = append(out, g)
+		}
+	}
+	return out
 }
-
-// classSuffixes are the per-class metric suffixes, in documentation order.
-var classSuffixes = []string{"mean", "p50", "p90", "p99", "p999", "max", "rps", "errors", "reuse_failures", "leak_per_request"}
 
 // MetricKindOf returns the kind of a metric name by its shape, accepting
 // any class name in CLASS.SUFFIX; KnownMetric also checks the class.
-func MetricKindOf(metric string) (MetricKind, bool) {
-	if k, ok := globalMetric(metric); ok {
-		return k, true
-	}
-	if isProbeMetric(metric) {
-		return probeMetricKind(metric)
-	}
-	class, suffix, ok := strings.Cut(metric, ".")
-	if !ok || class == "" || strings.Contains(suffix, ".") || slices.Contains(reservedClassNames()[1:], class) {
-		return 0, false
-	}
-	return classMetric(suffix)
+func MetricKindOf(name string) (MetricKind, bool) {
+	d, ok := metric.Lookup(name)
+	return d.Kind(), ok
 }
 
 // KnownMetric returns nil when name is a metric of a scenario with the given
 // request classes, or an error saying what is valid.
 func KnownMetric(name string, classes []string) error {
-	if _, ok := globalMetric(name); ok {
-		return nil
+	class, _, ok := strings.Cut(name, ".")
+	if ok && !slices.Contains(reservedClassNames(), class) && !slices.Contains(classes, class) {
+		return fmt.Errorf("metric %q names request class %q, which the traffic does not define (classes: %s, and all)",
+			name, class, strings.Join(classes, ", "))
 	}
-	class, suffix, ok := strings.Cut(name, ".")
-	if ok && !slices.Contains(reservedClassNames()[1:], class) {
-		if class != "all" && !slices.Contains(classes, class) {
-			return fmt.Errorf("metric %q names request class %q, which the traffic does not define (classes: %s, and all)",
-				name, class, strings.Join(classes, ", "))
-		}
-		if _, ok := classMetric(suffix); ok {
-			return nil
-		}
+	if _, ok := metric.Lookup(name); ok {
+		return nil
 	}
 	return metricShapeError(name)
 }
 
 // metricShapeError says why name is not a metric.
 func metricShapeError(name string) error {
+	suffixes := metric.ClassSuffixes()
 	class, _, ok := strings.Cut(name, ".")
 	if class == "probe" {
 		return fmt.Errorf("unknown metric %q, want probe.NAME.SUFFIX with SUFFIX one of failures, restarts, unready_seconds, longest_failure_run", name)
 	}
 	if ok && class != "" && !slices.Contains(reservedClassNames(), class) {
-		return fmt.Errorf("unknown metric %q, want CLASS.SUFFIX with SUFFIX one of %s", name, strings.Join(classSuffixes, ", "))
+		return fmt.Errorf("unknown metric %q, want CLASS.SUFFIX with SUFFIX one of %s", name, strings.Join(suffixes, ", "))
 	}
-	return fmt.Errorf("unknown metric %q, want CLASS.{%s}, all.{...} or one of %s", name, strings.Join(classSuffixes, ","), strings.Join(globalMetrics(), ", "))
+	return fmt.Errorf("unknown metric %q, want CLASS.{%s}, all.{...} or one of %s", name, strings.Join(suffixes, ","), strings.Join(metric.Globals(), ", "))
 }
 
 var thresholdRE = regexp.MustCompile(`^\s*([^\s<>=!]+)\s*(<=|>=|==|!=|<|>)\s*([-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)\s*(\S*)\s*$`)
@@ -271,9 +177,14 @@ func scaleUnit(kind MetricKind, num *big.Rat, unit string) (*big.Rat, error) {
 			return nil, fmt.Errorf("unit %q, want SIZE/min, SIZE/s or SIZE/h (e.g. 1MiB/min)", unit)
 		}
 		return r.Mul(r.Mul(r, f), perMin), nil
-	case KindCount:
+	case KindCount, KindNumber:
 		if unit != "" {
 			return nil, fmt.Errorf("unit %q, want a plain number", unit)
+		}
+		return r, nil
+	case KindPercent:
+		if unit != "" && unit != "%" {
+			return nil, fmt.Errorf("unit %q, want a plain number or %% of one core (80 or 80%%)", unit)
 		}
 		return r, nil
 	case KindRate:

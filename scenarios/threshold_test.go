@@ -38,6 +38,18 @@ func TestParseThresholdUnits(t *testing.T) {
 		{"restarts.max_concurrent <= 1", "restarts.max_concurrent", "<=", 1, ""},
 		{"errors.count == 0", "errors.count", "==", 0, ""},
 		{"all.rps > 400", "all.rps", ">", 400, ""},
+		// Metrics the report emitted that thresholds once rejected.
+		{"memory.worker_rss.per_request < 1KiB", "memory.worker_rss.per_request", "<", 1 << 10, "KiB"},
+		{"memory.worker_rss.per_request < 1KiB/req", "memory.worker_rss.per_request", "<", 1 << 10, "KiB/req"},
+		{"lag.mean < 5ms", "lag.mean", "<", 0.005, "ms"},
+		{"restarts.replace_max < 2s", "restarts.replace_max", "<", 2, "s"},
+		{"harness.cpu_percent < 80", "harness.cpu_percent", "<", 80, ""},
+		{"harness.cpu_percent < 150%", "harness.cpu_percent", "<", 150, "%"},
+		{"memory.pss.slope_r2 > 0.9", "memory.pss.slope_r2", ">", 0.9, ""},
+		{"errors.conn_reset == 0", "errors.conn_reset", "==", 0, ""},
+		{"errors.http_502 < 3", "errors.http_502", "<", 3, ""},
+		{"restarts.reason.max_requests >= 1", "restarts.reason.max_requests", ">=", 1, ""},
+		{"light.count > 100", "light.count", ">", 100, ""},
 		{"recycle.in_window.p99 < 100ms", "recycle.in_window.p99", "<", 0.1, "ms"},
 		{"recycle.window_share < 50%", "recycle.window_share", "<", 0.5, "%"},
 		{"memory.pss.final < 1GiB", "memory.pss.final", "<", 1 << 30, "GiB"},
@@ -116,6 +128,8 @@ func TestParseThresholdErrors(t *testing.T) {
 		{"memory.vms.peak < 5MiB", "unknown metric"},
 		{"p99 < 5ms", "unknown metric"},
 		{"errors.p99 < 5ms", "unknown metric"},
+		{"errors.nosuchkind < 5", "unknown metric"},
+		{"harness.cpu_percent < 80ms", "plain number or %"},
 	}
 	for _, c := range cases {
 		_, err := ParseThreshold(c.expr)

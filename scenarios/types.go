@@ -1,6 +1,10 @@
 package scenarios
 
-import "time"
+import (
+	"time"
+
+	"github.com/sawtooth-dev/sawtooth/internal/metric"
+)
 
 // Scenario is one experiment: a target, the traffic sent to it, the phases
 // that pace that traffic, and the variants of the target to compare.
@@ -72,7 +76,7 @@ type Target struct {
 
 // DefaultWorkerHeader is the worker id header the built-in server and the
 // testdata apps send.
-const DefaultWorkerHeader = "X-Worker-Pid"
+const DefaultWorkerHeader = metric.HeaderWorkerPid
 
 // WorkerIDHeader returns the target's worker header, or the default.
 func (t Target) WorkerIDHeader() string {

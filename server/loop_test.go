@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/urfave/cli/v2"
-
 	"github.com/sawtooth-dev/sawtooth/server/workload"
 )
 
@@ -363,17 +361,4 @@ func TestLoopFlagsNeedLoopModel(t *testing.T) {
 	if l := cfg.Worker.Loop; l == nil || !l.GIL || l.Offload != "none" || l.OffloadWorkers != 4 {
 		t.Errorf("default loop config %+v, want GIL on, offload none, 4 workers", l)
 	}
-}
-
-// parseServe parses serve flags into a Config without running anything.
-func parseServe(args ...string) (Config, error) {
-	var cfg Config
-	var perr error
-	cmd := Command()
-	cmd.Action = func(c *cli.Context) error { cfg, perr = configFromFlags(c); return nil }
-	app := &cli.App{Name: "sawtooth", Commands: []*cli.Command{cmd}, Writer: io.Discard, ErrWriter: io.Discard}
-	if err := app.Run(append([]string{"sawtooth", "serve"}, args...)); err != nil {
-		return cfg, err
-	}
-	return cfg, perr
 }

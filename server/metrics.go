@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/procfs"
 
+	"github.com/sawtooth-dev/sawtooth/internal/metric"
 	"github.com/sawtooth-dev/sawtooth/server/loop"
 )
 
@@ -21,7 +22,7 @@ const (
 	MetricWorkerInFlight = "sawtooth_worker_requests_in_flight"
 	MetricWorkerRSS      = "sawtooth_worker_rss_bytes"
 	MetricRequests       = "sawtooth_requests_total"
-	MetricLoopLag        = "sawtooth_loop_lag_seconds"
+	MetricLoopLag        = metric.LoopLag
 )
 
 // metrics is the master's Prometheus registry. Counters are updated by the

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
@@ -23,7 +24,6 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/procfs"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
-	"github.com/urfave/cli/v2"
 
 	"github.com/sawtooth-dev/sawtooth/server/workload"
 )
@@ -39,9 +39,13 @@ func TestMain(m *testing.M) {
 		return
 	}
 	if os.Getenv(testServeEnv) == "1" {
-		app := &cli.App{Name: "sawtooth", Commands: []*cli.Command{Command()}}
-		if err := app.Run(os.Args); err != nil {
-			fmt.Fprintln(os.Stderr, "sawtooth:", err)
+		cfg, err := parseServe(os.Args[2:]...) // after "serve"
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "sawtooth serve:", err)
+			os.Exit(2)
+		}
+		if err := Run(context.Background(), cfg, slog.New(slog.NewTextHandler(os.Stderr, nil))); err != nil {
+			fmt.Fprintln(os.Stderr, "sawtooth serve:", err)
 			os.Exit(1)
 		}
 		os.Exit(0)
@@ -696,28 +700,28 @@ func TestBadFlags(t *testing.T) {
 		args []string
 		want string // in stderr
 	}{
-		{[]string{"--workers", "-1"}, "--workers -1"},
-		{[]string{"--workers", "0"}, "--workers 0"},
+		{[]string{"--workers", "-1"}, `--workers: got "-1", want an integer ≥ 1`},
+		{[]string{"--workers", "0"}, `--workers: got "0", want an integer ≥ 1`},
 		{[]string{"--workers", "two"}, "workers"},
-		{[]string{"--threads", "-3"}, "--threads -3"},
-		{[]string{"--max-requests", "-5"}, "--max-requests -5"},
-		{[]string{"--max-requests-jitter", "-1"}, "--max-requests-jitter -1"},
-		{[]string{"--worker-model", "bogus"}, `--worker-model "bogus": want one of loop, sync or threads`},
-		{[]string{"--worker-model", "loop", "--offload", "gpu"}, `--offload "gpu": want none, threads or processes`},
-		{[]string{"--worker-model", "loop", "--offload-workers", "0"}, "--offload-workers 0: want an integer in [1, 256]"},
-		{[]string{"--worker-model", "loop", "--offload-workers", "-2"}, "--offload-workers -2"},
-		{[]string{"--worker-model", "loop", "--switch-interval", "0s"}, "--switch-interval 0s: want a duration > 0"},
-		{[]string{"--worker-model", "loop", "--lag-interval", "100us"}, "--lag-interval 100µs: want a duration ≥ 1ms"},
-		{[]string{"--worker-model", "loop", "--lag-threshold", "-1s"}, "--lag-threshold -1s"},
+		{[]string{"--threads", "-3"}, `--threads: got "-3", want an integer ≥ 1`},
+		{[]string{"--max-requests", "-5"}, `--max-requests: got "-5", want an integer ≥ 0`},
+		{[]string{"--max-requests-jitter", "-1"}, `--max-requests-jitter: got "-1", want an integer ≥ 0`},
+		{[]string{"--worker-model", "bogus"}, `--worker-model: got "bogus", want one of sync, threads, loop`},
+		{[]string{"--worker-model", "loop", "--offload", "gpu"}, `--offload: got "gpu", want one of none, threads, processes`},
+		{[]string{"--worker-model", "loop", "--offload-workers", "0"}, `--offload-workers: got "0", want an integer in [1, 256]`},
+		{[]string{"--worker-model", "loop", "--offload-workers", "-2"}, `--offload-workers: got "-2"`},
+		{[]string{"--worker-model", "loop", "--switch-interval", "0s"}, `--switch-interval: got "0s", want a duration > 0`},
+		{[]string{"--worker-model", "loop", "--lag-interval", "100us"}, `--lag-interval: got "100us", want a duration of at least 1ms`},
+		{[]string{"--worker-model", "loop", "--lag-threshold", "-1s"}, `--lag-threshold: got "-1s"`},
 		{[]string{"--worker-model", "loop", "--gil=maybe"}, "gil"},
 		{[]string{"--worker-model", "sync", "--offload", "threads"}, "--offload: only with --worker-model loop"},
 		{[]string{"--worker-model", "threads", "--lose-context", "--gil=false"}, "--gil, --lose-context: only with --worker-model loop"},
-		{[]string{"--max-rss", "12 parsecs"}, `--max-rss: bad size "12 parsecs"`},
+		{[]string{"--max-rss", "12 parsecs"}, `--max-rss: got "12 parsecs", want a size`},
 		{[]string{"--leak-per-request", "-1MiB"}, "--leak-per-request"},
 		{[]string{"--timeout", "5"}, "timeout"},
-		{[]string{"--max-lifetime", "-1s"}, "--max-lifetime -1s"},
-		{[]string{"--keepalive", "0s"}, "--keepalive 0s: want a duration > 0"},
-		{[]string{"--keepalive", "-2s"}, "--keepalive -2s"},
+		{[]string{"--max-lifetime", "-1s"}, `--max-lifetime: got "-1s"`},
+		{[]string{"--keepalive", "0s"}, `--keepalive: got "0s", want a duration > 0`},
+		{[]string{"--keepalive", "-2s"}, `--keepalive: got "-2s"`},
 		{[]string{"--no-such-flag"}, "no-such-flag"},
 		{[]string{"extra-arg"}, `unexpected argument "extra-arg"`},
 	}

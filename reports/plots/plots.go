@@ -26,6 +26,7 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
 
+	"github.com/sawtooth-dev/sawtooth/internal/metric"
 	"github.com/sawtooth-dev/sawtooth/rundir"
 )
 
@@ -428,7 +429,7 @@ func throughputChart(vs []Variant) (*figure, error) {
 	fig := &figure{cols: 1, rowH: 280 * vg.Inch / DPI}
 	for _, v := range vs {
 		for _, c := range v.Classes {
-			if c.Class != "all" || len(c.T) == 0 {
+			if c.Class != metric.AllClass || len(c.T) == 0 {
 				continue
 			}
 			pn := newPanel("Throughput and errors: "+v.Name, "time since start (s)", "responses per second")
@@ -581,13 +582,13 @@ func barsChart(vs []Variant) (*figure, error) {
 	}
 	var classes []string
 	for c := range classSet {
-		if c != "all" {
+		if c != metric.AllClass {
 			classes = append(classes, c)
 		}
 	}
 	sort.Strings(classes)
-	if classSet["all"] {
-		classes = append(classes, "all")
+	if classSet[metric.AllClass] {
+		classes = append(classes, metric.AllClass)
 	}
 	lat := newPanel("p99 latency per request class", "request class", "p99 latency (ms)")
 	w := vg.Points(math.Min(28, 300/float64(len(vs))))
@@ -677,7 +678,7 @@ func tradeoffChart(vs []Variant) (*figure, error) {
 			for _, i := range idx {
 				f, _ := parseFloat(vs[i].Params[x])
 				xs = append(xs, f)
-				p99 = append(p99, vs[i].ClassP99["all"]*1e3)
+				p99 = append(p99, vs[i].ClassP99[metric.AllClass]*1e3)
 				peak = append(peak, vs[i].PeakMem/mib)
 			}
 			label := key

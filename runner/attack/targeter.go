@@ -121,6 +121,14 @@ func (t *Targeter) Targeter() vegeta.Targeter {
 
 // Tag splits the URL of a result into the URL sent and the class name
 // carried in its fragment. It is how results are tagged with their class.
+//
+// The class goes in Result.Attack, which vegeta documents as the attack's
+// name, on purpose: each request class is an attack in the sense vegeta's
+// own tools read the field (vegeta plot draws one series per Attack, and
+// vegeta encode and report keep it), vegeta's result formats carry no
+// other per-result name, and moving it would leave every recorded
+// results.bin unreadable. The attack's own name, the scenario's, is in
+// the run directory's meta.json.
 func Tag(res *vegeta.Result) {
 	if i := strings.LastIndexByte(res.URL, '#'); i >= 0 {
 		res.Attack = res.URL[i+1:]

@@ -8,11 +8,12 @@ import (
 	"time"
 
 	"github.com/sawtooth-dev/sawtooth/internal/hist"
+	"github.com/sawtooth-dev/sawtooth/internal/metric"
 	"github.com/sawtooth-dev/sawtooth/rundir"
 )
 
 // AllClasses is the class name of timeline rows that aggregate every class.
-const AllClasses = "all"
+const AllClasses = metric.AllClass
 
 type cell struct {
 	hist       hist.Histogram

@@ -3,6 +3,8 @@ package loop
 import (
 	"fmt"
 	"time"
+
+	"github.com/sawtooth-dev/sawtooth/server/serveflags"
 )
 
 // Where heavy routes run in a loop worker (Config.Offload).
@@ -64,7 +66,7 @@ func DefaultConfig() Config {
 }
 
 // MaxOffloadWorkers bounds Config.OffloadWorkers.
-const MaxOffloadWorkers = 256
+const MaxOffloadWorkers = serveflags.MaxOffloadWorkers
 
 // Validate reports the first invalid field of c, naming the flag and what
 // was expected. Zero durations, a zero worker count and an empty Offload are

@@ -9,10 +9,12 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sawtooth-dev/sawtooth/internal/metric"
 )
 
 // LagMetricName is the name of the loop-lag histogram.
-const LagMetricName = "sawtooth_loop_lag_seconds"
+const LagMetricName = metric.LoopLag
 
 // LagBuckets returns the upper bounds, in seconds, of the loop-lag
 // histogram's buckets: 0.1ms to 30s, with 5ms (the default switch interval)

@@ -17,15 +17,17 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sawtooth-dev/sawtooth/internal/metric"
 )
 
 // Response and request headers shared by every worker model.
 const (
 	// HeaderPid carries the pid of the worker that served the request.
-	HeaderPid = "X-Worker-Pid"
+	HeaderPid = metric.HeaderWorkerPid
 	// HeaderRequests carries the number of requests the worker has served,
 	// this one included.
-	HeaderRequests = "X-Worker-Requests"
+	HeaderRequests = metric.HeaderWorkerRequests
 	// HeaderRequestID is the client's request id, echoed as received.
 	HeaderRequestID = "X-Request-Id"
 	// HeaderWorkRequestID carries the request id as seen where the work ran
