@@ -126,7 +126,11 @@ func TestPacedRecyclingNoErrors(t *testing.T) {
 				if st.Failed() > 0 {
 					t.Errorf("%s", st)
 				}
-				if want := int(rate*dur.Seconds()) / 60 / 2; n < want {
+				// About 50 recycles when every worker respawns at once; a
+				// loaded machine (load 7) slows respawns to 20-22, so the
+				// floor is a fifth: enough recycles for 0 failures to mean
+				// something, without failing on the machine's speed.
+				if want := int(rate*dur.Seconds()) / 60 / 5; n < want {
 					t.Errorf("%d recycles, want ≥ %d for the test to mean anything", n, want)
 				}
 				if !overlap {
