@@ -274,17 +274,20 @@ func (r *run) attack(ctx context.Context, info *rundir.RunInfo, f *files) error 
 	}
 
 	stop := make(chan struct{})
-	pacer := attack.NewPacer(r.plan.segments, stop)
+	pacer := attack.NewShardPacer(r.plan.segments, r.opt.Shard, stop)
 	total := pacer.Total()
 	for i, seg := range r.plan.segments {
 		start := pacer.Starts()[i].Seconds()
 		info.Phases = append(info.Phases, rundir.PhaseInfo{Name: seg.Name, Start: start, End: start + seg.Duration.Seconds(),
-			RateFrom: seg.From, RateTo: seg.To, Concurrency: seg.Concurrency})
+			RateFrom: seg.From, RateTo: seg.To, Concurrency: r.opt.Shard.Clients(seg.Concurrency)})
 	}
 
+	t0, err := r.waitStart(ctx, info, pacer)
+	if err != nil {
+		return err
+	}
 	var ru0 syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
-	t0 := time.Now()
 	info.Start = t0.UTC()
 	r.events.start(t0)
 	r.events.add(rundir.Event{Time: t0, Source: "runner", Event: "start", PID: r.pid(), Message: fmt.Sprintf("variant %s repeat %d", r.variant.Name, r.repeat)})
@@ -350,7 +353,7 @@ func (r *run) attack(ctx context.Context, info *rundir.RunInfo, f *files) error 
 		opts = append(opts, vegeta.Workers(uint64(n)), vegeta.MaxWorkers(uint64(n)))
 	}
 	atk := vegeta.NewAttacker(opts...)
-	results := atk.Attack(targeter.Targeter(), pacer, total+time.Second, r.sc.Name)
+	results := atk.Attack(attack.IndexedTargeter(targeter, pacer, segmentWeights(r.plan.segments), r.seed), pacer, total+time.Second, r.sc.Name)
 
 	// Watch for an interrupt, a target that dies, and the overall bound.
 	var interrupted, targetDied atomic.Bool
@@ -436,7 +439,10 @@ func (r *run) attack(ctx context.Context, info *rundir.RunInfo, f *files) error 
 	}
 
 	elapsed := end.Sub(t0)
-	info.Harness = harness(r.plan.segments, pacer.Starts(), min(elapsed, total), rec.sentOpen, &rec.lag, cpuSeconds(ru1)-cpuSeconds(ru0), elapsed, maxRSS.Load())
+	info.Harness = harness(r.opt.Shard.Share(r.plan.segments), pacer.Starts(), min(elapsed, total), rec.sentOpen, &rec.lag, cpuSeconds(ru1)-cpuSeconds(ru0), elapsed, maxRSS.Load())
+	if info.Shard != nil && info.Shard.Late > 0 {
+		info.Harness.Warnings = append(info.Harness.Warnings, lateWarning(r.opt, info.Shard.Late))
+	}
 	r.live.mu.Lock()
 	info.Harness.Requests = r.live.requests
 	r.live.mu.Unlock()

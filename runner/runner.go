@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/sawtooth-dev/sawtooth/rundir"
+	"github.com/sawtooth-dev/sawtooth/runner/attack"
 	"github.com/sawtooth-dev/sawtooth/scenarios"
 )
 
@@ -61,6 +62,13 @@ type Options struct {
 	CI bool
 	// ProgressEvery is the period of plain progress lines (default 5s).
 	ProgressEvery time.Duration
+	// Shard, when Shard.Count > 1, makes this process one shard of a
+	// sharded run: it sends its stripe of the global schedule (package
+	// attack's Shard) to a url target, which it never starts or stops.
+	Shard attack.Shard
+	// StartAt, when set, is when the attack begins: the runner waits for
+	// it after the target is ready, and the schedule counts from it.
+	StartAt time.Time
 	// CommandLine and ToolVersion are recorded in meta.json.
 	CommandLine []string
 	ToolVersion string
@@ -104,6 +112,9 @@ func Run(ctx context.Context, s *scenarios.Scenario, opt Options) (Result, error
 	if err != nil {
 		return res, err
 	}
+	if err := checkShard(sc, opt); err != nil {
+		return res, err
+	}
 	if opt.Quick {
 		sc.Scale(QuickFactor)
 	}
@@ -139,6 +150,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, opt Options) (Result, error
 		Partial:       true,
 		Reason:        "in progress",
 		Runs:          []rundir.RunRef{},
+		Shard:         shardInfo(opt),
 	}
 	metaPath := filepath.Join(dir, rundir.MetaFile)
 	if err := rundir.WriteJSON(metaPath, meta); err != nil {

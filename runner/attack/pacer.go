@@ -109,6 +109,16 @@ type Pacer struct {
 	end    *time.Timer
 	endFor int
 
+	// shard is the stripe of the schedule this Pacer sends (shard.go);
+	// offsets are the global index of each segment's first open-model
+	// request; ticks hands each request's index to IndexedTargeter.
+	shard    Shard
+	offsets  []uint64
+	ticks    tickQueue
+	closedN  uint64
+	indexed  bool // whether ticks are pushed (IndexedTargeter)
+	anchored bool
+
 	// now and fakeSleep replace the clock in tests.
 	now       func() time.Time
 	fakeSleep func(time.Duration)
@@ -199,6 +209,8 @@ func (p *Pacer) record(hit uint64, due time.Time) {
 func (p *Pacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
 	if p.began.IsZero() {
 		p.began = p.clock().Add(-elapsed)
+	} else if p.anchored {
+		elapsed = p.clock().Sub(p.began)
 	}
 	for {
 		if elapsed >= p.total {
@@ -228,6 +240,7 @@ func (p *Pacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
 			}
 			if inflight < limit {
 				p.record(hits, time.Time{})
+				p.push(false, 0)
 				return 0, false
 			}
 			// Wait for a client to finish, the segment to end or a stop.
@@ -237,12 +250,14 @@ func (p *Pacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
 			elapsed = p.clock().Sub(p.began)
 			continue
 		}
-		off, ok := seg.due(hits - p.base)
+		n, k := p.own(p.cur, hits-p.base)
+		off, ok := seg.due(n)
 		if !ok {
 			// Nothing more to send in this segment: wait for the next.
 			wait = segEnd - elapsed
 		} else if due := p.starts[p.cur] + off; elapsed >= due {
 			p.record(hits, p.began.Add(due))
+			p.push(true, k)
 			return 0, false
 		} else {
 			wait = due - elapsed
