@@ -157,11 +157,13 @@ func TestShardedRunMerged(t *testing.T) {
 		t.Errorf("merged run has %d requests, the shards %d; want both within 1%% of %.0f", len(got), raw.Count(), want)
 	}
 	var bad []string
+	lo, hi := math.Inf(1), math.Inf(-1)
 	if err := rundir.EachTimeline(filepath.Join(merged, ref, rundir.TimelineFile), func(row rundir.TimelineRow) error {
 		if row.Class != "all" || row.T >= shardDuration.Seconds() {
 			return nil
 		}
 		rate := float64(row.Count) / row.Interval
+		lo, hi = math.Min(lo, rate), math.Max(hi, rate)
 		if math.Abs(rate-shardRate) > 0.05*shardRate {
 			bad = append(bad, fmt.Sprintf("t=%gs: %.0f req/s", row.T, rate))
 		}
@@ -169,6 +171,7 @@ func TestShardedRunMerged(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("merged per-second rate from %.0f to %.0f req/s", lo, hi)
 	if len(bad) > 0 {
 		t.Errorf("merged per-second rate off by more than 5%% of %.0f req/s: %s", shardRate, strings.Join(bad, ", "))
 	}
