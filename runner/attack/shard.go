@@ -215,8 +215,12 @@ func (p *Pacer) push(open bool, k uint64) {
 // global schedule alone, and shard I/N picks, for each of its requests,
 // the class the single process would. weights are the segments' weights
 // (nil entries: the classes' own). Call it before the attack begins.
-// Should the Pacer have no tick (it
-// always does), the class comes from t's own sequence.
+//
+// vegeta's workers take the Pacer's ticks in order but may call the
+// targeter a moment out of order, so two requests due within the same
+// instant can swap their classes; the classes of the run as a whole, and
+// of each index, are unchanged. Should the Pacer have no tick (it always
+// does), the class comes from t's own sequence.
 func IndexedTargeter(t *Targeter, p *Pacer, weights [][]float64, seed int64) vegeta.Targeter {
 	own := make([]float64, len(t.classes))
 	for i, c := range t.classes {
