@@ -35,6 +35,9 @@ type run struct {
 	seed    int64
 	opt     *Options
 	dir     string
+	// startAt is when this run's attack begins (zero: when ready); see
+	// nextStart.
+	startAt time.Time
 
 	plan   *plan
 	events *eventLog
@@ -441,7 +444,7 @@ func (r *run) attack(ctx context.Context, info *rundir.RunInfo, f *files) error 
 	elapsed := end.Sub(t0)
 	info.Harness = harness(r.opt.Shard.Share(r.plan.segments), pacer.Starts(), min(elapsed, total), rec.sentOpen, &rec.lag, cpuSeconds(ru1)-cpuSeconds(ru0), elapsed, maxRSS.Load())
 	if info.Shard != nil && info.Shard.Late > 0 {
-		info.Harness.Warnings = append(info.Harness.Warnings, lateWarning(r.opt, info.Shard.Late))
+		info.Harness.Warnings = append(info.Harness.Warnings, lateWarning(r.opt.Shard, r.startAt, info.Shard.Late))
 	}
 	r.live.mu.Lock()
 	info.Harness.Requests = r.live.requests

@@ -159,6 +159,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, opt Options) (Result, error
 
 	var failures []string
 	interrupted := false
+	startAt := opt.StartAt
 loop:
 	for _, v := range variants {
 		for r := 1; r <= repeat; r++ {
@@ -167,7 +168,8 @@ loop:
 				break loop
 			}
 			ref := rundir.RunRef{Variant: v.Name, Repeat: r, Dir: rundir.RunPath(v.Name, r)}
-			one := &run{sc: sc, variant: v, repeat: r, seed: opt.Seed + int64(r) - 1, opt: &opt, dir: filepath.Join(dir, ref.Dir)}
+			one := &run{sc: sc, variant: v, repeat: r, seed: opt.Seed + int64(r) - 1, opt: &opt, dir: filepath.Join(dir, ref.Dir), startAt: startAt}
+			startAt = nextStart(startAt, sc, v, opt)
 			info, err := one.do(ctx)
 			if info != nil {
 				meta.Runs = append(meta.Runs, ref)

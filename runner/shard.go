@@ -53,7 +53,10 @@ const maxLate = 50 * time.Millisecond
 // attack begins now.
 func (r *run) waitStart(ctx context.Context, info *rundir.RunInfo, pacer *attack.Pacer) (time.Time, error) {
 	info.Shard = shardInfo(*r.opt)
-	at := r.opt.StartAt
+	at := r.startAt
+	if info.Shard != nil {
+		info.Shard.StartAt = at.UTC()
+	}
 	if at.IsZero() {
 		return time.Now(), nil
 	}
@@ -69,11 +72,11 @@ func (r *run) waitStart(ctx context.Context, info *rundir.RunInfo, pacer *attack
 	}
 	late := time.Since(at)
 	if late >= pacer.Total() {
-		return time.Time{}, fmt.Errorf("shard %v: started %v after --start-at %s, after the whole schedule (%v) was due", r.opt.Shard, late.Round(time.Millisecond), at.UTC().Format(time.RFC3339), pacer.Total())
+		return time.Time{}, fmt.Errorf("shard %v: ready %v after its start time %s, after the whole schedule (%v) was due", r.opt.Shard, late.Round(time.Millisecond), at.UTC().Format(time.RFC3339Nano), pacer.Total())
 	}
 	if late > maxLate {
 		info.Shard.Late = late.Seconds()
-		msg := lateWarning(r.opt, info.Shard.Late)
+		msg := lateWarning(r.opt.Shard, at, info.Shard.Late)
 		r.events.add(rundir.Event{Time: time.Now(), Source: "runner", Event: "late", Message: msg})
 		if r.opt.Progress != nil {
 			fmt.Fprintf(r.opt.Progress, "WARNING: %s\n", msg)
@@ -92,10 +95,34 @@ func segmentWeights(segs []attack.Segment) [][]float64 {
 	return out
 }
 
-// lateWarning says that a shard's attack began late seconds after
-// --start-at.
-func lateWarning(opt *Options, late float64) string {
+// lateWarning says that shard sh's attack began late seconds after its
+// start time at.
+func lateWarning(sh attack.Shard, at time.Time, late float64) string {
 	d := time.Duration(late * float64(time.Second)).Round(time.Millisecond)
-	return fmt.Sprintf("SHARD %v STARTED LATE: its attack began %v after --start-at %s; the requests due meanwhile were sent at once, late",
-		opt.Shard, d, opt.StartAt.UTC().Format(time.RFC3339Nano))
+	return fmt.Sprintf("SHARD %v STARTED LATE: its attack began %v after its start time %s; the requests due meanwhile were sent at once, late",
+		sh, d, at.UTC().Format(time.RFC3339Nano))
+}
+
+// slotSlack is added to a run's longest possible attack (its phases, the
+// longest request timeout and the attack's 10s bound beyond them) to give
+// the slot in which it runs; see nextStart.
+const slotSlack = 15 * time.Second
+
+// nextStart returns when the run after the one of variant v starting at
+// at begins, for a run with a start time and more than one variant or
+// repeat. Every shard must start run j at the same instant without
+// talking to the others, so the instant comes from the scenario alone:
+// each run gets a slot of its phases' duration, the longest request
+// timeout and slotSlack, longer than its attack can last (the attack is
+// bounded by the phases, the timeout and 10s). A run that still overruns
+// makes the next one start late, which it says.
+func nextStart(at time.Time, sc *scenarios.Scenario, v scenarios.Variant, opt Options) time.Time {
+	if at.IsZero() {
+		return at
+	}
+	var total time.Duration
+	for _, ph := range sc.Phases {
+		total += ph.Duration.D()
+	}
+	return at.Add(total + clientConfig(sc, v, opt.Timeout).MaxTimeout() + slotSlack)
 }

@@ -73,3 +73,21 @@ func TestShardStartAt(t *testing.T) {
 		t.Errorf("on time: shard %+v, start %v (want %v), %d requests (want 40)", info.Shard, info.Start, at, hits.Load())
 	}
 }
+
+// Every shard starts run j of a multi-variant or repeated run at the same
+// instant, from the scenario alone: the run before's phases, its longest
+// request timeout and slotSlack after that run's start.
+func TestNextStart(t *testing.T) {
+	s := urlScenario(t, "http://127.0.0.1:1", "  interval: 100ms", "  - {duration: 2s, rate: 40}\n  - {duration: 3s, concurrency: 2}")
+	v := s.Expand()[0]
+	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	if got, want := nextStart(at, s, v, Options{Timeout: time.Second}), at.Add(5*time.Second+time.Second+slotSlack); !got.Equal(want) {
+		t.Errorf("nextStart = %v, want %v", got, want)
+	}
+	if got, want := nextStart(at, s, v, Options{}), at.Add(5*time.Second+DefaultTimeout+slotSlack); !got.Equal(want) {
+		t.Errorf("nextStart with the default timeout = %v, want %v", got, want)
+	}
+	if got := nextStart(time.Time{}, s, v, Options{}); !got.IsZero() {
+		t.Errorf("nextStart without a start time = %v, want zero", got)
+	}
+}
