@@ -66,8 +66,10 @@ type Options struct {
 	// sharded run: it sends its stripe of the global schedule (package
 	// attack's Shard) to a url target, which it never starts or stops.
 	Shard attack.Shard
-	// StartAt, when set, is when the attack begins: the runner waits for
-	// it after the target is ready, and the schedule counts from it.
+	// StartAt, when set, is when the first run's attack begins: the
+	// runner waits for it after the target is ready, and the schedule
+	// counts from it. Later variants and repeats begin one slot later
+	// each (nextStart), so that every shard starts them together.
 	StartAt time.Time
 	// CommandLine and ToolVersion are recorded in meta.json.
 	CommandLine []string
