@@ -19,6 +19,7 @@ import (
 	"github.com/sawtooth-dev/sawtooth/internal/hist"
 	"github.com/sawtooth-dev/sawtooth/reports"
 	"github.com/sawtooth-dev/sawtooth/rundir"
+	"github.com/sawtooth-dev/sawtooth/runner/attack"
 )
 
 const (
@@ -156,6 +157,28 @@ func TestShardedRunMerged(t *testing.T) {
 	if n := float64(len(got)); math.Abs(n-want) > 0.01*want || int64(len(got)) != raw.Count() {
 		t.Errorf("merged run has %d requests, the shards %d; want both within 1%% of %.0f", len(got), raw.Count(), want)
 	}
+	// The classes are the single process's: class(k) from --seed 1 and k.
+	tg, err := attack.NewTargeter([]attack.Class{{Name: "light", Weight: 9, URL: "http://127.0.0.1/light"}, {Name: "other", Weight: 1, URL: "http://127.0.0.1/light?n=2"}}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantLight := 0
+	for k := range uint64(want) {
+		if tg.ClassAt(nil, 1, k) == 0 {
+			wantLight++
+		}
+	}
+	gotLight := 0
+	for _, r := range got {
+		if r.Attack == "light" {
+			gotLight++
+		}
+	}
+	t.Logf("class light: %d of the merged run's requests, %d of the single-process plan's", gotLight, wantLight)
+	if missed := int(want) - len(got); gotLight < wantLight-max(missed, 0) || gotLight > wantLight {
+		t.Errorf("merged run has %d light requests, the single-process plan %d (%d requests missing)", gotLight, wantLight, max(missed, 0))
+	}
+
 	var bad []string
 	lo, hi := math.Inf(1), math.Inf(-1)
 	if err := rundir.EachTimeline(filepath.Join(merged, ref, rundir.TimelineFile), func(row rundir.TimelineRow) error {
