@@ -6,7 +6,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -X main.version=$(VERSION)
 SCENARIO  ?= quickstart
 
-.PHONY: help build install test demo bench aa lint deps fuzz report-shot clean
+.PHONY: help build install test demo bench aa calibrate lint deps fuzz report-shot clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -27,13 +27,17 @@ test: ## vet and run every test, then count the skipped ones (real gunicorn/uvic
 demo: build ## run the quickstart scenario on the built-in server and show its report
 	./$(BIN) run $(SCENARIO)
 
-bench: build ## run the benchmarks, about 12 minutes (see BENCHMARKS.md; make deps first)
+bench: build ## run the benchmarks, about 17 minutes (see BENCHMARKS.md; make deps first)
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./...
 	@for s in bench/*.sh; do [ "$$s" = bench/aa.sh ] && continue; echo "== $$s"; bash "$$s" || exit 1; done
 	@echo "== bench/loop (through sawtooth serve)"; $(GO) run ./bench/loop -duration 30s -sawtooth $(BIN)
+	@echo "== bench/loop -calibrate (the loop model against uvicorn)"; $(GO) run ./bench/loop -calibrate -sawtooth $(BIN)
 
 aa: build ## the A/A study of compare's gate, about 22 minutes (bench/aa.sh; BENCHMARKS.md)
 	bash bench/aa.sh
+
+calibrate: ## the loop model against real uvicorn, about 2 minutes on a quiet machine (make deps first; docs/loop.md)
+	SAWTOOTH_CALIBRATE=1 $(GO) test -count=1 -v -run TestLoopModelCalibratedAgainstUvicorn ./integration
 
 lint: ## gofmt, go vet and go mod tidy
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

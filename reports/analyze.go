@@ -170,6 +170,8 @@ type RunSummary struct {
 	Recycling   RecyclingCost  `json:"recycling"`
 	Lag         *LagStats      `json:"lag,omitempty"`
 	Harness     rundir.Harness `json:"harness"`
+	// Probes are the health probes' results and verdicts (run.json's).
+	Probes []rundir.ProbeStats `json:"probes,omitempty"`
 	// Leak splits worker memory growth by request class (leakfit.go);
 	// absent when no response named its worker.
 	Leak *LeakStats `json:"leak,omitempty"`
@@ -357,7 +359,12 @@ func readRun(d *rundir.Dir, ref rundir.RunRef, lo leakOptions) (*run, error) {
 	start := info.Start
 	served := servedLog{pidHeader: pidHeader}
 	perClass := newClassLog(pidHeader)
+	s.Probes = info.Probes
+	probes := probeNames(info)
 	if err := optional(rundir.EachResult(d.File(ref, rundir.ResultsFile), func(res *vegeta.Result) error {
+		if probes[res.Attack] {
+			return nil // a probe's result: not traffic (see Probes)
+		}
 		class := res.Attack
 		if class == "" {
 			class = "default"

@@ -39,7 +39,7 @@ func (r *Report) findings() []Finding {
 			out = append(out, f)
 		}
 	}
-	return out
+	return append(out, r.probeFindings()...)
 }
 
 // memoryMetric is the memory number findings lead with: total peak PSS,

@@ -145,6 +145,9 @@ func keyMetric(name string) bool {
 		"lag.p99", "harness.achieved_rate":
 		return true
 	}
+	if isProbeMetric(name) {
+		return !strings.HasSuffix(name, ".longest_failure_run")
+	}
 	return strings.HasPrefix(name, "errors.") && name != "errors.ratio"
 }
 

@@ -55,6 +55,10 @@ func (r *Report) Markdown(w io.Writer) error {
 
 	b.printf("\n## Cost of recycling\n\n%s\n\n", mdEscape(r.recyclingNote()))
 	writeMarkdownGrid(b, r.recyclingGrid())
+	if r.hasProbes() {
+		b.printf("\n## Health probes\n\n%s\n\n", mdEscape(probeNote))
+		writeMarkdownGrid(b, r.probeGrid())
+	}
 	r.markdownLeak(b)
 	b.printf("\n## Errors by kind\n\n%s\n\n", errorKindsLegend)
 	writeMarkdownGrid(b, r.errorKindsGrid())
@@ -65,6 +69,10 @@ func (r *Report) Markdown(w io.Writer) error {
 			b.printf("| %s | %d | %s | %s | %s | %s |\n", mdEscape(v.Name), run.Repeat, harnessRate(h, h.RequestedRate),
 				harnessRate(h, h.AchievedRate), formatDuration(h.SendLagP99), FormatValue(h.CPUPercent, UnitPercentCPU))
 		}
+	}
+	if g := r.streamGrid(); len(g.rows) > 0 {
+		b.printf("\nPer stream:\n\n")
+		writeMarkdownGrid(b, g)
 	}
 	if len(s.Warnings) > 0 {
 		b.printf("\n**Warnings**\n\n")

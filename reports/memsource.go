@@ -9,10 +9,11 @@ import (
 )
 
 // memorySourceNote says where a run's memory came from when it was not
-// /proc ("" when it was): the Prometheus server, its queries, the worker
-// label and the scrape interval.
+// /proc ("" when it was, or when none could be read: its error is then a
+// warning): the Prometheus server, its queries, the worker label and the
+// scrape interval.
 func memorySourceNote(id string, ms *rundir.MemorySource) string {
-	if ms == nil {
+	if ms == nil || ms.Error != "" {
 		return ""
 	}
 	var b strings.Builder
@@ -20,7 +21,7 @@ func memorySourceNote(id string, ms *rundir.MemorySource) string {
 	if ms.RestartsQuery != "" {
 		fmt.Fprintf(&b, "; restarts from %q", ms.RestartsQuery)
 		if ms.Restarts != nil {
-			fmt.Fprintf(&b, " (rose %d times)", *ms.Restarts)
+			fmt.Fprintf(&b, " (it rose by %d)", *ms.Restarts)
 		}
 	}
 	if ms.ScrapeInterval > 0 {

@@ -148,7 +148,7 @@ func processMetrics(s *RunSummary) []Metric {
 	}
 	add("harness.send_lag_p99", UnitSeconds, h.SendLagP99, "")
 	add("harness.cpu_percent", UnitPercentCPU, h.CPUPercent, "")
-	return out
+	return append(out, probeMetrics(s)...)
 }
 
 // runMetrics returns every metric of one run.

@@ -109,10 +109,11 @@ func (r *Report) PlanInput(variant string, opts PlanOptions) (plan.Input, error)
 }
 
 // trafficWeights are the classes' shares of the scenario's traffic (the
-// run's shares when the scenario is not known).
+// run's shares when the scenario is not known, or has several streams,
+// whose classes' shares depend on each stream's rate).
 func (r *Report) trafficWeights(f LeakFit) map[string]float64 {
 	w := map[string]float64{}
-	if r.Scenario != nil {
+	if r.Scenario != nil && len(r.Scenario.Streams) == 0 {
 		sum := 0.0
 		for _, c := range r.Scenario.Traffic {
 			sum += c.Weight

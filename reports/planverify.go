@@ -36,6 +36,9 @@ func (r *Report) VerifyScenario(variant string, rec plan.Recommendation) (*scena
 	s.Plan = nil
 	s.Matrix = nil
 	maxReq, jitter := "max_requests", "max_requests_jitter"
+	if s.Target.URL != nil {
+		return nil, fmt.Errorf("the target is a url target, which sawtooth does not start or configure: set max_requests %d and jitter %d on the server yourself, then run the scenario again and compare", rec.MaxRequests, rec.Jitter)
+	}
 	if c := s.Target.Command; c != nil {
 		if _, ok := c.Vars[maxReq]; !ok {
 			return nil, fmt.Errorf("the command target has no %q variable to set (vars: %v)", maxReq, sortedKeys(c.Vars))

@@ -283,15 +283,12 @@ func Build(dir string, opts Options) (*Report, error) {
 }
 
 // leakClasses are the classes the leak fit splits by: the scenario's
-// traffic classes when it is known (so that a class that was never served
+// classes (of every stream) when it is known (so that a class that was never served
 // is asked for, and refused), otherwise those of the results.
 func (r *Report) leakClasses(seen map[string]*sample) []string {
 	var out []string
 	if r.Scenario != nil {
-		for _, c := range r.Scenario.Traffic {
-			out = append(out, c.Name)
-		}
-		return out
+		return r.Scenario.ClassNames()
 	}
 	for c := range seen {
 		if c != AllClass {

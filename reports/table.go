@@ -286,6 +286,18 @@ func (r *Report) Table(w io.Writer, color bool) error {
 	if err := writeAligned(w, r.comparisonGrid(false), color); err != nil {
 		return err
 	}
+	if r.hasProbes() {
+		bw.printf("\nhealth probes (the orchestrator's verdict):\n")
+		if bw.err == nil {
+			bw.err = writeAligned(w, r.probeGrid(), false)
+		}
+	}
+	if g := r.streamGrid(); len(g.rows) > 0 {
+		bw.printf("\nstreams:\n")
+		if bw.err == nil {
+			bw.err = writeAligned(w, g, false)
+		}
+	}
 	if len(s.Thresholds) > 0 {
 		bw.printf("\nthresholds:\n")
 		for _, v := range s.Thresholds {

@@ -54,6 +54,7 @@ func (r *Report) plotData() []plots.Variant {
 		for _, x := range first.exits {
 			pv.Exits = append(pv.Exits, x.T)
 		}
+		pv.Marks = probeMarks(first.info.Probes)
 		usePSS := first.summary.Memory.PSSAvailable
 		pv.MemLabel = "total PSS"
 		if !usePSS {
@@ -183,13 +184,16 @@ func (r *Report) html(w io.Writer, charts []plots.Chart) error {
 		Unmeasured  string
 		Key, All    htmlGrid
 		Recycle     htmlGrid
+		Probes      htmlGrid
+		Streams     htmlGrid
+		ProbeNote   string
 		ErrorKinds  htmlGrid
 		KindsNote   string
 		Charts      []htmlChart
 		Scenario    string
 		RecycleNote string
 		Leak        htmlLeak
-	}{&r.Summary, r.runLine(), len(r.Failed()), toHTMLGrid(r.headlineGrid()), r.legend(), Unmeasured, toHTMLGrid(r.comparisonGrid(false)), toHTMLGrid(r.comparisonGrid(true)), toHTMLGrid(r.recyclingGrid()), toHTMLGrid(r.errorKindsGrid()), errorKindsLegend, hc, scenario, r.recyclingNote(), r.htmlLeak()}
+	}{&r.Summary, r.runLine(), len(r.Failed()), toHTMLGrid(r.headlineGrid()), r.legend(), Unmeasured, toHTMLGrid(r.comparisonGrid(false)), toHTMLGrid(r.comparisonGrid(true)), toHTMLGrid(r.recyclingGrid()), toHTMLGrid(r.probeGrid()), toHTMLGrid(r.streamGrid()), probeNote, toHTMLGrid(r.errorKindsGrid()), errorKindsLegend, hc, scenario, r.recyclingNote(), r.htmlLeak()}
 	if err := pageTemplate.Execute(w, data); err != nil {
 		return fmt.Errorf("report.html: %w", err)
 	}

@@ -108,6 +108,9 @@ type RunInfo struct {
 	// empty results stream, so none is left behind.
 	NoResults string  `json:"no_results,omitempty"`
 	Harness   Harness `json:"harness"`
+	// Probes are the health probes' results and the orchestrator's
+	// verdict on them (see ProbeStats).
+	Probes []ProbeStats `json:"probes,omitempty"`
 	// Client is the client model of the run (nil in runs recorded before
 	// sawtooth had one, which did not measure reuse failures).
 	Client *ClientInfo `json:"client,omitempty"`
@@ -160,6 +163,9 @@ type PhaseInfo struct {
 	RateFrom    float64 `json:"rate_from,omitempty"`
 	RateTo      float64 `json:"rate_to,omitempty"`
 	Concurrency int     `json:"concurrency,omitempty"`
+	// Stream is the phase's stream in a scenario with several ("" for
+	// the single stream).
+	Stream string `json:"stream,omitempty"`
 }
 
 // Harness is the load generator's own health during one run, so a report
@@ -183,6 +189,56 @@ type Harness struct {
 	// Warnings are problems the harness noticed, e.g. that it could not
 	// keep the requested rate.
 	Warnings []string `json:"warnings,omitempty"`
+	// Streams are the rates and send lag of each stream, in a scenario
+	// with several; the fields above then sum the rates over the streams.
+	Streams []StreamHarness `json:"streams,omitempty"`
+}
+
+// StreamHarness is one stream's requested and achieved rates (mean
+// requests per second over its open-model phases) and send lag (seconds).
+type StreamHarness struct {
+	Name          string  `json:"name"`
+	Requests      int64   `json:"requests"`
+	RequestedRate float64 `json:"requested_rate"`
+	AchievedRate  float64 `json:"achieved_rate"`
+	SendLagP99    float64 `json:"send_lag_p99"`
+	SendLagMax    float64 `json:"send_lag_max"`
+}
+
+// ProbeStats are one probe's results in one run and the verdict an
+// orchestrator would have reached on them. Times are seconds since
+// RunInfo.Start.
+type ProbeStats struct {
+	Name string `json:"name"`
+	// Kind is "liveness" or "readiness".
+	Kind             string  `json:"kind"`
+	Path             string  `json:"path"`
+	Every            float64 `json:"every"`
+	Timeout          float64 `json:"timeout"`
+	FailureThreshold int     `json:"failure_threshold"`
+	SuccessThreshold int     `json:"success_threshold"`
+	// Probes is the number sent, Failures those that timed out, failed to
+	// connect or answered other than 2xx/3xx, LongestFailureRun the most
+	// consecutive failures.
+	Probes            int `json:"probes"`
+	Failures          int `json:"failures"`
+	LongestFailureRun int `json:"longest_failure_run"`
+	// Restarts are the times a liveness probe reached FailureThreshold
+	// consecutive failures: when the orchestrator would have restarted
+	// the container (its counter starts again after each).
+	Restarts []float64 `json:"restarts,omitempty"`
+	// Unready are the stretches a readiness probe had the container out
+	// of rotation: from FailureThreshold consecutive failures until
+	// SuccessThreshold consecutive successes (or the end of the run);
+	// UnreadySeconds is their total.
+	Unready        []Interval `json:"unready,omitempty"`
+	UnreadySeconds float64    `json:"unready_seconds"`
+}
+
+// Interval is a stretch of a run, in seconds since its start.
+type Interval struct {
+	From float64 `json:"from"`
+	To   float64 `json:"to"`
 }
 
 // TimelineRow aggregates one interval of one request class. Latencies are

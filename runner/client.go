@@ -30,12 +30,14 @@ func clientConfig(s *scenarios.Scenario, v scenarios.Variant, timeout time.Durat
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
 	}
-	for _, rc := range s.Traffic {
-		if rc.Timeout > 0 {
-			if cfg.ClassTimeouts == nil {
-				cfg.ClassTimeouts = map[string]time.Duration{}
+	for _, st := range s.StreamList() {
+		for _, rc := range st.Traffic {
+			if rc.Timeout > 0 {
+				if cfg.ClassTimeouts == nil {
+					cfg.ClassTimeouts = map[string]time.Duration{}
+				}
+				cfg.ClassTimeouts[rc.Name] = rc.Timeout.D()
 			}
-			cfg.ClassTimeouts[rc.Name] = rc.Timeout.D()
 		}
 	}
 	return cfg

@@ -26,12 +26,16 @@ type plan struct {
 	// url is a URL target: nothing is started, spec.ReadyURL and
 	// spec.ReadyTimeout alone are used.
 	url      bool
+	before   []string // a URL target's before hook, placeholders filled in
+	beforeTO time.Duration
 	kind     string // "builtin", "command" or "url"
 	baseURL  string
 	adminURL string // builtin: the admin listener; "" otherwise
 	metrics  []scenarios.MetricsSource
-	classes  []attack.Class
-	segments []attack.Segment
+	// streams are the traffic streams, sent at the same time (one for a
+	// scenario without streams); probes the health probes.
+	streams []streamPlan
+	probes  []probePlan
 }
 
 // expand fills the {{name}} placeholders of s from vars; an unknown name
@@ -134,34 +138,10 @@ func compile(s *scenarios.Scenario, v scenarios.Variant, binary string) (*plan, 
 		}
 		p.metrics = append(p.metrics, scenarios.MetricsSource{URL: u, Names: m.Names})
 	}
-	if err := p.compileTraffic(s, trafficVars); err != nil {
+	if err := p.compileStreams(s, trafficVars); err != nil {
 		return nil, err
 	}
-	for i, ph := range s.Phases {
-		seg := attack.Segment{Name: ph.Name, Duration: ph.Duration.D(), Concurrency: ph.Concurrency}
-		if seg.Name == "" {
-			seg.Name = fmt.Sprintf("phase %d", i+1)
-		}
-		if ph.Rate != nil {
-			seg.From, seg.To = ph.Rate.From, ph.Rate.To
-		}
-		if len(ph.Mix) > 0 {
-			for _, rc := range s.Traffic {
-				w, ok := ph.Mix[rc.Name]
-				if !ok {
-					w = rc.Weight
-				}
-				seg.Weights = append(seg.Weights, w)
-			}
-		}
-		if seg.Duration <= 0 {
-			return nil, fmt.Errorf("phases[%d].duration: want more than 0, got %v", i, seg.Duration)
-		}
-		p.segments = append(p.segments, seg)
-	}
-	if len(p.segments) == 0 {
-		return nil, fmt.Errorf("phases: want at least one phase")
-	}
+	p.compileProbes(s)
 	return p, nil
 }
 
@@ -232,10 +212,12 @@ func (p *plan) compileCommand(s *scenarios.Scenario, v scenarios.Variant, vars m
 	return nil
 }
 
-// compileTraffic resolves the request classes. With vars (a URL
-// target's), paths and header values have their placeholders filled in.
-func (p *plan) compileTraffic(s *scenarios.Scenario, vars map[string]string) error {
-	for i, rc := range s.Traffic {
+// compileClasses resolves the request classes at field of scenario s.
+// With vars (a URL target's), paths and header values have their
+// placeholders filled in.
+func (p *plan) compileClasses(s *scenarios.Scenario, field string, traffic []scenarios.RequestClass, vars map[string]string) ([]attack.Class, error) {
+	var classes []attack.Class
+	for i, rc := range traffic {
 		method := rc.Method
 		if method == "" {
 			method = http.MethodGet
@@ -243,8 +225,8 @@ func (p *plan) compileTraffic(s *scenarios.Scenario, vars map[string]string) err
 		path := rc.Path
 		if vars != nil {
 			var err error
-			if path, err = expand(path, fmt.Sprintf("traffic[%d].path", i), vars); err != nil {
-				return err
+			if path, err = expand(path, fmt.Sprintf("%s[%d].path", field, i), vars); err != nil {
+				return nil, err
 			}
 		}
 		c := attack.Class{Name: rc.Name, Weight: rc.Weight, Method: method, URL: p.baseURL + "/" + strings.TrimLeft(path, "/")}
@@ -253,8 +235,8 @@ func (p *plan) compileTraffic(s *scenarios.Scenario, vars map[string]string) err
 			for k, v := range rc.Headers {
 				if vars != nil {
 					var err error
-					if v, err = expand(v, fmt.Sprintf("traffic[%d].headers.%s", i, k), vars); err != nil {
-						return err
+					if v, err = expand(v, fmt.Sprintf("%s[%d].headers.%s", field, i, k), vars); err != nil {
+						return nil, err
 					}
 				}
 				c.Header.Set(k, v)
@@ -268,18 +250,18 @@ func (p *plan) compileTraffic(s *scenarios.Scenario, vars map[string]string) err
 			}
 			b, err := scenarios.ReadFile(path, scenarios.MaxBodySize)
 			if err != nil {
-				return fmt.Errorf("traffic[%d].body_file: %w", i, err)
+				return nil, fmt.Errorf("%s[%d].body_file: %w", field, i, err)
 			}
 			c.Body = b
 		case rc.Body != "":
 			c.Body = []byte(rc.Body)
 		}
-		p.classes = append(p.classes, c)
+		classes = append(classes, c)
 	}
-	if len(p.classes) == 0 {
-		return fmt.Errorf("traffic: want at least one request class")
+	if len(classes) == 0 {
+		return nil, fmt.Errorf("%s: want at least one request class", field)
 	}
-	return nil
+	return classes, nil
 }
 
 // compileURL resolves a URL target: its base and ready URLs, and the
@@ -302,5 +284,15 @@ func (p *plan) compileURL(u *scenarios.URLTarget, v scenarios.Variant) (map[stri
 	}
 	maps.Copy(vars, v.Set)
 	vars["base_url"] = p.baseURL
+	if h := u.Before; h != nil {
+		for i, a := range h.Argv {
+			x, err := expand(a, fmt.Sprintf("target.url.before.argv[%d]", i), vars)
+			if err != nil {
+				return nil, err
+			}
+			p.before = append(p.before, x)
+		}
+		p.beforeTO = h.Timeout.D()
+	}
 	return vars, nil
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/sawtooth-dev/sawtooth/rundir"
 	"github.com/sawtooth-dev/sawtooth/runner/promsrc"
-	"github.com/sawtooth-dev/sawtooth/runner/target"
 )
 
 // Bounds of the Prometheus source's waits.
@@ -34,36 +33,6 @@ type promRun struct {
 	scrape time.Duration // 0 when unknown
 	check  error         // the error of the check before the attack
 	proc   *os.File      // memory-proc.csv, for a target sawtooth started
-}
-
-// pid returns the pid of the target process, 0 for a URL target.
-func (r *run) pid() int {
-	if r.proc == nil {
-		return 0
-	}
-	return r.proc.PID()
-}
-
-// exited is closed when the target process exits; nil (never ready) for
-// a URL target.
-func (r *run) exited() <-chan struct{} {
-	if r.proc == nil {
-		return nil
-	}
-	return r.proc.Exited()
-}
-
-// waitURL waits for a URL target: nothing is started.
-func (r *run) waitURL(ctx context.Context, info *rundir.RunInfo) error {
-	info.Target = nil
-	r.events.add(rundir.Event{Time: time.Now(), Source: "runner", Event: "wait", Message: "waiting for the url target at " + r.plan.spec.ReadyURL})
-	if err := target.WaitURL(ctx, r.plan.spec.ReadyURL, r.plan.spec.ReadyTimeout); err != nil {
-		if ctx.Err() != nil {
-			return fmt.Errorf("%w while waiting for the url target to be ready", ErrInterrupted)
-		}
-		return err
-	}
-	return nil
 }
 
 // promBefore sets up the Prometheus source, if the scenario has one, and
@@ -127,7 +96,7 @@ func (r *run) interval() time.Duration {
 // its last scrape of the run is in, and writes them to memW and the event
 // log; it records what it did in info.Memory. Its error says why memory
 // is missing; the latencies are recorded either way.
-func (r *run) promAfter(t0, end time.Time, memW *rundir.CSVWriter[rundir.MemorySample], info *rundir.RunInfo) error {
+func (r *run) promAfter(ctx context.Context, t0, end time.Time, memW *rundir.CSVWriter[rundir.MemorySample], info *rundir.RunInfo) error {
 	if r.prom == nil {
 		return nil
 	}
@@ -138,9 +107,17 @@ func (r *run) promAfter(t0, end time.Time, memW *rundir.CSVWriter[rundir.MemoryS
 	ms := &rundir.MemorySource{Source: "prometheus", URL: cfg.URL, MemoryQuery: cfg.Memory, WorkerLabel: cfg.Worker,
 		RestartsQuery: cfg.Restarts, Step: cfg.Step.Seconds()}
 	info.Memory = ms
-	wait := min(r.prom.scrape, maxScrapeWait) + 500*time.Millisecond
-	time.Sleep(time.Until(end.Add(wait)))
-	ctx, cancel := context.WithTimeout(context.Background(), promFetchTimeout)
+	// Wait for the scrape after the last response, unless interrupted
+	// (then what is there is read).
+	wait := time.Until(end.Add(min(r.prom.scrape, maxScrapeWait) + 500*time.Millisecond))
+	if wait > 2*time.Second && r.opt.Progress != nil {
+		fmt.Fprintf(r.opt.Progress, "%s #%d: waiting %v for Prometheus's last scrape of the run\n", r.variant.Name, r.repeat, wait.Round(time.Second))
+	}
+	select {
+	case <-ctx.Done():
+	case <-time.After(wait):
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), promFetchTimeout)
 	defer cancel()
 	res, err := r.prom.src.Fetch(ctx, t0, end)
 	if err != nil {

@@ -136,3 +136,88 @@ func TestReuseFailuresPOST(t *testing.T) {
 		}
 	}
 }
+
+// With several streams every attacker sends through the run's one client:
+// over one shared connection (connections: 1) the server's drops are
+// exactly the reuse failures of all the streams together, each stream's
+// counted under its own classes, and with retry off each is an error. A
+// phase's mix changes its own stream's weights only: in the second phase
+// of stream "mixed", class "gone" has weight 0 and is not sent, while
+// stream "other" keeps sending.
+func TestReuseFailuresStreamsAndMix(t *testing.T) {
+	retry := false
+	s := reuseScenario("GET", "", retry)
+	s.Traffic, s.Phases = nil, nil
+	rate := &scenarios.Rate{From: 50, To: 50}
+	s.Streams = []scenarios.Stream{
+		{Name: "mixed", Traffic: []scenarios.RequestClass{{Name: "kept", Weight: 1, Method: "GET", Path: "/"}, {Name: "gone", Weight: 1, Method: "GET", Path: "/?x=1"}},
+			Phases: []scenarios.Phase{{Name: "both", Duration: scenarios.Duration(time.Second), Rate: rate},
+				{Name: "kept only", Duration: scenarios.Duration(time.Second), Rate: rate, Mix: map[string]float64{"gone": 0}}}},
+		{Name: "other", Traffic: []scenarios.RequestClass{{Name: "other", Weight: 1, Method: "GET", Path: "/?y=1"}},
+			Phases: []scenarios.Phase{{Name: "steady", Duration: scenarios.Duration(2 * time.Second), Rate: rate}}},
+	}
+	res, err := Run(context.Background(), s, testOptions(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := rundir.Open(res.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := d.Meta.Runs[0]
+	log, err := os.ReadFile(d.File(ref, rundir.TargetLog))
+	if err != nil {
+		t.Fatal(err)
+	}
+	drops := int64(strings.Count(string(log), "dropped "))
+	reuse := map[string]int64{}
+	if err := rundir.EachTimeline(d.File(ref, rundir.TimelineFile), func(r rundir.TimelineRow) error {
+		reuse[r.Class] += r.ReuseFailures
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	info, err := d.RunInfo(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var phase2 float64
+	for _, p := range info.Phases {
+		if p.Name == "kept only" {
+			phase2 = p.Start
+		}
+	}
+	var errs int64
+	counts := map[string]int{}
+	lateGone := 0
+	if err := rundir.EachResult(d.File(ref, rundir.ResultsFile), func(r *vegeta.Result) error {
+		counts[r.Attack]++
+		if r.Error != "" {
+			errs++
+		}
+		// A request picked just before the phase change may leave a
+		// moment after it; 50 ms is 2-3 requests of the stream.
+		if r.Attack == "gone" && r.Timestamp.Sub(info.Start).Seconds() > phase2+0.05 {
+			lateGone++
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("drops %d, reuse failures %v, errors %d, results %v, phase 2 at %.3fs", drops, reuse, errs, counts, phase2)
+	if drops < 20 {
+		t.Fatalf("the server dropped %d requests, want at least 20 (one per 6)", drops)
+	}
+	if reuse["all"] != drops || reuse["kept"]+reuse["gone"]+reuse["other"] != drops {
+		t.Errorf("reuse failures %v, want the %d dropped in all and summed over the classes", reuse, drops)
+	}
+	if reuse["other"] == 0 || reuse["kept"]+reuse["gone"] == 0 {
+		t.Errorf("reuse failures %v, want some in each stream (one shared connection)", reuse)
+	}
+	if errs != drops {
+		t.Errorf("retry off: %d errors, want the %d dropped", errs, drops)
+	}
+	if phase2 <= 0 || lateGone > 0 || counts["gone"] < 10 || counts["gone"] > 40 || counts["kept"] < 60 || counts["other"] < 95 {
+		t.Errorf("results %v, %d of class gone after its mix set it to 0 at %.3fs: want gone only in phase 1 (~25), kept ~75, other ~100", counts, lateGone, phase2)
+	}
+}

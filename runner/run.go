@@ -17,6 +17,7 @@ import (
 	"github.com/sawtooth-dev/sawtooth/internal/hist"
 	"github.com/sawtooth-dev/sawtooth/rundir"
 	"github.com/sawtooth-dev/sawtooth/runner/attack"
+	"github.com/sawtooth-dev/sawtooth/runner/probe"
 	"github.com/sawtooth-dev/sawtooth/runner/progress"
 	"github.com/sawtooth-dev/sawtooth/runner/stats"
 	"github.com/sawtooth-dev/sawtooth/runner/target"
@@ -201,7 +202,7 @@ func (r *run) start(ctx context.Context, info *rundir.RunInfo, f *files) error {
 	info.BaseURL = r.plan.baseURL
 	info.TargetKind = r.plan.kind
 	if r.plan.url {
-		return r.waitURL(ctx, info)
+		return r.waitURL(ctx, info, f.log)
 	}
 	spec := r.plan.spec
 	spec.Log = f.log
@@ -252,12 +253,15 @@ func (r *run) stopTarget() error {
 
 // attack drives the load and records everything alongside it.
 func (r *run) attack(ctx context.Context, info *rundir.RunInfo, f *files) error {
-	targeter, err := attack.NewTargeter(r.plan.classes, r.seed)
+	ccfg := clientConfig(r.sc, r.variant, r.opt.Timeout)
+	info.Client = clientInfo(ccfg)
+	client := attack.NewClient(ccfg)
+	defer client.CloseIdleConnections()
+	timeout := ccfg.MaxTimeout()
+	stop := make(chan struct{})
+	streams, err := newStreams(r.plan, r.seed, r.opt.Shard, client, stop)
 	if err != nil {
 		return err
-	}
-	if err := targeter.SetWeights(r.plan.segments[0].Weights); err != nil {
-		return fmt.Errorf("phase %s: %w", r.plan.segments[0].Name, err)
 	}
 	memW, err := rundir.NewMemoryWriter(f.memory)
 	if err != nil {
@@ -276,16 +280,11 @@ func (r *run) attack(ctx context.Context, info *rundir.RunInfo, f *files) error 
 		return err
 	}
 
-	stop := make(chan struct{})
-	pacer := attack.NewShardPacer(r.plan.segments, r.opt.Shard, stop)
-	total := pacer.Total()
-	for i, seg := range r.plan.segments {
-		start := pacer.Starts()[i].Seconds()
-		info.Phases = append(info.Phases, rundir.PhaseInfo{Name: seg.Name, Start: start, End: start + seg.Duration.Seconds(),
-			RateFrom: seg.From, RateTo: seg.To, Concurrency: r.opt.Shard.Clients(seg.Concurrency)})
-	}
+	pacer := streams[0].pacer // the progress line follows the first stream
+	total := longest(streams)
+	info.Phases = phaseInfos(streams)
 
-	t0, err := r.waitStart(ctx, info, pacer)
+	t0, err := r.waitStart(ctx, info, streams, total)
 	if err != nil {
 		return err
 	}
@@ -325,38 +324,37 @@ func (r *run) attack(ctx context.Context, info *rundir.RunInfo, f *files) error 
 			readServerEvents(serverEvents, r.plan.adminURL+"/events", r.events)
 		}()
 	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for i, seg := range r.plan.segments {
-			at := time.Until(t0.Add(pacer.Starts()[i]))
-			select {
-			case <-side.Done():
-				return
-			case <-time.After(at):
+	for _, st := range streams {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i, seg := range st.plan.segments {
+				at := time.Until(t0.Add(st.pacer.Starts()[i]))
+				select {
+				case <-side.Done():
+					return
+				case <-time.After(at):
+				}
+				// Validated with the scenario: the weights are well formed.
+				_ = st.targeter.SetWeights(seg.Weights)
+				msg := describe(seg)
+				if len(streams) > 1 {
+					msg = "stream " + st.plan.name + ": " + msg
+				}
+				r.events.add(rundir.Event{Time: time.Now(), Source: "runner", Event: "phase", Phase: seg.Name, Message: msg})
 			}
-			// Validated with the scenario: the weights are well formed.
-			_ = targeter.SetWeights(seg.Weights)
-			r.events.add(rundir.Event{Time: time.Now(), Source: "runner", Event: "phase", Phase: seg.Name, Message: describe(seg)})
-		}
-	}()
+		}()
+	}
 
 	var printer *progress.Printer
 	if r.opt.Progress != nil {
-		printer = progress.Start(r.opt.Progress, progress.Live(r.opt.Progress, r.opt.CI), r.opt.ProgressEvery, r.status(t0, pacer))
+		printer = progress.Start(r.opt.Progress, progress.Live(r.opt.Progress, r.opt.CI), r.opt.ProgressEvery, r.status(t0, pacer, total))
 	}
 
-	ccfg := clientConfig(r.sc, r.variant, r.opt.Timeout)
-	info.Client = clientInfo(ccfg)
-	client := attack.NewClient(ccfg)
-	defer client.CloseIdleConnections()
-	timeout := ccfg.MaxTimeout()
-	opts := client.Options()
-	if n := pacer.Workers(); n > 0 {
-		opts = append(opts, vegeta.Workers(uint64(n)), vegeta.MaxWorkers(uint64(n)))
-	}
-	atk := vegeta.NewAttacker(opts...)
-	results := atk.Attack(attack.IndexedTargeter(targeter, pacer, segmentWeights(r.plan.segments), r.seed), pacer, total+time.Second, r.sc.Name)
+	probes := r.probes()
+	probeCtx, cancelProbes := context.WithCancel(context.Background())
+	defer cancelProbes()
+	results := attackAll(probeCtx, streams, probes, r.sc.Name, t0, total)
 
 	// Watch for an interrupt, a target that dies, and the overall bound.
 	var interrupted, targetDied atomic.Bool
@@ -366,7 +364,10 @@ func (r *run) attack(ctx context.Context, info *rundir.RunInfo, f *files) error 
 		defer bound.Stop()
 		halt := func() {
 			close(stop)
-			atk.Stop()
+			cancelProbes()
+			for _, st := range streams {
+				st.atk.Stop()
+			}
 		}
 		select {
 		case <-drained:
@@ -390,12 +391,11 @@ func (r *run) attack(ctx context.Context, info *rundir.RunInfo, f *files) error 
 	}()
 
 	tl := stats.NewTimeline(t0, time.Second, timeout+2*time.Second, tlW.Write)
-	rec := newRecorder(vegeta.NewEncoder(f.resultsW), tl, pacer, r.plan.segments, t0, &r.live)
-	rec.client = client
+	rec := newRecorder(vegeta.NewEncoder(f.resultsW), tl, streams, t0, &r.live, r.events)
 	var encErr error
 	lastAdvance := time.Now()
 	for res := range results {
-		rec.add(res)
+		rec.add(res.stream, res.res)
 		if now := time.Now(); now.Sub(lastAdvance) > 500*time.Millisecond {
 			// Emit finished intervals and push results to disk, so that a
 			// run killed outright still leaves them readable.
@@ -430,7 +430,7 @@ func (r *run) attack(ctx context.Context, info *rundir.RunInfo, f *files) error 
 	swg.Wait()
 	r.tree.final(t0, r.events, &r.live)
 	r.events.add(rundir.Event{Time: time.Now(), Source: "runner", Event: "stop", PID: r.pid(), Message: exitMessage(r.proc)})
-	promErr := r.promAfter(t0, end, memW, info)
+	promErr := r.promAfter(ctx, t0, end, memW, info)
 
 	if err := tl.Close(); err != nil && encErr == nil {
 		encErr = err
@@ -442,10 +442,12 @@ func (r *run) attack(ctx context.Context, info *rundir.RunInfo, f *files) error 
 	}
 
 	elapsed := end.Sub(t0)
-	info.Harness = harness(r.opt.Shard.Share(r.plan.segments), pacer.Starts(), min(elapsed, total), rec.sentOpen, &rec.lag, cpuSeconds(ru1)-cpuSeconds(ru0), elapsed, maxRSS.Load())
+	info.Harness = streamsHarness(streams, min(elapsed, total), &rec.lag, cpuSeconds(ru1)-cpuSeconds(ru0), elapsed, maxRSS.Load())
 	if info.Shard != nil && info.Shard.Late > 0 {
 		info.Harness.Warnings = append(info.Harness.Warnings, lateWarning(r.opt.Shard, r.startAt, info.Shard.Late))
 	}
+	info.Probes = probeVerdicts(probes, rec.probes, min(elapsed, total).Seconds())
+	r.probeEvents(t0, info.Probes)
 	r.live.mu.Lock()
 	info.Harness.Requests = r.live.requests
 	r.live.mu.Unlock()
@@ -470,44 +472,53 @@ func (r *run) attack(ctx context.Context, info *rundir.RunInfo, f *files) error 
 	return nil
 }
 
-// recorder takes each result as the attacker returns it: it tags the
-// result with its class, writes it to results.bin and adds it to the
-// timeline (with whether the client saw a reuse failure for it), the send-lag histogram, the count of requests sent in
-// open-model phases and the live counters of the progress line.
+// recorder takes each result as the attackers and probes return them:
+// it tags a traffic result with its class, writes it to results.bin and
+// adds it to the timeline (with whether the stream's client saw a reuse
+// failure for it), the send-lag histograms, the count of requests
+// sent in open-model phases and the live counters of the progress line.
+// A probe's result goes only to results.bin (under the probe's name), the
+// events and the probe's verdict: never to the traffic's numbers.
 type recorder struct {
-	enc      vegeta.Encoder
-	client   *attack.Client // nil in tests without one
-	tl       *stats.Timeline
-	pacer    *attack.Pacer
-	segs     []attack.Segment
-	starts   []time.Duration
-	t0       time.Time
-	live     *liveStats
-	lag      hist.Histogram
-	sentOpen float64
-	err      error // the first error writing results.bin
+	enc     vegeta.Encoder
+	tl      *stats.Timeline
+	streams []*liveStream
+	t0      time.Time
+	live    *liveStats
+	events  *eventLog
+	lag     hist.Histogram // over every stream
+	probes  map[string][]probe.Result
+	err     error // the first error writing results.bin
 }
 
-func newRecorder(enc vegeta.Encoder, tl *stats.Timeline, pacer *attack.Pacer, segs []attack.Segment, t0 time.Time, live *liveStats) *recorder {
-	return &recorder{enc: enc, tl: tl, pacer: pacer, segs: segs, starts: pacer.Starts(), t0: t0, live: live}
+func newRecorder(enc vegeta.Encoder, tl *stats.Timeline, streams []*liveStream, t0 time.Time, live *liveStats, events *eventLog) *recorder {
+	return &recorder{enc: enc, tl: tl, streams: streams, t0: t0, live: live, events: events, probes: map[string][]probe.Result{}}
 }
 
-// add records one result.
-func (rc *recorder) add(res *vegeta.Result) {
+// add records one result of stream i (-1 for a probe).
+func (rc *recorder) add(i int, res *vegeta.Result) {
+	if i < 0 {
+		rc.addProbe(res)
+		return
+	}
+	st := rc.streams[i]
 	attack.Tag(res)
-	rc.pacer.Done()
+	st.pacer.Done()
 	if rc.err == nil {
 		rc.err = rc.enc.Encode(res)
 	}
 	ok := res.Error == "" && res.Code >= 200 && res.Code < 400
-	reuse := rc.client != nil && rc.client.Take(res.Seq)
+	reuse := st.client != nil && st.client.Take(res.Seq)
 	rc.tl.Add(res.Attack, res.Timestamp, res.Latency, ok, reuse)
-	if due, ok := rc.pacer.Due(res.Seq); ok {
+	if due, ok := st.pacer.Due(res.Seq); ok {
 		rc.lag.Record(res.Timestamp.Sub(due))
+		st.lag.Record(res.Timestamp.Sub(due))
 	}
-	if seg := segmentAt(rc.segs, rc.starts, res.Timestamp.Sub(rc.t0)); seg >= 0 && rc.segs[seg].Open() {
-		rc.sentOpen++
+	segs := st.plan.segments
+	if seg := segmentAt(segs, st.pacer.Starts(), res.Timestamp.Sub(rc.t0)); seg >= 0 && segs[seg].Open() {
+		st.sentOpen++
 	}
+	st.sent++
 	rc.live.mu.Lock()
 	rc.live.hist.Record(res.Latency)
 	rc.live.requests++
@@ -557,15 +568,16 @@ func segmentAt(segs []attack.Segment, starts []time.Duration, t time.Duration) i
 }
 
 // status returns the progress source of this run.
-func (r *run) status(t0 time.Time, pacer *attack.Pacer) func() progress.Status {
+// It follows the first stream's phases over the longest stream's length.
+func (r *run) status(t0 time.Time, pacer *attack.Pacer, total time.Duration) func() progress.Status {
 	var prevN int64
 	prevT := t0
 	return func() progress.Status {
 		now := time.Now()
 		el := now.Sub(t0)
-		st := progress.Status{Variant: r.variant.Name, Repeat: r.repeat, Elapsed: min(el, pacer.Total()), Total: pacer.Total()}
-		if i := segmentAt(r.plan.segments, pacer.Starts(), el); i >= 0 {
-			st.Phase = r.plan.segments[i].Name
+		st := progress.Status{Variant: r.variant.Name, Repeat: r.repeat, Elapsed: min(el, total), Total: total}
+		if i := segmentAt(r.plan.streams[0].segments, pacer.Starts(), el); i >= 0 {
+			st.Phase = r.plan.streams[0].segments[i].Name
 		} else {
 			st.Phase = progress.Draining // the phases are over; answers still arrive
 		}

@@ -219,6 +219,10 @@ loop:
 func clone(s *scenarios.Scenario) (*scenarios.Scenario, error) {
 	c := *s
 	c.Phases = slices.Clone(s.Phases)
+	c.Streams = slices.Clone(s.Streams)
+	for i := range c.Streams {
+		c.Streams[i].Phases = slices.Clone(s.Streams[i].Phases)
+	}
 	return &c, nil
 }
 

@@ -46,12 +46,12 @@ func shardInfo(opt Options) *rundir.ShardInfo {
 // burst the single process would not have sent.
 const maxLate = 50 * time.Millisecond
 
-// waitStart waits for opt.StartAt (when set) and anchors the pacer's
+// waitStart waits for opt.StartAt (when set) and anchors every stream's
 // schedule to it, so all shards count time from the same instant; it
-// returns when the attack begins. A shard that reaches it late says by
-// how much, in a warning and in run.json. Without a start time the
-// attack begins now.
-func (r *run) waitStart(ctx context.Context, info *rundir.RunInfo, pacer *attack.Pacer) (time.Time, error) {
+// returns when the attack begins. total is the longest stream's length.
+// A shard that reaches it late says by how much, in a warning and in
+// run.json. Without a start time the attack begins now.
+func (r *run) waitStart(ctx context.Context, info *rundir.RunInfo, streams []*liveStream, total time.Duration) (time.Time, error) {
 	info.Shard = shardInfo(*r.opt)
 	at := r.startAt
 	if info.Shard != nil {
@@ -71,8 +71,8 @@ func (r *run) waitStart(ctx context.Context, info *rundir.RunInfo, pacer *attack
 		}
 	}
 	late := time.Since(at)
-	if late >= pacer.Total() {
-		return time.Time{}, fmt.Errorf("shard %v: ready %v after its start time %s, after the whole schedule (%v) was due", r.opt.Shard, late.Round(time.Millisecond), at.UTC().Format(time.RFC3339Nano), pacer.Total())
+	if late >= total {
+		return time.Time{}, fmt.Errorf("shard %v: ready %v after its start time %s, after the whole schedule (%v) was due", r.opt.Shard, late.Round(time.Millisecond), at.UTC().Format(time.RFC3339Nano), total)
 	}
 	if late > maxLate {
 		info.Shard.Late = late.Seconds()
@@ -82,8 +82,21 @@ func (r *run) waitStart(ctx context.Context, info *rundir.RunInfo, pacer *attack
 			fmt.Fprintf(r.opt.Progress, "WARNING: %s\n", msg)
 		}
 	}
-	pacer.Anchor(at)
+	for _, s := range streams {
+		s.pacer.Anchor(at)
+	}
 	return at, nil
+}
+
+// probes returns the probes this process runs: all of them, except in
+// a sharded run, where shard 0 alone runs them, so that the merged run
+// has each probe's results and verdict once, on the probe's own
+// schedule, rather than N copies probing N times as often.
+func (r *run) probes() []probePlan {
+	if r.opt.Shard.Index != 0 {
+		return nil
+	}
+	return r.plan.probes
 }
 
 // segmentWeights returns each segment's weights for IndexedTargeter.
@@ -112,7 +125,7 @@ const slotSlack = 15 * time.Second
 // at begins, for a run with a start time and more than one variant or
 // repeat. Every shard must start run j at the same instant without
 // talking to the others, so the instant comes from the scenario alone:
-// each run gets a slot of its phases' duration, the longest request
+// each run gets a slot of its longest stream's duration, the longest request
 // timeout and slotSlack, longer than its attack can last (the attack is
 // bounded by the phases, the timeout and 10s). A run that still overruns
 // makes the next one start late, which it says.
@@ -120,9 +133,5 @@ func nextStart(at time.Time, sc *scenarios.Scenario, v scenarios.Variant, opt Op
 	if at.IsZero() {
 		return at
 	}
-	var total time.Duration
-	for _, ph := range sc.Phases {
-		total += ph.Duration.D()
-	}
-	return at.Add(total + clientConfig(sc, v, opt.Timeout).MaxTimeout() + slotSlack)
+	return at.Add(sc.TotalDuration() + clientConfig(sc, v, opt.Timeout).MaxTimeout() + slotSlack)
 }

@@ -77,12 +77,18 @@ func (s *Scenario) checkFiles(base string, at func(string, string, ...any)) {
 		}
 		return filepath.Join(base, p)
 	}
-	for i, c := range s.Traffic {
-		if c.BodyFile == "" {
-			continue
+	for si, st := range s.StreamList() {
+		path := "traffic"
+		if len(s.Streams) > 0 {
+			path = index("streams", si) + ".traffic"
 		}
-		if err := StatFile(rel(c.BodyFile), MaxBodySize); err != nil {
-			at(index("traffic", i)+".body_file", "%v", err)
+		for i, c := range st.Traffic {
+			if c.BodyFile == "" {
+				continue
+			}
+			if err := StatFile(rel(c.BodyFile), MaxBodySize); err != nil {
+				at(index(path, i)+".body_file", "%v", err)
+			}
 		}
 	}
 	if c := s.Target.Command; c != nil && c.Dir != "" && !placeholderRE.MatchString(c.Dir) {

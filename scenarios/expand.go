@@ -148,23 +148,24 @@ func (s *Scenario) Scale(f float64) {
 	if !(f > 0) {
 		return
 	}
-	for i := range s.Phases {
-		d := s.Phases[i].Duration.D()
-		nd := time.Duration(float64(d) * f).Round(time.Millisecond)
-		nd = max(nd, min(d, time.Second))
-		s.Phases[i].Duration = Duration(min(nd, MaxPhase))
+	scale := func(phases []Phase) {
+		for i := range phases {
+			d := phases[i].Duration.D()
+			nd := time.Duration(float64(d) * f).Round(time.Millisecond)
+			nd = max(nd, min(d, time.Second))
+			phases[i].Duration = Duration(min(nd, MaxPhase))
+		}
+	}
+	scale(s.Phases)
+	for i := range s.Streams {
+		scale(s.Streams[i].Phases)
 	}
 }
 
-// TotalDuration is the sum of the phases' durations: the length of one
-// run of one variant, not counting the target's start and stop.
-func (s *Scenario) TotalDuration() time.Duration {
-	var t time.Duration
-	for _, p := range s.Phases {
-		t += p.Duration.D()
-	}
-	return t
-}
+// TotalDuration is the sum of the phases' durations (of the longest
+// stream): the length of one run of one variant, not counting the
+// target's start and stop.
+func (s *Scenario) TotalDuration() time.Duration { return s.streamsDuration() }
 
 // Substitute replaces every placeholder "{{name}}" in text with values[name].
 // It returns an error naming the first placeholder without a value.

@@ -4,22 +4,21 @@ import (
 	"math"
 	"slices"
 	"strings"
-	"time"
 )
 
 // validateMix checks a phase's mix: every key a request class of the
-// traffic, every weight finite and non-negative, and the phase's weights
-// (its mix over the traffic's) not all zero.
-func validateMix(s *Scenario, ph Phase, path string, at func(path, format string, args ...any)) {
+// phase's stream (classes), every weight finite and non-negative, and the
+// phase's weights (its mix over the classes') not all zero.
+func validateMix(classes []RequestClass, ph Phase, path string, at func(path, format string, args ...any)) {
 	if len(ph.Mix) == 0 {
 		return
 	}
 	var names []string
-	for _, rc := range s.Traffic {
+	for _, rc := range classes {
 		names = append(names, rc.Name)
 	}
 	sum := 0.0
-	for _, rc := range s.Traffic {
+	for _, rc := range classes {
 		w, ok := ph.Mix[rc.Name]
 		if !ok {
 			w = rc.Weight
@@ -52,11 +51,8 @@ func validateWarmup(s *Scenario, at func(path, format string, args ...any)) {
 	if w == 0 {
 		return
 	}
-	var load time.Duration
-	for _, ph := range s.Phases {
-		load += ph.Duration.D()
-	}
+	load := s.streamsDuration()
 	if w < 0 || (load > 0 && w >= load) {
-		at("sample.warmup", "got %v, want a duration from 0 to less than the phases' total, %v", s.Sample.Warmup, Duration(load))
+		at("sample.warmup", "got %v, want a duration from 0 to less than the load's length (the longest stream's phases), %v", s.Sample.Warmup, Duration(load))
 	}
 }

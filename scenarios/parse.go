@@ -132,6 +132,8 @@ func (s *Scenario) applyDefaults() {
 			s.Phases[i].Name = fmt.Sprintf("phase %d", i+1)
 		}
 	}
+	s.streamDefaults()
+	s.probeDefaults()
 	if s.Sample.Interval == 0 {
 		s.Sample.Interval = DefaultInterval
 	}

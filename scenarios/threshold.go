@@ -114,7 +114,7 @@ func globalMetrics() []string {
 // reservedClassNames are the first elements of the global metrics, which a
 // request class may not be named ("all" first).
 func reservedClassNames() []string {
-	return []string{"all", "errors", "memory", "restarts", "recycle", "lag", "harness", "reuse_failures"}
+	return []string{"all", "errors", "memory", "restarts", "recycle", "lag", "harness", "reuse_failures", "probe"}
 }
 
 // Metrics lists every metric name valid for a scenario with the given
@@ -138,6 +138,9 @@ var classSuffixes = []string{"mean", "p50", "p90", "p99", "p999", "max", "rps", 
 func MetricKindOf(metric string) (MetricKind, bool) {
 	if k, ok := globalMetric(metric); ok {
 		return k, true
+	}
+	if isProbeMetric(metric) {
+		return probeMetricKind(metric)
 	}
 	class, suffix, ok := strings.Cut(metric, ".")
 	if !ok || class == "" || strings.Contains(suffix, ".") || slices.Contains(reservedClassNames()[1:], class) {
@@ -168,6 +171,9 @@ func KnownMetric(name string, classes []string) error {
 // metricShapeError says why name is not a metric.
 func metricShapeError(name string) error {
 	class, _, ok := strings.Cut(name, ".")
+	if class == "probe" {
+		return fmt.Errorf("unknown metric %q, want probe.NAME.SUFFIX with SUFFIX one of failures, restarts, unready_seconds, longest_failure_run", name)
+	}
 	if ok && class != "" && !slices.Contains(reservedClassNames(), class) {
 		return fmt.Errorf("unknown metric %q, want CLASS.SUFFIX with SUFFIX one of %s", name, strings.Join(classSuffixes, ", "))
 	}

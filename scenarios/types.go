@@ -9,11 +9,20 @@ type Scenario struct {
 	Name        string `yaml:"name" json:"name"`
 	Description string `yaml:"description,omitempty" json:"description,omitempty"`
 
-	Target  Target         `yaml:"target" json:"target"`
-	Traffic []RequestClass `yaml:"traffic" json:"traffic"`
-	Phases  []Phase        `yaml:"phases" json:"phases"`
-	Sample  Sample         `yaml:"sample,omitempty" json:"sample,omitempty"`
-	// Client is the harness's HTTP client model (client.go).
+	Target Target `yaml:"target" json:"target"`
+	// Traffic and Phases are the single stream of a scenario without
+	// Streams (required then, not allowed with Streams).
+	Traffic []RequestClass `yaml:"traffic,omitempty" json:"traffic,omitempty"`
+	Phases  []Phase        `yaml:"phases,omitempty" json:"phases,omitempty"`
+	// Streams are several traffic streams sent at the same time, each
+	// with its own classes and phases (see StreamList).
+	Streams []Stream `yaml:"streams,omitempty" json:"streams,omitempty"`
+	// Probes are health checks sent on their own schedule, as a load
+	// balancer or kubelet sends them.
+	Probes []Probe `yaml:"probes,omitempty" json:"probes,omitempty"`
+	Sample Sample  `yaml:"sample,omitempty" json:"sample,omitempty"`
+	// Client is the harness's HTTP client model (client.go), shared by
+	// every stream.
 	Client Client `yaml:"client,omitempty" json:"client,omitempty"`
 
 	// Variants are the configurations compared side by side. Each is the
@@ -141,6 +150,10 @@ type Phase struct {
 	Duration    Duration `yaml:"duration" json:"duration"`
 	Rate        *Rate    `yaml:"rate,omitempty" json:"rate,omitempty"`
 	Concurrency int      `yaml:"concurrency,omitempty" json:"concurrency,omitempty"`
+	// Arrival is how an open-model phase spaces its requests: "uniform"
+	// (evenly, the default) or "poisson" (exponential gaps with the
+	// phase's mean rate, seeded by --seed).
+	Arrival string `yaml:"arrival,omitempty" json:"arrival,omitempty"`
 	// Mix overrides the weights of request classes, by name, during this
 	// phase; classes it does not name keep their traffic weight. A phase
 	// that changes the mix lets a report tell which class leaks.

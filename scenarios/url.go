@@ -13,8 +13,9 @@ import (
 // running, in a container, on a staging host or as pods behind a service.
 // The runner waits until Ready answers, attacks BaseURL and records; the
 // server's configuration is the user's. Variants of a URL target differ
-// only on the traffic side: the values of Vars, which traffic paths and
-// header values use as placeholders "{{name}}".
+// in the values of Vars, which traffic paths and header values use as
+// placeholders "{{name}}", and which Before, a command run before each
+// run (e.g. a kubectl rollout), may pass on to the server.
 type URLTarget struct {
 	// BaseURL is where the traffic goes, e.g. http://127.0.0.1:8000.
 	BaseURL string `yaml:"base_url" json:"base_url"`
@@ -23,7 +24,23 @@ type URLTarget struct {
 	// Vars are values that traffic paths and header values use as
 	// "{{name}}"; variants, the matrix and --set override them.
 	Vars map[string]string `yaml:"vars,omitempty" json:"vars,omitempty"`
+	// Before is run, and waited for, before each variant and repeat,
+	// before the wait for Ready.
+	Before *Hook `yaml:"before,omitempty" json:"before,omitempty"`
 }
+
+// Hook is a command run to completion without a shell, in its own
+// process group; a non-zero exit or the timeout fails the run.
+type Hook struct {
+	// Argv is the program and its arguments; they may use the target's
+	// placeholders ({{base_url}} and its vars).
+	Argv []string `yaml:"argv" json:"argv"`
+	// Timeout bounds it (default DefaultHookTimeout).
+	Timeout Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`
+}
+
+// DefaultHookTimeout is the default of Hook.Timeout.
+const DefaultHookTimeout = Duration(10 * time.Minute)
 
 // PrometheusSource reads the target's worker memory and restarts from a
 // Prometheus server's HTTP API after the run, instead of from /proc:
@@ -73,12 +90,31 @@ func (s *Scenario) validateURLTarget(u *URLTarget, given func(string) bool, at f
 		at(p+".ready.timeout", "got %v, want at most 1h", u.Ready.Timeout)
 	}
 	names := append(urlPlaceholders(), sortedKeys(u.Vars)...)
-	for i, c := range s.Traffic {
-		tp := index("traffic", i)
-		s.checkPlaceholders(tp+".path", c.Path, names, at)
-		for _, h := range sortedKeys(c.Headers) {
-			s.checkPlaceholders(tp+".headers."+h, c.Headers[h], names, at)
+	if h := u.Before; h != nil {
+		if len(h.Argv) == 0 {
+			at(p+".before.argv", "empty, want the program and its arguments, e.g. [/usr/bin/kubectl, rollout, status, deploy/web]")
+		} else if strings.TrimSpace(h.Argv[0]) == "" {
+			at(p+".before.argv[0]", "empty program name, want a path such as /usr/bin/kubectl")
 		}
+		for i, a := range h.Argv {
+			s.checkPlaceholders(index(p+".before.argv", i), a, names, at)
+		}
+		if h.Timeout.D() > 24*time.Hour {
+			at(p+".before.timeout", "got %v, want at most 24h", h.Timeout)
+		}
+	}
+	check := func(path string, classes []RequestClass) {
+		for i, c := range classes {
+			tp := index(path, i)
+			s.checkPlaceholders(tp+".path", c.Path, names, at)
+			for _, h := range sortedKeys(c.Headers) {
+				s.checkPlaceholders(tp+".headers."+h, c.Headers[h], names, at)
+			}
+		}
+	}
+	check("traffic", s.Traffic)
+	for i, st := range s.Streams {
+		check(index("streams", i)+".traffic", st.Traffic)
 	}
 }
 
@@ -124,6 +160,9 @@ func (s *Scenario) applyURLDefaults() {
 		}
 		if u.Ready.Timeout == 0 {
 			u.Ready.Timeout = DefaultReadyTimeout
+		}
+		if u.Before != nil && u.Before.Timeout == 0 {
+			u.Before.Timeout = DefaultHookTimeout
 		}
 	}
 	if ps := s.Sample.Prometheus; ps != nil {

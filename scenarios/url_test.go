@@ -75,6 +75,8 @@ func TestURLTargetMalformed(t *testing.T) {
 		{"undefined placeholder", "path: /t/{{tenant}}/light", "path: /t/{{tenat}}/light", 9, 11, "traffic[0].path", "undefined placeholder {{tenat}}"},
 		{"set unknown var", "set: {tenant: b}", "set: {workers: 4}", 20, 20, "variants[0].set.workers", "not a variable of the url target"},
 		{"with builtin", "target:\n", "target:\n  builtin: {workers: 2}\n", 3, 3, "target", "both builtin and url given"},
+		{"before empty", "    vars: {tenant: a}\n", "    vars: {tenant: a}\n    before: {argv: []}\n", 6, 20, "target.url.before.argv", "want the program"},
+		{"before placeholder", "    vars: {tenant: a}\n", "    vars: {tenant: a}\n    before: {argv: [/usr/bin/kubectl, '{{replicas}}']}\n", 6, 39, "target.url.before.argv[1]", "undefined placeholder {{replicas}}"},
 		{"prometheus url", "url: http://127.0.0.1:9090", "url: 127.0.0.1:9090", 16, 10, "sample.prometheus.url", "want the Prometheus server's http URL"},
 		{"memory missing", "    memory: sawtooth_worker_rss_bytes\n", "", 16, 5, "sample.prometheus.memory", "missing"},
 		{"memory empty", "memory: sawtooth_worker_rss_bytes", "memory: '  '", 17, 13, "sample.prometheus.memory", "want a PromQL query"},

@@ -127,85 +127,12 @@ func (s *Scenario) validate(d *decoder) {
 		s.validateCommand(c, at)
 	}
 
-	// Traffic.
-	if len(s.Traffic) == 0 {
-		if _, given := d.pos["traffic"]; given {
-			at("traffic", "empty, want at least one request class")
-		}
-	}
+	// Traffic and phases: one stream, or several.
 	seen := map[string]bool{}
-	for i, c := range s.Traffic {
-		p := index("traffic", i)
-		switch {
-		case c.Name == "":
-		case !classNameRE.MatchString(c.Name):
-			at(p+".name", "got %q, want letters, digits, _ and - only (the name is used in metric names such as %s.p99)", c.Name, "NAME")
-		case slices.Contains(reservedClassNames(), c.Name):
-			at(p+".name", "%q is reserved for metrics, want another name (reserved: %s)", c.Name, strings.Join(reservedClassNames(), ", "))
-		case seen[c.Name]:
-			at(p+".name", "duplicate class name %q, want each class once", c.Name)
-		}
-		seen[c.Name] = true
-		if _, given := d.pos[p+".weight"]; given && !(c.Weight > 0) {
-			at(p+".weight", "got %v, want a number > 0", c.Weight)
-		}
-		if !slices.Contains(methods(), c.Method) {
-			at(p+".method", "got %q, want one of %s", c.Method, strings.Join(methods(), ", "))
-		}
-		if _, given := d.pos[p+".path"]; given {
-			if u, err := url.ParseRequestURI(placeholderRE.ReplaceAllString(c.Path, "1")); err != nil || !strings.HasPrefix(c.Path, "/") || u.Host != "" {
-				at(p+".path", "got %q, want a path and query relative to the base URL, starting with / (e.g. /cpu?ms=20)", c.Path)
-			}
-		}
-		for _, h := range sortedKeys(c.Headers) {
-			if !headerNameRE.MatchString(h) {
-				at(p+".headers."+h, "bad header name %q, want a token such as X-Request-Id", h)
-			}
-			if strings.ContainsAny(c.Headers[h], "\r\n") {
-				at(p+".headers."+h, "header value contains a line break, want one line")
-			}
-		}
-		if c.Body != "" && c.BodyFile != "" {
-			at(p+".body_file", "both body and body_file given, want at most one")
-		}
-		validateClassTimeout(c, p, d, at)
-	}
-
-	// Phases.
-	if len(s.Phases) == 0 {
-		if _, given := d.pos["phases"]; given {
-			at("phases", "empty, want at least one phase")
-		}
-	}
-	for i, ph := range s.Phases {
-		p := index("phases", i)
-		if _, given := d.pos[p+".duration"]; given && (ph.Duration <= 0 || ph.Duration.D() > MaxPhase) {
-			at(p+".duration", "got %v, want a duration > 0 and at most %v", ph.Duration, Duration(MaxPhase))
-		}
-		hasRate := ph.Rate != nil
-		_, hasConc := d.pos[p+".concurrency"]
-		switch {
-		case d.has(p + ".rate"):
-			// A rate that did not decode is already reported.
-		case hasRate && hasConc:
-			at(p+".concurrency", "both rate and concurrency given, want one: rate (open model) or concurrency (closed model)")
-		case !hasRate && !hasConc:
-			at(p, "neither rate nor concurrency given, want rate (requests/s, open model) or concurrency (clients, closed model)")
-		case hasRate:
-			r := ph.Rate
-			if !(r.From >= 0 && r.To >= 0 && r.From <= MaxRate && r.To <= MaxRate) {
-				at(p+".rate", "got from %v to %v, want rates from 0 to %d requests/s (0 is a pause)", r.From, r.To, MaxRate)
-			}
-		case hasConc:
-			if ph.Concurrency < 1 || ph.Concurrency > MaxConcurrency {
-				at(p+".concurrency", "got %d, want an integer from 1 to %d", ph.Concurrency, MaxConcurrency)
-			}
-		}
-		validateMix(s, ph, p, at)
-	}
-
-	if len(s.Phases) > 0 && !d.has("phases") && allPauses(s.Phases) {
-		at("phases", "every phase is a pause (rate 0), want at least one that sends requests")
+	s.validateStreams(d, at, seen)
+	if len(s.Streams) == 0 {
+		validateClasses(d, at, "traffic", s.Traffic, seen)
+		validatePhases(d, at, "phases", s.Phases, s.Traffic)
 	}
 
 	// Sample.
@@ -240,17 +167,21 @@ func (s *Scenario) validate(d *decoder) {
 	// Variants and matrix.
 	s.validateVariants(d, at)
 
+	// Probes.
+	s.validateProbes(d, at, seen)
+
 	// Thresholds.
-	classes := make([]string, len(s.Traffic))
-	for i, c := range s.Traffic {
-		classes[i] = c.Name
-	}
+	classes := s.ClassNames()
 	for i, th := range s.Thresholds {
 		p := index("thresholds", i)
 		if th.Metric == "" {
 			continue // did not parse; already reported
 		}
-		if err := KnownMetric(th.Metric, classes); err != nil {
+		if isProbeMetric(th.Metric) {
+			if err := s.knownProbeMetric(th.Metric); err != nil {
+				at(p, "%v", err)
+			}
+		} else if err := KnownMetric(th.Metric, classes); err != nil {
 			at(p, "%v", err)
 		} else if th.Metric == "lag.p99" && len(s.Sample.Metrics) == 0 {
 			at(p, "lag.p99 needs a metrics source scraping the loop-lag histogram, want an entry in sample.metrics")
@@ -448,4 +379,90 @@ func (s *Scenario) validateVariants(d *decoder, at func(string, string, ...any))
 
 func sortedKeys[V any](m map[string]V) []string {
 	return slices.Sorted(maps.Keys(m))
+}
+
+// validateClasses checks the request classes at path; seen holds the
+// class names of every stream, which must differ.
+func validateClasses(d *decoder, at func(string, string, ...any), path string, classes []RequestClass, seen map[string]bool) {
+	if len(classes) == 0 {
+		if _, given := d.pos[path]; given {
+			at(path, "empty, want at least one request class")
+		}
+	}
+	for i, c := range classes {
+		p := index(path, i)
+		switch {
+		case c.Name == "":
+		case !classNameRE.MatchString(c.Name):
+			at(p+".name", "got %q, want letters, digits, _ and - only (the name is used in metric names such as %s.p99)", c.Name, "NAME")
+		case slices.Contains(reservedClassNames(), c.Name):
+			at(p+".name", "%q is reserved for metrics, want another name (reserved: %s)", c.Name, strings.Join(reservedClassNames(), ", "))
+		case seen[c.Name]:
+			at(p+".name", "duplicate class name %q, want each class once", c.Name)
+		}
+		seen[c.Name] = true
+		if _, given := d.pos[p+".weight"]; given && !(c.Weight > 0) {
+			at(p+".weight", "got %v, want a number > 0", c.Weight)
+		}
+		if !slices.Contains(methods(), c.Method) {
+			at(p+".method", "got %q, want one of %s", c.Method, strings.Join(methods(), ", "))
+		}
+		if _, given := d.pos[p+".path"]; given {
+			if u, err := url.ParseRequestURI(placeholderRE.ReplaceAllString(c.Path, "1")); err != nil || !strings.HasPrefix(c.Path, "/") || u.Host != "" {
+				at(p+".path", "got %q, want a path and query relative to the base URL, starting with / (e.g. /cpu?ms=20)", c.Path)
+			}
+		}
+		for _, h := range sortedKeys(c.Headers) {
+			if !headerNameRE.MatchString(h) {
+				at(p+".headers."+h, "bad header name %q, want a token such as X-Request-Id", h)
+			}
+			if strings.ContainsAny(c.Headers[h], "\r\n") {
+				at(p+".headers."+h, "header value contains a line break, want one line")
+			}
+		}
+		if c.Body != "" && c.BodyFile != "" {
+			at(p+".body_file", "both body and body_file given, want at most one")
+		}
+		validateClassTimeout(c, p, d, at)
+	}
+}
+
+// validatePhases checks the phases at path; a phase's mix names classes
+// of its own stream, classes.
+func validatePhases(d *decoder, at func(string, string, ...any), path string, phases []Phase, classes []RequestClass) {
+	if len(phases) == 0 {
+		if _, given := d.pos[path]; given {
+			at(path, "empty, want at least one phase")
+		}
+	}
+	for i, ph := range phases {
+		p := index(path, i)
+		if _, given := d.pos[p+".duration"]; given && (ph.Duration <= 0 || ph.Duration.D() > MaxPhase) {
+			at(p+".duration", "got %v, want a duration > 0 and at most %v", ph.Duration, Duration(MaxPhase))
+		}
+		hasRate := ph.Rate != nil
+		_, hasConc := d.pos[p+".concurrency"]
+		switch {
+		case d.has(p + ".rate"):
+			// A rate that did not decode is already reported.
+		case hasRate && hasConc:
+			at(p+".concurrency", "both rate and concurrency given, want one: rate (open model) or concurrency (closed model)")
+		case !hasRate && !hasConc:
+			at(p, "neither rate nor concurrency given, want rate (requests/s, open model) or concurrency (clients, closed model)")
+		case hasRate:
+			r := ph.Rate
+			if !(r.From >= 0 && r.To >= 0 && r.From <= MaxRate && r.To <= MaxRate) {
+				at(p+".rate", "got from %v to %v, want rates from 0 to %d requests/s (0 is a pause)", r.From, r.To, MaxRate)
+			}
+		case hasConc:
+			if ph.Concurrency < 1 || ph.Concurrency > MaxConcurrency {
+				at(p+".concurrency", "got %d, want an integer from 1 to %d", ph.Concurrency, MaxConcurrency)
+			}
+		}
+		validateMix(classes, ph, p, at)
+	}
+
+	if len(phases) > 0 && !d.has(path) && allPauses(phases) {
+		at(path, "every phase is a pause (rate 0), want at least one that sends requests")
+	}
 }

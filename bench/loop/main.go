@@ -13,6 +13,14 @@
 // (so it is the upper bound of the bucket holding the 99th percentile).
 //
 //	go build -o /tmp/sawtooth ./cmd/sawtooth && go run ./bench/loop -duration 30s -sawtooth /tmp/sawtooth
+//
+// With -calibrate it instead runs the shipped offload scenario (the
+// built-in loop worker) and uvicorn-offload (/usr/bin/uvicorn) as shipped,
+// -repeat times each, and prints the model/real table of light p99 and lag
+// p99 per offload variant, medians, with the load average
+// (internal/loopcalib; run it from the repository root, or pass -apps):
+//
+//	go run ./bench/loop -calibrate -sawtooth /tmp/sawtooth
 package main
 
 import (
@@ -50,6 +58,10 @@ func main() {
 	flag.DurationVar(&p.switchInterval, "switch-interval", 5*time.Millisecond, "GIL switch interval")
 	flag.StringVar(&p.sawtooth, "sawtooth", "", "measure through `BINARY` serve --worker-model loop --workers 1 instead of in-process")
 	serverLog := flag.String("server-log", "", "with -sawtooth, append the server's log to `FILE` (default: discard)")
+	calib := flag.Bool("calibrate", false, "instead, compare the shipped offload scenario with uvicorn-offload (needs -sawtooth and /usr/bin/uvicorn)")
+	repeat := flag.Int("repeat", 3, "with -calibrate, runs of each variant (the table shows medians)")
+	apps := flag.String("apps", "testdata/apps", "with -calibrate, the `DIR` of the FastAPI app")
+	flag.StringVar(&p.dir, "dir", "", "with -calibrate, keep the run directories under `DIR` (default: a temporary directory)")
 	flag.Parse()
 	p.serverLog = io.Discard
 	if *serverLog != "" {
@@ -60,6 +72,13 @@ func main() {
 		}
 		defer f.Close()
 		p.serverLog = f
+	}
+	if *calib {
+		if err := runCalibrate(p, *apps, *repeat); err != nil {
+			fmt.Fprintln(os.Stderr, "bench/loop:", err)
+			os.Exit(1)
+		}
+		return
 	}
 	if err := run(p, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "bench/loop:", err)
@@ -74,6 +93,7 @@ type params struct {
 	switchInterval       time.Duration
 	sawtooth             string
 	serverLog            io.Writer // the server's stderr (lag warnings with stack dumps)
+	dir                  string    // -calibrate's run directories
 }
 
 // row is one measured configuration.

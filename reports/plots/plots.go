@@ -62,6 +62,8 @@ type Variant struct {
 	Classes []ClassSeries
 	// Exits are worker exit times in seconds.
 	Exits []float64
+	// Marks are other moments to mark on the timelines (probe verdicts).
+	Marks []Marks
 	// MemT and Mem are total memory (PSS, or RSS when MemLabel says so)
 	// over time, seconds and bytes.
 	MemT, Mem []float64
@@ -413,6 +415,7 @@ func latencyChart(vs []Variant) (*figure, error) {
 		}
 		niceLogRange(&pn.p.Y)
 		addExits(&pn, v.Exits)
+		addMarks(&pn, v.Marks)
 		fig.panels = append(fig.panels, pn)
 	}
 	if len(fig.panels) == 0 {
@@ -433,6 +436,7 @@ func throughputChart(vs []Variant) (*figure, error) {
 			line(&pn, "errors /s", c.T, c.Errors, 0, true, nil)
 			pn.p.Y.Min = 0
 			addExits(&pn, v.Exits)
+			addMarks(&pn, v.Marks)
 			fig.panels = append(fig.panels, pn)
 		}
 	}

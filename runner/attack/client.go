@@ -121,6 +121,15 @@ func NewClient(cfg ClientConfig) *Client {
 	return c
 }
 
+// Fork returns a client that sends through c's Transport (its
+// connections and limits, shared) but counts reuse failures apart: for
+// another attacker, whose sequence numbers are its own.
+func (c *Client) Fork() *Client {
+	f := &Client{cfg: c.cfg, base: c.base, failed: map[uint64]struct{}{}}
+	f.http = &http.Client{Transport: f}
+	return f
+}
+
 // Options returns the vegeta.Attacker options that make it use c.
 func (c *Client) Options() []func(*vegeta.Attacker) {
 	return []func(*vegeta.Attacker){vegeta.Client(c.http), vegeta.MaxBody(c.cfg.MaxBody)}

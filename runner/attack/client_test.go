@@ -329,3 +329,46 @@ func TestClientModel(t *testing.T) {
 		t.Errorf("http2 on: error %q, the server saw HTTP/%d, want h2c", res[0].Error, proto.Load())
 	}
 }
+
+// Forks of a client share its connections but count reuse failures
+// apart: two attackers' requests with the same sequence number are each
+// answered for by their own fork.
+func TestForkSharesConnectionsCountsApart(t *testing.T) {
+	// Every connection serves two requests and drops the third: with one
+	// pool the forks' requests alternate on it, so each fork sees drops.
+	srv := newRawServer(t, 2)
+	c := NewClient(ClientConfig{Retry: false, KeepAlive: true, Connections: 1, Timeout: 5 * time.Second, MaxBody: -1})
+	a, b := c.Fork(), c.Fork()
+	var failedA, failedB, dropped int
+	for i := 0; i < 20; i++ {
+		if err := do(a, request(t, "GET", srv.url()+"/a", "", i)); err != nil {
+			dropped++
+		}
+		if b.Take(uint64(i)) {
+			t.Errorf("fork b answered for fork a's request %d", i)
+		}
+		if a.Take(uint64(i)) {
+			failedA++
+		}
+		if err := do(b, request(t, "GET", srv.url()+"/b", "", i)); err != nil {
+			dropped++
+		}
+		if a.Take(uint64(i)) {
+			t.Errorf("fork a answered for fork b's request %d", i)
+		}
+		if b.Take(uint64(i)) {
+			failedB++
+		}
+	}
+	c.CloseIdleConnections()
+	_, drops := srv.snapshot()
+	if failedA == 0 || failedB == 0 || failedA+failedB != drops || dropped != drops {
+		t.Errorf("reuse failures a %d + b %d, errors %d, want both > 0 and the %d dropped", failedA, failedB, dropped, drops)
+	}
+	// One connection at a time for both forks (Connections: 1): the
+	// server saw a new connection only after a drop (two pools would have
+	// opened one more).
+	if n := srv.conns.Load(); n > int64(drops)+1 {
+		t.Errorf("%d connections for %d drops, want at most drops+1 (one shared pool)", n, drops)
+	}
+}

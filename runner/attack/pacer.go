@@ -21,6 +21,9 @@ type Segment struct {
 	Duration    time.Duration
 	From, To    float64
 	Concurrency int
+	// Poisson makes an open-model segment's arrivals random (see
+	// arrivals) instead of evenly spaced.
+	Poisson bool
 	// Weights are the request classes' weights in this segment, in the
 	// order of the Targeter's classes; nil keeps the classes' own.
 	Weights []float64
@@ -47,14 +50,20 @@ func (s Segment) Hits(t time.Duration) float64 {
 // (counting from 0) is due, and false when the segment sends fewer than
 // n+1 requests.
 func (s Segment) due(n uint64) (time.Duration, bool) {
-	// Solve From*x + slope/2*x² = n for the smallest x ≥ 0, in the
-	// numerically stable form 2n / (b + sqrt(b² + 4an)).
+	return s.offset(float64(n))
+}
+
+// offset returns the offset into an open segment by which it is due to
+// have sent nf requests (the inverse of Hits), and false when that is at
+// or after its end.
+func (s Segment) offset(nf float64) (time.Duration, bool) {
+	// Solve From*x + slope/2*x² = nf for the smallest x ≥ 0, in the
+	// numerically stable form 2nf / (b + sqrt(b² + 4a·nf)).
 	a := (s.To - s.From) / s.Duration.Seconds() / 2
 	b := s.From
-	nf := float64(n)
 	var x float64
 	switch {
-	case n == 0:
+	case nf == 0:
 		x = 0
 		if b <= 0 && a <= 0 {
 			return 0, false
@@ -118,6 +127,11 @@ type Pacer struct {
 	closedN  uint64
 	indexed  bool // whether ticks are pushed (IndexedTargeter)
 	anchored bool
+
+	// seed seeds the arrivals of Poisson segments; arr is the current
+	// segment's (nil for evenly spaced ones).
+	seed uint64
+	arr  *arrivals
 
 	// now and fakeSleep replace the clock in tests.
 	now       func() time.Time
@@ -228,6 +242,10 @@ func (p *Pacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
 		if !p.entered {
 			p.entered = true
 			p.base = hits
+			p.arr = nil
+			if s := p.segs[p.cur]; s.Open() && s.Poisson {
+				p.arr = newArrivals(s, p.seed, p.cur)
+			}
 		}
 		seg := p.segs[p.cur]
 		segEnd := p.starts[p.cur] + seg.Duration
@@ -250,8 +268,16 @@ func (p *Pacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
 			elapsed = p.clock().Sub(p.began)
 			continue
 		}
+		// n is this shard's next request's place in the segment's
+		// schedule (hits-p.base itself for the single process).
 		n, k := p.own(p.cur, hits-p.base)
-		off, ok := seg.due(n)
+		var off time.Duration
+		var ok bool
+		if p.arr != nil {
+			off, ok = p.arr.due(n)
+		} else {
+			off, ok = seg.due(n)
+		}
 		if !ok {
 			// Nothing more to send in this segment: wait for the next.
 			wait = segEnd - elapsed

@@ -13,8 +13,10 @@ import (
 )
 
 // Shard is one of Count processes that together send one global
-// schedule, as k6's execution segments do: the open-model requests of the
-// whole run are numbered 0, 1, 2... in the order they are due, and shard
+// schedule, as k6's execution segments do: the open-model requests of
+// one Pacer's schedule (one stream's, in a scenario with several; evenly
+// spaced or Poisson, as Schedule plans them) are numbered 0, 1, 2... in
+// the order they are due, and shard
 // Index sends request k when k mod Count == Index, at the time the single
 // process would have sent it. The union of the shards' send times is
 // then exactly the single-process plan. A closed-model phase has no
@@ -86,10 +88,14 @@ func (sh Shard) Share(segs []Segment) []Segment {
 }
 
 // Count returns the number of requests an open-model segment sends (0
-// for a closed-model one): the n for which due(n) is the first to fail.
+// for a closed-model one): the n for which due(n) is the first to fail,
+// or for a Poisson segment the count its arrivals are conditioned on.
 func (s Segment) Count() uint64 {
 	if !s.Open() {
 		return 0
+	}
+	if s.Poisson {
+		return s.poissonCount()
 	}
 	if _, ok := s.due(0); !ok {
 		return 0

@@ -10,10 +10,12 @@ import (
 
 // planned drives the Pacer of shard sh on a virtual clock, sending each
 // request the moment it is due, and returns the planned send offsets of
-// its open-model requests and their global indexes.
-func planned(t *testing.T, segs []Segment, sh Shard) (sent []time.Duration, ks []uint64) {
+// its open-model requests and their global indexes. seed seeds Poisson
+// segments.
+func planned(t *testing.T, segs []Segment, sh Shard, seed uint64) (sent []time.Duration, ks []uint64) {
 	t.Helper()
 	p := NewShardPacer(segs, sh, nil)
+	p.Seed(seed)
 	p.indexed = true
 	base := time.Unix(1000, 0)
 	var elapsed time.Duration
@@ -48,7 +50,7 @@ func TestShardScheduleUnion(t *testing.T) {
 		{Name: "idle", Duration: 500 * time.Millisecond},
 		{Name: "down", Duration: 2 * time.Second, From: 150, To: 3},
 	}
-	single, singleK := planned(t, segs, Shard{})
+	single, singleK := planned(t, segs, Shard{}, 0)
 	for i, k := range singleK {
 		if k != uint64(i) {
 			t.Fatalf("single process: request %d has global index %d", i, k)
@@ -67,7 +69,7 @@ func TestShardScheduleUnion(t *testing.T) {
 		var union []time.Duration
 		sizes := make([][]int, n)
 		for i := 0; i < n; i++ {
-			sent, ks := planned(t, segs, Shard{Index: i, Count: n})
+			sent, ks := planned(t, segs, Shard{Index: i, Count: n}, 0)
 			sizes[i] = make([]int, len(segs))
 			for j, k := range ks {
 				if int(k%uint64(n)) != i {
@@ -97,6 +99,63 @@ func TestShardScheduleUnion(t *testing.T) {
 	// 97×2 + (10+211)/2×3 + (150+3)/2×2 = 678.5 requests are due.
 	if len(single) < 677 || len(single) > 680 {
 		t.Fatalf("single process plans %d requests, want the phases' ~679", len(single))
+	}
+}
+
+// Sharding applies per stream: each stream's Pacer stripes its own
+// schedule (evenly spaced or Poisson, from the stream's seed), so for N in
+// 1..7 the union of the shards' planned send times of each stream is
+// exactly that stream's single-process plan, as Schedule gives it, and
+// each shard sends of each stream the indexes k ≡ I (mod N).
+func TestShardScheduleUnionStreams(t *testing.T) {
+	streams := []struct {
+		name string
+		segs []Segment
+		seed uint64
+	}{
+		{"api", []Segment{
+			{Name: "const", Duration: 2 * time.Second, From: 83, To: 83},
+			{Name: "closed", Duration: time.Second, Concurrency: 5},
+			{Name: "up", Duration: 2 * time.Second, From: 20, To: 140},
+		}, 11},
+		{"batch", []Segment{
+			{Name: "poisson", Duration: 3 * time.Second, From: 61, To: 61, Poisson: true},
+			{Name: "poisson ramp", Duration: 2 * time.Second, From: 90, To: 10, Poisson: true},
+		}, 11 + 0x3c6ef372},
+	}
+	for _, st := range streams {
+		single, singleK := planned(t, st.segs, Shard{}, st.seed)
+		if want := Schedule(st.segs, st.seed); !slices.Equal(single, want) {
+			t.Fatalf("stream %s: the single process sends %d requests, Schedule plans %d (or at other times)", st.name, len(single), len(want))
+		}
+		for i, k := range singleK {
+			if k != uint64(i) {
+				t.Fatalf("stream %s: request %d has global index %d", st.name, i, k)
+			}
+		}
+		for n := 1; n <= 7; n++ {
+			var union []time.Duration
+			for i := range n {
+				sent, ks := planned(t, st.segs, Shard{Index: i, Count: n}, st.seed)
+				for j, k := range ks {
+					if int(k%uint64(n)) != i {
+						t.Fatalf("stream %s N=%d shard %d sent index %d", st.name, n, i, k)
+					}
+					if k >= uint64(len(single)) || single[k] != sent[j] {
+						t.Fatalf("stream %s N=%d shard %d: index %d at %v, not the single process's time", st.name, n, i, k, sent[j])
+					}
+				}
+				union = append(union, sent...)
+			}
+			slices.Sort(union)
+			if !slices.Equal(union, single) {
+				t.Fatalf("stream %s N=%d: union of %d planned send times differs from the single process's %d", st.name, n, len(union), len(single))
+			}
+		}
+	}
+	// A Poisson stream's count is the uniform one's: 61×3 + 50×2.
+	if got := Schedule(streams[1].segs, streams[1].seed); len(got) != 283 {
+		t.Errorf("Poisson stream plans %d requests, want 283", len(got))
 	}
 }
 

@@ -116,7 +116,7 @@ func mergeRun(ms []member, ref rundir.RunRef, dir string) error {
 		}
 	}
 	info := mergeInfo(ms, infos)
-	n, err := mergeResults(ms, ref, dir, info.Start)
+	n, err := mergeResults(ms, ref, dir, info.Start, probeNames(info.Probes))
 	if err != nil {
 		return err
 	}
@@ -137,14 +137,24 @@ func mergeRun(ms []member, ref rundir.RunRef, dir string) error {
 
 // mergeInfo is the run.json of the merged variant and repeat: the first
 // shard's, with the phases' clients, the requests, rates and CPU summed
-// over the shards, the worst send lag and harness memory, and every
-// shard's warnings and errors, each naming its shard.
+// over the shards (per stream too), the worst send lag and harness
+// memory, and every shard's warnings and errors, each naming its shard.
+// The probes are those of the shard that ran them (shard 0; see
+// runner's probes), taken once, never summed.
 func mergeInfo(ms []member, infos []rundir.RunInfo) rundir.RunInfo {
 	info := infos[0]
 	info.Shard = nil
 	info.Phases = slices.Clone(info.Phases)
 	info.Harness = rundir.Harness{}
 	info.Partial = false
+	info.Probes = nil
+	for _, in := range infos {
+		if len(in.Probes) > 0 {
+			info.Probes = in.Probes
+			break
+		}
+	}
+	streams := map[string]int{} // index in info.Harness.Streams by name
 	var errs []string
 	for i, in := range infos {
 		name := fmt.Sprintf("shard %d/%d", ms[i].shard.Index, ms[i].shard.Count)
@@ -170,6 +180,20 @@ func mergeInfo(ms []member, infos []rundir.RunInfo) rundir.RunInfo {
 		h.CPUSeconds += in.Harness.CPUSeconds
 		h.CPUPercent += in.Harness.CPUPercent
 		h.MaxRSS = max(h.MaxRSS, in.Harness.MaxRSS)
+		for _, st := range in.Harness.Streams {
+			j, ok := streams[st.Name]
+			if !ok {
+				j = len(h.Streams)
+				streams[st.Name] = j
+				h.Streams = append(h.Streams, rundir.StreamHarness{Name: st.Name})
+			}
+			hs := &h.Streams[j]
+			hs.Requests += st.Requests
+			hs.RequestedRate += st.RequestedRate
+			hs.AchievedRate += st.AchievedRate
+			hs.SendLagP99 = max(hs.SendLagP99, st.SendLagP99)
+			hs.SendLagMax = max(hs.SendLagMax, st.SendLagMax)
+		}
 		for _, w := range in.Harness.Warnings {
 			h.Warnings = append(h.Warnings, name+": "+w)
 		}
@@ -181,6 +205,17 @@ func mergeInfo(ms []member, infos []rundir.RunInfo) rundir.RunInfo {
 	info.Error = strings.Join(errs, "; ")
 	info.NoResults = ""
 	return info
+}
+
+// probeNames is the set of the probes' names: their results in
+// results.bin are not traffic and stay out of the timeline, as the
+// runner keeps them out.
+func probeNames(ps []rundir.ProbeStats) map[string]bool {
+	out := map[string]bool{}
+	for _, p := range ps {
+		out[p.Name] = true
+	}
+	return out
 }
 
 // copyFile copies src to dst atomically; a missing src is skipped.

@@ -22,6 +22,9 @@ type fake struct {
 	scenario     string
 	start        time.Time
 	noShard      bool
+	// streams gives the run two streams' harness figures; probes makes
+	// shard 0 run a probe (as the runner does), every 200ms.
+	streams, probes bool
 }
 
 // write writes a shard run directory with one variant and repeat whose
@@ -53,6 +56,17 @@ func (f fake) write(t *testing.T, root string) string {
 		Phases:  []rundir.PhaseInfo{{Name: "p", End: 1, RateFrom: 100, RateTo: 100}},
 		Harness: rundir.Harness{Requests: 25, RequestedRate: 100 / float64(f.count), AchievedRate: 100 / float64(f.count)},
 		Shard:   meta.Shard}
+	if f.streams {
+		n := float64(f.count)
+		info.Harness.Streams = []rundir.StreamHarness{
+			{Name: "api", Requests: 20, RequestedRate: 80 / n, AchievedRate: 80 / n, SendLagMax: 0.001 * float64(f.index+1)},
+			{Name: "batch", Requests: 5, RequestedRate: 20 / n, AchievedRate: 20 / n},
+		}
+	}
+	probing := f.probes && f.index == 0
+	if probing {
+		info.Probes = []rundir.ProbeStats{{Name: "live", Kind: "liveness", Path: "/healthz", Every: 0.2, Probes: 5, FailureThreshold: 3}}
+	}
 	if err := rundir.WriteJSON(filepath.Join(dir, ref.Dir, rundir.RunFile), info); err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +75,16 @@ func (f fake) write(t *testing.T, root string) string {
 		t.Fatal(err)
 	}
 	enc := vegeta.NewEncoder(rf)
-	for k := f.index; k < 100; k += f.count {
+	for k := 0; k < 100; k++ {
+		if probing && k%20 == 0 {
+			res := vegeta.Result{Attack: "live", Code: 200, Timestamp: f.start.Add(time.Duration(k)*10*time.Millisecond + 5*time.Millisecond), Latency: time.Millisecond}
+			if err := enc.Encode(&res); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if k%f.count != f.index {
+			continue
+		}
 		res := vegeta.Result{Attack: "light", Seq: uint64(k), Code: 200, Timestamp: f.start.Add(time.Duration(k) * 10 * time.Millisecond), Latency: time.Duration(k+1) * time.Millisecond}
 		if err := enc.Encode(&res); err != nil {
 			t.Fatal(err)
@@ -176,5 +199,63 @@ func TestMergeResults(t *testing.T) {
 	}
 	if !meta.Partial || len(meta.Merged.Missing) != 1 || meta.Merged.Missing[0] != 2 || !strings.Contains(meta.Reason, "without shard 2") {
 		t.Errorf("--partial without shard 2: meta = %+v", meta)
+	}
+}
+
+// With streams and probes, the merged run.json sums each stream's
+// harness figures over the shards and keeps the probe results of the
+// shard that ran them (shard 0) once; the probe's results stay in
+// results.bin but out of the timeline.
+func TestMergeStreamsProbes(t *testing.T) {
+	root := t.TempDir()
+	var dirs []string
+	for i := range 4 {
+		dirs = append(dirs, fake{index: i, count: 4, seed: 1, streams: true, probes: true}.write(t, root))
+	}
+	out := filepath.Join(root, "merged")
+	meta, err := Merge(dirs, out, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := meta.Runs[0]
+	info, err := (&rundir.Dir{Path: out}).RunInfo(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := info.Harness.Streams
+	if len(st) != 2 || st[0].Name != "api" || st[1].Name != "batch" {
+		t.Fatalf("merged harness.streams = %+v, want api and batch", st)
+	}
+	if st[0].Requests != 80 || st[0].RequestedRate < 79.9 || st[0].RequestedRate > 80.1 || st[0].SendLagMax != 0.004 {
+		t.Errorf("merged api stream = %+v, want 80 requests at 80 req/s, the worst shard's lag 0.004", st[0])
+	}
+	if st[1].Requests != 20 || st[1].AchievedRate < 19.9 || st[1].AchievedRate > 20.1 {
+		t.Errorf("merged batch stream = %+v, want 20 requests at 20 req/s", st[1])
+	}
+	if len(info.Probes) != 1 || info.Probes[0].Name != "live" || info.Probes[0].Probes != 5 {
+		t.Errorf("merged probes = %+v, want shard 0's one probe with 5 results", info.Probes)
+	}
+	probes, traffic := 0, 0
+	if err := rundir.EachResult(filepath.Join(out, ref.Dir, rundir.ResultsFile), func(r *vegeta.Result) error {
+		if r.Attack == "live" {
+			probes++
+		} else {
+			traffic++
+		}
+		return nil
+	}); err != nil || probes != 5 || traffic != 100 {
+		t.Fatalf("merged results: %d probe and %d traffic results (%v), want 5 and 100", probes, traffic, err)
+	}
+	var all int64
+	if err := rundir.EachTimeline(filepath.Join(out, ref.Dir, rundir.TimelineFile), func(r rundir.TimelineRow) error {
+		if r.Class == "live" {
+			t.Errorf("the timeline has a row for the probe: %+v", r)
+		}
+		if r.Class == "all" {
+			all += r.Count
+		}
+		return nil
+	}); err != nil || all != 100 {
+		t.Fatalf("timeline counts %d requests (%v), want the 100 of the traffic", all, err)
 	}
 }

@@ -67,8 +67,9 @@ const horizon = 10 * time.Minute
 // its requests completed, so the merged one is in that order too, shard
 // by shard) and recomputes timeline.csv from them, taking the reuse
 // failures, which results.bin does not carry, summed from the shards'
-// timelines. It returns the number of results.
-func mergeResults(ms []member, ref rundir.RunRef, dir string, start time.Time) (int64, error) {
+// timelines. Results of the probes named in probes go to results.bin but
+// not to the timeline. It returns the number of results.
+func mergeResults(ms []member, ref rundir.RunRef, dir string, start time.Time, probes map[string]bool) (int64, error) {
 	var h streams
 	defer func() {
 		for _, s := range h {
@@ -132,7 +133,9 @@ func mergeResults(ms []member, ref rundir.RunRef, dir string, start time.Time) (
 		}
 		// As the runner's recorder counts a result a success.
 		ok := res.Error == "" && res.Code >= 200 && res.Code < 400
-		tl.Add(res.Attack, res.Timestamp, res.Latency, ok, false)
+		if !probes[res.Attack] {
+			tl.Add(res.Attack, res.Timestamp, res.Latency, ok, false)
+		}
 		if n++; n%4096 == 0 {
 			if err := tl.Advance(res.Timestamp); err != nil {
 				return 0, err

@@ -13,15 +13,21 @@ import (
 // time, in order, on the single goroutine that calls Run. A callback that
 // burns CPU or blocks therefore delays every other callback.
 //
-// The loop holds its GIL while it runs callbacks and releases it while it is
-// idle, as a CPython event loop does around its select/epoll call. Between
-// two callbacks it honours drop requests (GIL.Yield).
+// Run works in iterations, as BaseEventLoop._run_once does: each begins with
+// a poll (epoll_wait, which returns at once when callbacks are ready and
+// blocks otherwise) and then runs the callbacks that were ready when it
+// returned; callbacks they schedule run in the next iteration. The loop
+// holds its GIL while it runs callbacks and releases it around every poll,
+// as a CPython loop does around epoll_wait, so under a CPU-bound thread each
+// iteration costs it a forced switch (cpython.go). Between two callbacks it
+// honours drop requests (GIL.Yield).
 type Loop struct {
-	gil  *GIL
-	log  *slog.Logger
-	q    *queue[func()]
-	done chan struct{}
-	gid  atomic.Uint64
+	gil   *GIL
+	log   *slog.Logger
+	q     *queue[func()]
+	done  chan struct{}
+	gid   atomic.Uint64
+	wakes atomic.Bool // the self-pipe has bytes to read (Wake)
 }
 
 // NewLoop returns a loop that runs its callbacks under gil (nil for none) and
@@ -33,40 +39,58 @@ func NewLoop(gil *GIL, log *slog.Logger) *Loop {
 	return &Loop{gil: gil, log: log, q: newQueue[func()](), done: make(chan struct{})}
 }
 
-// Post schedules f to run on the loop after the callbacks already posted,
-// like loop.call_soon_threadsafe. It is safe to call from any goroutine and
-// never blocks; it reports false if the loop has been stopped.
+// Post schedules f to run on the loop after the callbacks already posted.
+// It is safe to call from any goroutine and never blocks; it reports false
+// if the loop has been stopped. It stands for an event the loop's poll
+// reports, such as a socket that became readable or a timer that is due.
 func (l *Loop) Post(f func()) bool { return l.q.push(f) }
+
+// Soon is Post for a callback the loop schedules itself, like
+// loop.call_soon: it runs in the next iteration.
+func (l *Loop) Soon(f func()) bool { return l.q.push(f) }
+
+// Wake schedules f from another goroutine the way an executor's result
+// reaches the asyncio task awaiting it: call_soon_threadsafe writes a byte
+// to the loop's self-pipe, the loop's next iteration reads the pipe
+// (selfPipeRecvs blocking calls) and sets the task's future, and the task,
+// f, runs in the iteration after that. It reports false if the loop has been
+// stopped.
+func (l *Loop) Wake(f func()) bool {
+	l.wakes.Store(true)
+	return l.q.push(func() { l.Soon(f) })
+}
 
 // Run runs callbacks until Stop is called. Call it once, on the goroutine
 // that is to be the loop.
 func (l *Loop) Run() {
 	l.gid.Store(goroutineID())
 	defer close(l.done)
-	held := false
-	defer func() {
-		if held {
-			l.gil.Release()
-		}
-	}()
+	l.gil.Acquire()
+	defer l.gil.Release()
+	var ready []func()
 	for {
-		f, ok := l.q.tryPop()
-		if !ok {
-			if held {
-				l.gil.Release()
-				held = false
-			}
-			if f, ok = l.q.pop(); !ok {
-				return
-			}
-		}
-		if held {
-			l.gil.Yield()
+		ok := true
+		// epoll_wait: it returns at once when callbacks are ready, and
+		// the GIL is free while it blocks.
+		if l.q.empty() {
+			l.gil.Blocking(func() { ready, ok = l.q.popAll(ready) })
 		} else {
-			l.gil.Acquire()
-			held = true
+			l.gil.Syscall()
+			ready, ok = l.q.popAll(ready)
 		}
-		l.call(f)
+		if !ok {
+			return
+		}
+		if l.wakes.Swap(false) {
+			ioCalls(l.gil, selfPipeRecvs)
+		}
+		for i, f := range ready {
+			if i > 0 {
+				l.gil.Yield()
+			}
+			l.call(f)
+			ready[i] = nil
+		}
 	}
 }
 

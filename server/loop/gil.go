@@ -1,6 +1,7 @@
 package loop
 
 import (
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,21 +19,24 @@ import (
 //     it straight back.
 //
 // Blocking calls (sleeps, socket I/O) release the GIL around the wait; see
-// Blocking. A nil *GIL is valid and does nothing, which models work that
-// runs without the GIL.
+// Blocking, and Syscall for calls that return at once. A nil *GIL is valid
+// and does nothing, which models work that runs without the GIL.
 type GIL struct {
 	interval time.Duration
+	loss     float64 // the fraction of Syscalls that hand the GIL over
 	drop     atomic.Bool
 
 	mu       sync.Mutex
 	locked   bool
 	switches uint64
+	releases uint64 // Syscalls the caller kept the GIL through
+	drops    uint64
 	waiters  []chan struct{}
 }
 
 // NewGIL returns an unlocked GIL with the given switch interval.
 func NewGIL(switchInterval time.Duration) *GIL {
-	return &GIL{interval: switchInterval}
+	return &GIL{interval: switchInterval, loss: quickReleaseLoss}
 }
 
 // Acquire takes the GIL, waiting if another goroutine holds it. After each
@@ -49,9 +53,16 @@ func (g *GIL) Acquire() {
 		g.mu.Unlock()
 		return
 	}
+	g.wait() // unlocks g.mu
+}
+
+// wait queues the caller for the GIL and waits until it is handed over,
+// making drop requests meanwhile. It is called with g.mu held and unlocks
+// it.
+func (g *GIL) wait() {
 	ch := make(chan struct{})
 	g.waiters = append(g.waiters, ch)
-	sn := g.switches
+	sn, rn := g.switches, g.releases
 	g.mu.Unlock()
 
 	t := time.NewTimer(g.interval)
@@ -61,11 +72,14 @@ func (g *GIL) Acquire() {
 		case <-ch:
 			return // handed over by Release: we hold it now
 		case <-t.C:
+			// A Syscall kept by its caller still woke the waiters,
+			// which start their wait afresh, as in CPython.
 			g.mu.Lock()
-			if g.switches == sn {
+			if g.switches == sn && g.releases == rn {
 				g.drop.Store(true)
+				g.drops++
 			}
-			sn = g.switches
+			sn, rn = g.switches, g.releases
 			g.mu.Unlock()
 			t.Reset(g.interval)
 		}
@@ -79,6 +93,10 @@ func (g *GIL) Release() {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	g.releaseLocked()
+}
+
+func (g *GIL) releaseLocked() {
 	g.drop.Store(false)
 	if len(g.waiters) == 0 {
 		g.locked = false
@@ -92,15 +110,22 @@ func (g *GIL) Release() {
 }
 
 // Yield is a switch point: if another goroutine has asked for the GIL, the
-// holder hands it over and waits its turn to take it back. It is cheap when
-// nobody is waiting. The caller must hold the GIL. Its method value fits
-// workload.Yield.
+// holder hands it over and, in the same step, queues to take it back, as
+// CPython's forced switch does: the holder is a waiter again before the new
+// holder can release. It is cheap when nobody is waiting. The caller must
+// hold the GIL. Its method value fits workload.Yield.
 func (g *GIL) Yield() {
 	if g == nil || !g.drop.Load() {
 		return
 	}
-	g.Release()
-	g.Acquire()
+	g.mu.Lock()
+	if len(g.waiters) == 0 {
+		g.drop.Store(false)
+		g.mu.Unlock()
+		return
+	}
+	g.releaseLocked()
+	g.wait() // unlocks g.mu
 }
 
 // Blocking runs f with the GIL released and takes it again afterwards, as
@@ -113,6 +138,29 @@ func (g *GIL) Blocking(f func()) {
 	f()
 }
 
+// Syscall is a blocking call that returns at once: a recvfrom of bytes
+// already there, a sendto into an empty socket buffer, an epoll_wait with
+// events ready. CPython releases the GIL around it too, but a thread waiting
+// for the GIL must first be woken by the OS, and usually the caller has
+// taken the GIL back by then: only a fraction of such releases
+// (quickReleaseLoss, cpython.go) hands the GIL to a waiter, and those cost
+// the caller a forced switch to get it back. The others still wake the
+// waiters, which start their switch interval afresh. The caller must hold
+// the GIL.
+func (g *GIL) Syscall() {
+	if g == nil {
+		return
+	}
+	if g.loss >= 1 || (g.loss > 0 && rand.Float64() < g.loss) {
+		g.Release()
+		g.Acquire()
+		return
+	}
+	g.mu.Lock()
+	g.releases++
+	g.mu.Unlock()
+}
+
 // Switches returns how many times the GIL has changed hands (or been taken
 // while free).
 func (g *GIL) Switches() uint64 {
@@ -122,4 +170,16 @@ func (g *GIL) Switches() uint64 {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.switches
+}
+
+// DropRequests returns how many drop requests waiters have made: each is a
+// wait of a whole switch interval for a holder that did not let go, the
+// forced switches of the convoy effect.
+func (g *GIL) DropRequests() uint64 {
+	if g == nil {
+		return 0
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.drops
 }

@@ -192,8 +192,8 @@ func TestLagMonitorCatchesBlockingHandler(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	logs := ts.log.String()
-	if !strings.Contains(logs, "event loop blocked") || !strings.Contains(logs, "workload.BurnCPU") {
-		t.Errorf("log has no stack dump naming workload.BurnCPU:\n%s", logs)
+	if !strings.Contains(logs, "event loop blocked") || !strings.Contains(logs, "loop.burnCPU") {
+		t.Errorf("log has no stack dump naming loop.burnCPU:\n%s", logs)
 	}
 	if !strings.Contains(logs, "event loop lag above threshold") {
 		t.Errorf("log has no lag warning:\n%s", logs)

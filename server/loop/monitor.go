@@ -72,7 +72,10 @@ func (m *monitor) run(ctx context.Context) {
 		case <-t.C:
 		}
 		start := time.Now()
-		if !m.loop.Post(probe) {
+		// The heartbeat's timer is due: like the article's
+		// asyncio.sleep, it completes a future in this iteration and the
+		// heartbeat task resumes in the next one.
+		if !m.loop.Post(func() { m.loop.Soon(probe) }) {
 			return
 		}
 		watchdog.Reset(m.cfg.LagThreshold)

@@ -121,9 +121,17 @@ func (p *threadPool) close() {
 // with its request id and payload, is gob-encoded onto the child's stdin and
 // the result read back from its stdout, so the cost of serialization and of
 // the pipe is real.
+//
+// The parent's side behaves like a ProcessPoolExecutor's: submitting costs
+// the loop a write to the pool's wake-up pipe (poolWakeWrites), and the
+// goroutine that feeds a child holds the GIL while it encodes a job onto the
+// pipe and while it decodes the result, as the pool's manager and feeder
+// threads hold it to pickle and unpickle; those are the pool's wake-ups the
+// loop contends with.
 type procPool struct {
 	exe string
 	log *slog.Logger
+	gil *GIL
 	q   *queue[procTask]
 	wg  sync.WaitGroup
 
@@ -145,8 +153,8 @@ type child struct {
 	dec   *gob.Decoder
 }
 
-func newProcPool(k int, exe string, log *slog.Logger) (*procPool, error) {
-	p := &procPool{exe: exe, log: log, q: newQueue[procTask](), children: make([]*child, k)}
+func newProcPool(k int, exe string, log *slog.Logger, gil *GIL) (*procPool, error) {
+	p := &procPool{exe: exe, log: log, gil: gil, q: newQueue[procTask](), children: make([]*child, k)}
 	for i := range k {
 		c, err := p.spawn(i)
 		if err != nil {
@@ -189,14 +197,24 @@ func (c *child) kill() {
 	_ = c.cmd.Wait()
 }
 
-func (c *child) do(j heavyJob) (result, error) {
+// do sends j to the child and waits for its result. It holds gil while it
+// encodes the job (pickling it) and takes it again once the result is in
+// (unpickling it), as the pool's threads do.
+func (c *child) do(j heavyJob, gil *GIL) (result, error) {
 	var res result
-	if err := c.enc.Encode(&j); err != nil {
+	gil.Acquire()
+	err := c.enc.Encode(&j)
+	gil.Release()
+	if err != nil {
 		return res, fmt.Errorf("offload child %d: send job: %w", c.cmd.Process.Pid, err)
 	}
 	if err := c.dec.Decode(&res); err != nil {
 		return res, fmt.Errorf("offload child %d: read result: %w", c.cmd.Process.Pid, err)
 	}
+	// The manager thread wakes to unpickle the result and complete the
+	// future: it must take its turn with the GIL.
+	gil.Acquire()
+	gil.Release()
 	return res, nil
 }
 
@@ -227,7 +245,7 @@ func (p *procPool) manage(i int) {
 			p.children[i] = c
 			p.mu.Unlock()
 		}
-		res, err := c.do(t.job)
+		res, err := c.do(t.job, p.gil)
 		if err != nil {
 			p.mu.Lock()
 			closed := p.closed
@@ -246,6 +264,7 @@ func (p *procPool) manage(i int) {
 }
 
 func (p *procPool) submit(ctx context.Context, j heavyJob, done func(result)) {
+	ioCalls(p.gil, poolWakeWrites)
 	j.RequestID = RequestID(ctx)
 	if !p.q.push(procTask{j, done}) {
 		done(result{Err: "offload process pool is closed"})

@@ -31,13 +31,6 @@ func (q *queue[T]) push(v T) bool {
 	return true
 }
 
-// tryPop removes the oldest item without waiting.
-func (q *queue[T]) tryPop() (T, bool) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return q.popLocked()
-}
-
 // pop removes the oldest item, waiting for one; it reports false once the
 // queue is closed (items left are dropped).
 func (q *queue[T]) pop() (T, bool) {
@@ -47,6 +40,35 @@ func (q *queue[T]) pop() (T, bool) {
 		q.cond.Wait()
 	}
 	return q.popLocked()
+}
+
+// empty reports whether nothing is queued.
+func (q *queue[T]) empty() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.head == len(q.items)
+}
+
+// popAll removes every item queued, in order, appending them to buf[:0],
+// waiting for one if none is. It reports false once the queue is closed
+// (items left are dropped).
+func (q *queue[T]) popAll(buf []T) ([]T, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for !q.closed && q.head == len(q.items) {
+		q.cond.Wait()
+	}
+	buf = buf[:0]
+	if q.closed {
+		return buf, false
+	}
+	var zero T
+	for i := q.head; i < len(q.items); i++ {
+		buf = append(buf, q.items[i])
+		q.items[i] = zero
+	}
+	q.items, q.head = q.items[:0], 0
+	return buf, true
 }
 
 func (q *queue[T]) popLocked() (T, bool) {

@@ -145,7 +145,7 @@ func New(cfg Config, opts Options) (*Server, error) {
 				return nil, fmt.Errorf("loop: offload processes: find own executable: %w", err)
 			}
 		}
-		p, err := newProcPool(cfg.OffloadWorkers, exe, s.log)
+		p, err := newProcPool(cfg.OffloadWorkers, exe, s.log, s.gil)
 		if err != nil {
 			return nil, fmt.Errorf("loop: offload processes: %w", err)
 		}
@@ -306,7 +306,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		header: make(http.Header),
 		done:   make(chan struct{}),
 	}
-	if !s.loop.Post(func() { s.begin(rq) }) {
+	if !s.loop.Post(func() { s.dataReceived(rq) }) {
 		http.Error(w, "server is shutting down", http.StatusServiceUnavailable)
 		return
 	}
@@ -387,7 +387,7 @@ func (s *Server) work(rq *request, job workload.Job) {
 	}
 	where := s.exec.workedIn()
 	s.exec.submit(ctx, hj, func(res result) {
-		if !s.loop.Post(func() { s.finishWork(rq, res, where) }) {
+		if !s.loop.Wake(func() { s.finishWork(rq, res, where) }) {
 			// The loop is gone; ServeHTTP answers 503.
 			return
 		}
@@ -424,13 +424,12 @@ func (s *Server) finishWork(rq *request, res result, where string) {
 }
 
 // finish completes a request on the loop: the hook, then the response goes
-// to the connection's goroutine. Handing it over is a socket write, which
-// releases the GIL, so under GIL contention taking it back costs the loop a
-// switch interval (the convoy effect).
+// to the connection's goroutine through sendResponse, whose socket writes
+// release the GIL (cpython.go).
 func (s *Server) finish(rq *request, status int, body string) {
 	rq.status, rq.body = status, body
 	if s.opts.AfterRequest != nil {
 		s.opts.AfterRequest(rq.r, rq.header, status, rq.n)
 	}
-	s.gil.Blocking(func() { close(rq.done) })
+	s.sendResponse(rq)
 }

@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"runtime"
+	"syscall"
 	"time"
+	"unsafe"
 
 	"github.com/sawtooth-dev/sawtooth/server/workload"
 )
@@ -55,7 +58,7 @@ func runHeavy(ctx context.Context, j heavyJob, yield workload.Yield) result {
 	res := result{RequestID: RequestID(ctx)}
 	switch j.Kind {
 	case workload.CPU:
-		sum := workload.BurnCPU(j.Duration, yield)
+		sum := burnCPU(j.Duration, yield)
 		res.Body = fmt.Sprintf("cpu %v sha256=%s\n", j.Duration, hex.EncodeToString(sum[:8]))
 	case workload.Block:
 		if err := workload.BlockFor(ctx, j.Duration); err != nil {
@@ -74,4 +77,48 @@ func runHeavy(ctx context.Context, j heavyJob, yield workload.Yield) result {
 		res.Err = fmt.Sprintf("%v is not heavy work", j.Kind)
 	}
 	return res
+}
+
+// cpuSlice is how much CPU work burnCPU does between switch points, as
+// workload.BurnCPU does.
+const cpuSlice = 500 * time.Microsecond
+
+// burnCPU does d of CPU work the way the real apps' /cpu does: until this
+// thread has used d of CPU time (Python's time.thread_time()), not d of
+// wall time, so the work takes longer while it waits for the GIL at its
+// switch points or while the machine runs something else. It calls yield
+// between slices of cpuSlice.
+func burnCPU(d time.Duration, yield workload.Yield) [32]byte {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	start, err := threadCPU()
+	if err != nil {
+		return workload.BurnCPU(d, yield) // no thread clock: wall time
+	}
+	var sum [32]byte
+	for {
+		now, err := threadCPU()
+		if err != nil || now-start >= d {
+			return sum
+		}
+		s := workload.BurnCPU(min(d-(now-start), cpuSlice), nil)
+		sum[0] ^= s[0]
+		if yield != nil {
+			yield()
+		}
+	}
+}
+
+// clockThreadCPUTimeID is Linux's CLOCK_THREAD_CPUTIME_ID.
+const clockThreadCPUTimeID = 3
+
+// threadCPU returns the CPU time the calling OS thread has used
+// (clock_gettime(CLOCK_THREAD_CPUTIME_ID); package syscall has no wrapper).
+func threadCPU() (time.Duration, error) {
+	var ts syscall.Timespec
+	_, _, e := syscall.Syscall(syscall.SYS_CLOCK_GETTIME, clockThreadCPUTimeID, uintptr(unsafe.Pointer(&ts)), 0)
+	if e != 0 {
+		return 0, fmt.Errorf("clock_gettime(CLOCK_THREAD_CPUTIME_ID): %w", e)
+	}
+	return time.Duration(ts.Nano()), nil
 }

@@ -1,0 +1,194 @@
+// Package loopcalib calibrates the built-in loop worker model against real
+// uvicorn: it runs the shipped scenarios offload (sawtooth's own loop
+// worker) and uvicorn-offload (FastAPI on /usr/bin/uvicorn) with the same
+// traffic, phases and pool size, and compares them variant by variant
+// (offload none, threads, processes) on the light requests' p99 latency and
+// the loop-lag heartbeat's p99. Both the integration test and bench/loop
+// use it, so they measure the same thing.
+package loopcalib
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/sawtooth-dev/sawtooth/reports"
+	"github.com/sawtooth-dev/sawtooth/runner"
+	"github.com/sawtooth-dev/sawtooth/scenarios"
+)
+
+// The shipped scenarios compared, and their variants in the order the
+// model must rank them (worst light p99 first).
+const (
+	ModelScenario = "offload"
+	RealScenario  = "uvicorn-offload"
+)
+
+// Variants are the offload variants of both scenarios, worst first.
+var Variants = []string{"offload=none", "offload=threads", "offload=processes"}
+
+// Options configure a calibration run.
+type Options struct {
+	// Apps is the testdata/apps folder (the FastAPI app).
+	Apps string
+	// Dir is where the two run directories are created.
+	Dir string
+	// Binary is the sawtooth executable for the built-in target.
+	Binary string
+	// Repeat is the repeats of every variant (default 1).
+	Repeat int
+	// Phases, when set, replace both scenarios' phases (the same for both).
+	Phases []scenarios.Phase
+	// Progress receives the runner's progress lines (none when nil).
+	Progress io.Writer
+}
+
+// Figures are one side's numbers for one variant, one entry per repeat, in
+// seconds.
+type Figures struct {
+	LightP99 []float64
+	LagP99   []float64
+}
+
+// Row is one variant of both sides.
+type Row struct {
+	Variant     string
+	Model, Real Figures
+}
+
+// Run runs the model's scenario, then the real one, and returns a row per
+// variant in Variants' order.
+func Run(ctx context.Context, opt Options) ([]Row, error) {
+	if opt.Repeat == 0 {
+		opt.Repeat = 1
+	}
+	rows := make([]Row, len(Variants))
+	for i, v := range Variants {
+		rows[i].Variant = v
+	}
+	for _, side := range []struct {
+		name string
+		get  func(*Row) *Figures
+	}{
+		{ModelScenario, func(r *Row) *Figures { return &r.Model }},
+		{RealScenario, func(r *Row) *Figures { return &r.Real }},
+	} {
+		rep, err := runScenario(ctx, side.name, opt)
+		if err != nil {
+			return nil, err
+		}
+		for i := range rows {
+			f, err := figures(rep, rows[i].Variant)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", side.name, err)
+			}
+			*side.get(&rows[i]) = f
+		}
+	}
+	return rows, nil
+}
+
+func runScenario(ctx context.Context, name string, opt Options) (*reports.Report, error) {
+	s, err := scenarios.Load(name)
+	if err != nil {
+		return nil, fmt.Errorf("load shipped scenario %s: %w", name, err)
+	}
+	sets := []string{fmt.Sprintf("repeat=%d", opt.Repeat)}
+	if name == RealScenario {
+		sets = append(sets, "apps="+opt.Apps)
+	}
+	if err := s.ApplySet(sets); err != nil {
+		return nil, fmt.Errorf("scenario %s: %w", name, err)
+	}
+	if opt.Phases != nil {
+		s.Phases = opt.Phases
+	}
+	res, err := runner.Run(ctx, s, runner.Options{
+		Dir:      filepath.Join(opt.Dir, name),
+		Seed:     1,
+		Binary:   opt.Binary,
+		Timeout:  20 * time.Second,
+		Progress: opt.Progress,
+		CI:       true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("run %s: %w", name, err)
+	}
+	rep, err := reports.Build(res.Dir, reports.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("report of %s: %w", name, err)
+	}
+	return rep, nil
+}
+
+// figures picks a variant's per-repeat light p99 and lag p99 out of rep.
+func figures(rep *reports.Report, variant string) (Figures, error) {
+	var f Figures
+	for _, v := range rep.Summary.Variants {
+		if v.Name != variant {
+			continue
+		}
+		for _, r := range v.Runs {
+			light := -1.0
+			for _, c := range r.Classes {
+				if c.Class == "light" && c.OK > 0 {
+					light = c.Latency.P99
+				}
+			}
+			if light < 0 {
+				return f, fmt.Errorf("%s repeat %d: no successful light requests", variant, r.Repeat)
+			}
+			if r.Lag == nil || r.Lag.Count == 0 {
+				return f, fmt.Errorf("%s repeat %d: no loop-lag observations", variant, r.Repeat)
+			}
+			f.LightP99 = append(f.LightP99, light)
+			f.LagP99 = append(f.LagP99, r.Lag.P99)
+		}
+		if len(f.LightP99) == 0 {
+			return f, fmt.Errorf("%s: no runs", variant)
+		}
+		return f, nil
+	}
+	return f, fmt.Errorf("no variant %s", variant)
+}
+
+// Median returns the median of xs (the mean of the middle two for an even
+// count); xs must not be empty.
+func Median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// LightRatio is the model's median light p99 over the real one's.
+func (r Row) LightRatio() float64 { return Median(r.Model.LightP99) / Median(r.Real.LightP99) }
+
+// LagRatio is the model's median lag p99 over the real one's.
+func (r Row) LagRatio() float64 { return Median(r.Model.LagP99) / Median(r.Real.LagP99) }
+
+// WriteTable writes rows as a Markdown table of medians and ratios; a
+// ratio outside [lo, hi] is marked in bold.
+func WriteTable(w io.Writer, rows []Row, lo, hi float64) {
+	fmt.Fprintln(w, "| variant | model light p99 | real light p99 | model / real | model lag p99 | real lag p99 | model / real |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|")
+	mark := func(x float64) string {
+		if x < lo || x > hi {
+			return fmt.Sprintf("**%.2f**", x)
+		}
+		return fmt.Sprintf("%.2f", x)
+	}
+	for _, r := range rows {
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s |\n", r.Variant,
+			ms(Median(r.Model.LightP99)), ms(Median(r.Real.LightP99)), mark(r.LightRatio()),
+			ms(Median(r.Model.LagP99)), ms(Median(r.Real.LagP99)), mark(r.LagRatio()))
+	}
+}
+
+func ms(s float64) string { return fmt.Sprintf("%.2f ms", 1000*s) }

@@ -1,0 +1,108 @@
+package loop
+
+import "time"
+
+// The release points of a CPython asyncio loop: the model's parameters
+// besides Config.SwitchInterval (CPython's sys.getswitchinterval(), 5ms:
+// measured 0.005 on /usr/bin/python3 3.11.2).
+//
+// CPython's loop thread releases the GIL around every blocking call it
+// makes (Py_BEGIN_ALLOW_THREADS in the select and socket modules) and takes
+// it back afterwards. While a CPU-bound thread waits for the GIL, it may
+// take it at such a release, and the loop then gets it back only through a
+// forced switch: a wait of a switch interval (the convoy effect, bpo-7946).
+// It always does when the loop blocks in epoll_wait, and at some of the
+// calls that return at once (quickReleaseLoss). So what a light
+// request costs the loop under a CPU-bound thread is its release points,
+// weighted so, times the switch interval.
+//
+// Measured with strace -f on uvicorn 0.17.6 (h11, asyncio's selector loop,
+// no uvloop or httptools) and testdata/apps/fastapi_app.py under CPython
+// 3.11.2, at about 90 requests/s of one keep-alive connection (200
+// requests each; docs/loop.md, "Calibration against uvicorn", has the
+// commands). Per /light, the loop thread made: epoll_wait (returns the
+// request), recvfrom, epoll_wait(0), sendto, sendto, epoll_wait(0), then
+// blocked in epoll_wait again: six release points. Per request offloaded
+// to a thread it made the same, plus an epoll_wait that returns the
+// self-pipe, two recvfrom on it and an epoll_wait(0) before the response;
+// per request offloaded to a process pool, also one write to the pool's
+// wake-up pipe at submission.
+const (
+	// recvsPerRequest is the recvfrom calls that read a request: one
+	// reads a whole GET.
+	recvsPerRequest = 1
+	// sendsPerResponse is the sendto calls that write a response: one for
+	// http.response.start (status and headers), one for the body.
+	sendsPerResponse = 2
+	// selfPipeRecvs is the recvfrom calls on the loop's self-pipe after
+	// call_soon_threadsafe wakes it (an executor's result): the byte, then
+	// EAGAIN (BaseSelectorEventLoop._read_from_self reads until empty).
+	selfPipeRecvs = 2
+	// poolWakeWrites is the writes to a ProcessPoolExecutor's wake-up pipe
+	// (its _ThreadWakeup) that submitting a job costs the loop thread.
+	poolWakeWrites = 1
+)
+
+// pythonPerRequest is the CPU time the loop thread spends running Python
+// for a request (h11's parser, Starlette's routing, FastAPI, the
+// middleware), burnt on the loop with the GIL held. Measured: uvicorn used
+// 0.59ms of CPU per /light (utime+stime in /proc/PID/stat over 500
+// requests at ~75 per second, less the idle heartbeat's share); the
+// model's own handling of a request costs about 0.1ms of that.
+const pythonPerRequest = 500 * time.Microsecond
+
+// quickReleaseLoss is the fraction of the loop's calls that return at once
+// (every release point but a poll that blocks) at which a waiting
+// CPU-bound thread gets the GIL, costing the loop a forced switch. A poll
+// that blocks always loses it. Two measurements bracket it. One request at
+// a time: 40 /light one after another during a 3 s /cpu in uvicorn's
+// ThreadPoolExecutor took a median of 11.0 to 11.4 ms (three runs, load
+// average ~1), two switch intervals: the blocked poll's and one of the
+// five quick releases (poll, recvfrom, poll, two sendto), about 0.2. Under
+// the offload scenario's 100 req/s, where the CPU thread is woken at every
+// release of a busy loop, real uvicorn's threads light p99 was 61 ms and
+// 93 ms (lag p99 43 and 47 ms) on a quiet machine; the model gave, at
+// 0.2, 36 ms; at 0.5, 59 and 61 ms (lag 38, 41); at 1, 85 and 87 ms (lag
+// 66, 70); at 0.7, 70 to 89 ms (lag 44 to 50). The scenario is what the
+// model is calibrated for, so 0.7; one request at a time it then takes
+// about 4.5 switch intervals where uvicorn takes two.
+const quickReleaseLoss = 0.7
+
+// The iterations of the loop, each ending with one epoll_wait (a release
+// point; timeout 0 when callbacks are ready, else it blocks) are the other
+// part of the pattern. Loop.Run makes one per batch of ready callbacks, as
+// BaseEventLoop._run_once does, and a request spends these iterations:
+//
+//   - data_received (the recvfrom) creates the request's task, which runs
+//     in the next iteration (call_soon): Server.dataReceived;
+//   - the task's done callbacks run in the iteration after the response:
+//     Server.sendResponse;
+//   - an executor's result arrives through the self-pipe, and the awaiting
+//     task resumes in the iteration after the pipe is read: Loop.Wake.
+
+// ioCalls makes n blocking calls that return at once, such as a recvfrom
+// of bytes already there (GIL.Syscall). The caller must hold the GIL.
+func ioCalls(g *GIL, n int) {
+	for range n {
+		g.Syscall()
+	}
+}
+
+// dataReceived is the protocol callback that reads a request off its
+// socket. h11 parses it and creates the request's task, begin, which runs
+// in the loop's next iteration. The request's Python CPU time is burnt
+// here.
+func (s *Server) dataReceived(rq *request) {
+	ioCalls(s.gil, recvsPerRequest)
+	burnCPU(pythonPerRequest, s.gil.Yield)
+	s.loop.Soon(func() { s.begin(rq) })
+}
+
+// sendResponse writes a finished request's response: sendsPerResponse
+// sendto calls, then the response goes to the connection's goroutine. The
+// task's done callbacks run in the next iteration.
+func (s *Server) sendResponse(rq *request) {
+	ioCalls(s.gil, sendsPerResponse)
+	close(rq.done)
+	s.loop.Soon(func() {})
+}
