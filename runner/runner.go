@@ -63,8 +63,10 @@ type Options struct {
 	// ProgressEvery is the period of plain progress lines (default 5s).
 	ProgressEvery time.Duration
 	// Shard, when Shard.Count > 1, makes this process one shard of a
-	// sharded run: it sends its stripe of the global schedule (package
-	// attack's Shard) to a url target, which it never starts or stops.
+	// sharded run: it sends its stripe of each stream's schedule and its
+	// share of each closed-model phase's clients (package attack's Shard)
+	// to a url target, which it never starts or stops; shard 0 alone
+	// runs the probes.
 	Shard attack.Shard
 	// StartAt, when set, is when the first run's attack begins: the
 	// runner waits for it after the target is ready, and the schedule
