@@ -109,6 +109,7 @@ type liveStream struct {
 	// share is the load this process carries of the stream's segments
 	// (all of it unless sharded), for the harness's requested rate.
 	share []attack.Segment
+	shard attack.Shard
 	atk   *vegeta.Attacker
 	// client is the stream's view of the run's client: the shared
 	// Transport, and the reuse failures of this attacker's requests.
@@ -141,7 +142,7 @@ func newStreams(p *plan, seed int64, sh attack.Shard, client *attack.Client, sto
 			return nil, fmt.Errorf("stream %s, phase %s: %w", sp.name, sp.segments[0].Name, err)
 		}
 		ls := &liveStream{plan: sp, targeter: tg, pacer: attack.NewShardPacer(sp.segments, sh, stop),
-			share: sh.Share(sp.segments), client: client.Fork()}
+			share: sh.Share(sp.segments), shard: sh, client: client.Fork()}
 		ls.pacer.Seed(uint64(streamSeed(seed, i)))
 		ls.indexed = attack.IndexedTargeter(tg, ls.pacer, segmentWeights(sp.segments), streamSeed(seed, i))
 		opts := ls.client.Options()
@@ -208,7 +209,7 @@ func phaseInfos(streams []*liveStream) []rundir.PhaseInfo {
 		for i, seg := range s.plan.segments {
 			start := s.pacer.Starts()[i].Seconds()
 			pi := rundir.PhaseInfo{Name: seg.Name, Start: start, End: start + seg.Duration.Seconds(),
-				RateFrom: seg.From, RateTo: seg.To, Concurrency: s.share[i].Concurrency}
+				RateFrom: seg.From, RateTo: seg.To, Concurrency: s.shard.Clients(seg.Concurrency)}
 			if len(streams) > 1 {
 				pi.Stream = s.plan.name
 			}

@@ -75,13 +75,19 @@ func (sh Shard) Segments(segs []Segment) []Segment {
 
 // Share returns the load shard sh carries of segs, for accounting (the
 // requested rate of the shard): open-model rates divided by N, closed
-// clients split as Segments does. The Pacer runs Segments, not this.
+// clients split as Segments does, except that a closed-model segment
+// whose share is 0 stays closed-model with its clients (it has no rate
+// to account, and as an open segment of rate 0 it would dilute the
+// shard's requested rate). The Pacer runs Segments, not this.
 func (sh Shard) Share(segs []Segment) []Segment {
 	out := sh.Segments(segs)
 	n := float64(sh.count())
 	for i := range out {
-		if segs[i].Open() {
+		switch {
+		case segs[i].Open():
 			out[i].From, out[i].To = segs[i].From/n, segs[i].To/n
+		case out[i].Concurrency == 0:
+			out[i].Concurrency = segs[i].Concurrency
 		}
 	}
 	return out

@@ -225,3 +225,20 @@ func TestIndexedClasses(t *testing.T) {
 }
 
 type vegetaTarget struct{ t vegeta.Target }
+
+// A shard's accounted share divides open-model rates by N and keeps a
+// closed-model phase closed even when the shard's share of its clients is
+// 0, so that its duration does not count as an open phase of rate 0.
+func TestShardShare(t *testing.T) {
+	segs := []Segment{{Duration: time.Second, From: 30, To: 90}, {Duration: time.Second, Concurrency: 2}}
+	share := Shard{Index: 2, Count: 3}.Share(segs)
+	if share[0].From != 10 || share[0].To != 30 || !share[0].Open() {
+		t.Errorf("open share = %+v, want 10 to 30 req/s", share[0])
+	}
+	if share[1].Open() {
+		t.Errorf("closed phase with no clients for shard 2/3 accounted as open: %+v", share[1])
+	}
+	if run := (Shard{Index: 2, Count: 3}).Segments(segs); run[1].Concurrency != 0 {
+		t.Errorf("shard 2/3 runs %d clients of 2, want 0 (idle)", run[1].Concurrency)
+	}
+}
