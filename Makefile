@@ -21,6 +21,8 @@ test: ## vet and run every test, then count the skipped ones (real gunicorn/uvic
 	$(GO) vet ./...
 	$(GO) build -o bin/testsum ./internal/testsum
 	bash -o pipefail -c '$(GO) test -count=1 -timeout 12m -json ./... | ./bin/testsum'
+	@# deploy/kubernetes is its own module (k8s.io/api stays out of sawtooth's).
+	cd deploy/kubernetes && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 demo: build ## run the quickstart scenario on the built-in server and show its report
 	./$(BIN) run $(SCENARIO)
@@ -41,6 +43,7 @@ lint: ## gofmt, go vet and go mod tidy
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	@$(GO) mod tidy -diff >/dev/null || { echo "go.mod/go.sum not tidy: run go mod tidy"; $(GO) mod tidy -diff; exit 1; }
+	cd deploy/kubernetes && $(GO) vet ./... && $(GO) mod tidy -diff
 
 deps: ## install gunicorn, uvicorn, Flask, FastAPI, wrk from Debian (idempotent)
 	bash scripts/deps.sh

@@ -70,6 +70,11 @@ type Meta struct {
 	Partial bool     `json:"partial"`
 	Reason  string   `json:"reason,omitempty"`
 	Runs    []RunRef `json:"runs"`
+	// Shard marks the run of one shard of a sharded run (nil otherwise).
+	Shard *ShardInfo `json:"shard,omitempty"`
+	// Merged says which shards "sawtooth merge" made this run from (nil
+	// for a run one process recorded).
+	Merged *MergeInfo `json:"merged,omitempty"`
 }
 
 // RunRef names one variant and repeat and its directory, relative to the
@@ -114,6 +119,8 @@ type RunInfo struct {
 	TargetKind string `json:"target_kind,omitempty"`
 	// Memory says where memory.csv came from when not from /proc.
 	Memory *MemorySource `json:"memory_source,omitempty"`
+	// Shard marks one shard's run (nil otherwise); Late is set there.
+	Shard *ShardInfo `json:"shard,omitempty"`
 }
 
 // MemorySource describes memory read from a Prometheus server instead of

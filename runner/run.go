@@ -36,6 +36,9 @@ type run struct {
 	seed    int64
 	opt     *Options
 	dir     string
+	// startAt is when this run's attack begins (zero: when ready); see
+	// nextStart.
+	startAt time.Time
 
 	plan   *plan
 	events *eventLog
@@ -256,7 +259,7 @@ func (r *run) attack(ctx context.Context, info *rundir.RunInfo, f *files) error 
 	defer client.CloseIdleConnections()
 	timeout := ccfg.MaxTimeout()
 	stop := make(chan struct{})
-	streams, err := newStreams(r.plan, r.seed, client, stop)
+	streams, err := newStreams(r.plan, r.seed, r.opt.Shard, client, stop)
 	if err != nil {
 		return err
 	}
@@ -281,9 +284,12 @@ func (r *run) attack(ctx context.Context, info *rundir.RunInfo, f *files) error 
 	total := longest(streams)
 	info.Phases = phaseInfos(streams)
 
+	t0, err := r.waitStart(ctx, info, streams, total)
+	if err != nil {
+		return err
+	}
 	var ru0 syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
-	t0 := time.Now()
 	info.Start = t0.UTC()
 	r.events.start(t0)
 	r.events.add(rundir.Event{Time: t0, Source: "runner", Event: "start", PID: r.pid(), Message: fmt.Sprintf("variant %s repeat %d", r.variant.Name, r.repeat)})
@@ -345,9 +351,10 @@ func (r *run) attack(ctx context.Context, info *rundir.RunInfo, f *files) error 
 		printer = progress.Start(r.opt.Progress, progress.Live(r.opt.Progress, r.opt.CI), r.opt.ProgressEvery, r.status(t0, pacer, total))
 	}
 
+	probes := r.probes()
 	probeCtx, cancelProbes := context.WithCancel(context.Background())
 	defer cancelProbes()
-	results := attackAll(probeCtx, streams, r.plan.probes, r.sc.Name, t0, total)
+	results := attackAll(probeCtx, streams, probes, r.sc.Name, t0, total)
 
 	// Watch for an interrupt, a target that dies, and the overall bound.
 	var interrupted, targetDied atomic.Bool
@@ -436,7 +443,10 @@ func (r *run) attack(ctx context.Context, info *rundir.RunInfo, f *files) error 
 
 	elapsed := end.Sub(t0)
 	info.Harness = streamsHarness(streams, min(elapsed, total), &rec.lag, cpuSeconds(ru1)-cpuSeconds(ru0), elapsed, maxRSS.Load())
-	info.Probes = probeVerdicts(r.plan.probes, rec.probes, min(elapsed, total).Seconds())
+	if info.Shard != nil && info.Shard.Late > 0 {
+		info.Harness.Warnings = append(info.Harness.Warnings, lateWarning(r.opt.Shard, r.startAt, info.Shard.Late))
+	}
+	info.Probes = probeVerdicts(probes, rec.probes, min(elapsed, total).Seconds())
 	r.probeEvents(t0, info.Probes)
 	r.live.mu.Lock()
 	info.Harness.Requests = r.live.requests

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/sawtooth-dev/sawtooth/rundir"
+	"github.com/sawtooth-dev/sawtooth/runner/attack"
 	"github.com/sawtooth-dev/sawtooth/scenarios"
 )
 
@@ -61,6 +62,17 @@ type Options struct {
 	CI bool
 	// ProgressEvery is the period of plain progress lines (default 5s).
 	ProgressEvery time.Duration
+	// Shard, when Shard.Count > 1, makes this process one shard of a
+	// sharded run: it sends its stripe of each stream's schedule and its
+	// share of each closed-model phase's clients (package attack's Shard)
+	// to a url target, which it never starts or stops; shard 0 alone
+	// runs the probes.
+	Shard attack.Shard
+	// StartAt, when set, is when the first run's attack begins: the
+	// runner waits for it after the target is ready, and the schedule
+	// counts from it. Later variants and repeats begin one slot later
+	// each (nextStart), so that every shard starts them together.
+	StartAt time.Time
 	// CommandLine and ToolVersion are recorded in meta.json.
 	CommandLine []string
 	ToolVersion string
@@ -104,6 +116,9 @@ func Run(ctx context.Context, s *scenarios.Scenario, opt Options) (Result, error
 	if err != nil {
 		return res, err
 	}
+	if err := checkShard(sc, opt); err != nil {
+		return res, err
+	}
 	if opt.Quick {
 		sc.Scale(QuickFactor)
 	}
@@ -139,6 +154,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, opt Options) (Result, error
 		Partial:       true,
 		Reason:        "in progress",
 		Runs:          []rundir.RunRef{},
+		Shard:         shardInfo(opt),
 	}
 	metaPath := filepath.Join(dir, rundir.MetaFile)
 	if err := rundir.WriteJSON(metaPath, meta); err != nil {
@@ -147,6 +163,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, opt Options) (Result, error
 
 	var failures []string
 	interrupted := false
+	startAt := opt.StartAt
 loop:
 	for _, v := range variants {
 		for r := 1; r <= repeat; r++ {
@@ -155,7 +172,8 @@ loop:
 				break loop
 			}
 			ref := rundir.RunRef{Variant: v.Name, Repeat: r, Dir: rundir.RunPath(v.Name, r)}
-			one := &run{sc: sc, variant: v, repeat: r, seed: opt.Seed + int64(r) - 1, opt: &opt, dir: filepath.Join(dir, ref.Dir)}
+			one := &run{sc: sc, variant: v, repeat: r, seed: opt.Seed + int64(r) - 1, opt: &opt, dir: filepath.Join(dir, ref.Dir), startAt: startAt}
+			startAt = nextStart(startAt, sc, v, opt)
 			info, err := one.do(ctx)
 			if info != nil {
 				meta.Runs = append(meta.Runs, ref)

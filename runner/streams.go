@@ -102,7 +102,15 @@ type liveStream struct {
 	plan     streamPlan
 	pacer    *attack.Pacer
 	targeter *attack.Targeter
-	atk      *vegeta.Attacker
+	// indexed is the targeter the attacker calls: each request's class
+	// from its index in the stream's schedule (attack.IndexedTargeter),
+	// so a shard picks the classes the single process would.
+	indexed vegeta.Targeter
+	// share is the load this process carries of the stream's segments
+	// (all of it unless sharded), for the harness's requested rate.
+	share []attack.Segment
+	shard attack.Shard
+	atk   *vegeta.Attacker
 	// client is the stream's view of the run's client: the shared
 	// Transport, and the reuse failures of this attacker's requests.
 	client   *attack.Client
@@ -120,8 +128,10 @@ func streamSeed(seed int64, i int) int64 { return seed + int64(i)*0x3c6ef372 }
 // newStreams builds every stream's pacer, targeter and attacker, each
 // attacker sending through a fork of client (one Transport for the run,
 // reuse failures counted per stream, since each attacker numbers its
-// requests from 0); stop ends every pacer's wait.
-func newStreams(p *plan, seed int64, client *attack.Client, stop <-chan struct{}) ([]*liveStream, error) {
+// requests from 0); stop ends every pacer's wait. Sharding applies per
+// stream: shard sh sends its stripe of each open-model stream's own
+// schedule and its share of each closed-model phase's clients.
+func newStreams(p *plan, seed int64, sh attack.Shard, client *attack.Client, stop <-chan struct{}) ([]*liveStream, error) {
 	var out []*liveStream
 	for i, sp := range p.streams {
 		tg, err := attack.NewTargeter(sp.classes, streamSeed(seed, i))
@@ -131,8 +141,10 @@ func newStreams(p *plan, seed int64, client *attack.Client, stop <-chan struct{}
 		if err := tg.SetWeights(sp.segments[0].Weights); err != nil {
 			return nil, fmt.Errorf("stream %s, phase %s: %w", sp.name, sp.segments[0].Name, err)
 		}
-		ls := &liveStream{plan: sp, targeter: tg, pacer: attack.NewPacer(sp.segments, stop), client: client.Fork()}
+		ls := &liveStream{plan: sp, targeter: tg, pacer: attack.NewShardPacer(sp.segments, sh, stop),
+			share: sh.Share(sp.segments), shard: sh, client: client.Fork()}
 		ls.pacer.Seed(uint64(streamSeed(seed, i)))
+		ls.indexed = attack.IndexedTargeter(tg, ls.pacer, segmentWeights(sp.segments), streamSeed(seed, i))
 		opts := ls.client.Options()
 		if n := ls.pacer.Workers(); n > 0 {
 			opts = append(opts, vegeta.Workers(uint64(n)), vegeta.MaxWorkers(uint64(n)))
@@ -166,7 +178,7 @@ func attackAll(probeCtx context.Context, streams []*liveStream, probes []probePl
 	out := make(chan result, 1024)
 	var wg sync.WaitGroup
 	for i, s := range streams {
-		s.results = s.atk.Attack(s.targeter.Targeter(), s.pacer, s.pacer.Total()+time.Second, name)
+		s.results = s.atk.Attack(s.indexed, s.pacer, s.pacer.Total()+time.Second, name)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -189,14 +201,15 @@ func attackAll(probeCtx context.Context, streams []*liveStream, probes []probePl
 	return out
 }
 
-// phaseInfos lists every stream's phases with their offsets.
+// phaseInfos lists every stream's phases with their offsets, and the
+// clients of closed-model phases this process ran (its shard's share).
 func phaseInfos(streams []*liveStream) []rundir.PhaseInfo {
 	var out []rundir.PhaseInfo
 	for _, s := range streams {
 		for i, seg := range s.plan.segments {
 			start := s.pacer.Starts()[i].Seconds()
 			pi := rundir.PhaseInfo{Name: seg.Name, Start: start, End: start + seg.Duration.Seconds(),
-				RateFrom: seg.From, RateTo: seg.To, Concurrency: seg.Concurrency}
+				RateFrom: seg.From, RateTo: seg.To, Concurrency: s.shard.Clients(seg.Concurrency)}
 			if len(streams) > 1 {
 				pi.Stream = s.plan.name
 			}
@@ -213,11 +226,11 @@ func phaseInfos(streams []*liveStream) []rundir.PhaseInfo {
 func streamsHarness(streams []*liveStream, ran time.Duration, lag *hist.Histogram, cpu float64, wall time.Duration, maxRSS int64) rundir.Harness {
 	if len(streams) == 1 {
 		s := streams[0]
-		return harness(s.plan.segments, s.pacer.Starts(), ran, s.sentOpen, lag, cpu, wall, maxRSS)
+		return harness(s.share, s.pacer.Starts(), ran, s.sentOpen, lag, cpu, wall, maxRSS)
 	}
 	h := harness(nil, nil, ran, 0, lag, cpu, wall, maxRSS)
 	for _, s := range streams {
-		sh := harness(s.plan.segments, s.pacer.Starts(), min(ran, s.pacer.Total()), s.sentOpen, &s.lag, 0, 0, 0)
+		sh := harness(s.share, s.pacer.Starts(), min(ran, s.pacer.Total()), s.sentOpen, &s.lag, 0, 0, 0)
 		h.RequestedRate += sh.RequestedRate
 		h.AchievedRate += sh.AchievedRate
 		h.Streams = append(h.Streams, rundir.StreamHarness{Name: s.plan.name, Requests: s.sent,

@@ -9,6 +9,7 @@ func commands() []*cli.Command {
 		reportCommand(),
 		compareCommand(),
 		planCommand(),
+		mergeCommand(),
 		serveCommand(),
 		validateCommand(),
 		scenariosCommand(),

@@ -46,6 +46,8 @@ or input; 130 when interrupted.`,
 			&cli.Int64Flag{Name: "seed", Value: 1, Usage: "`N` seeds the choice of request classes (same seed, same request sequence)"},
 			&cli.BoolFlag{Name: "quick", Usage: fmt.Sprintf("scale every phase's duration by %g (at least 1s per phase) for a smoke run", runner.QuickFactor)},
 			&cli.BoolFlag{Name: "ci", Usage: "plain progress lines instead of a live status line, and exit 1 when a threshold is broken"},
+			&cli.StringFlag{Name: "shard", Usage: "`I/N`: send shard I's stripe (request k when k mod N == I) of each stream's schedule and its share of closed-model clients, for a sharded run from N processes; shard 0 runs the probes (url targets only; docs/distributed.md)"},
+			&cli.StringFlag{Name: "start-at", Usage: "`TIME` at which the attack begins, RFC 3339 (2026-12-01T10:00:00Z) or +DURATION from now (+30s); every shard of a run gets the same one"},
 			&cli.DurationFlag{Name: "timeout", Value: runner.DefaultTimeout, Usage: "`DURATION` after which a request counts as a timeout error; overrides the scenario's client.timeout (a traffic class's own timeout still wins)"},
 		},
 		Action: runAction,
@@ -74,9 +76,15 @@ func runAction(c *cli.Context) error {
 	if c.IsSet("timeout") {
 		timeout = c.Duration("timeout")
 	}
+	shard, startAt, err := shardFlags(c, time.Now())
+	if err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	res, err := runner.Run(ctx, s, runner.Options{
+		Shard:       shard,
+		StartAt:     startAt,
 		Out:         c.String("out"),
 		Variants:    c.StringSlice("variant"),
 		Seed:        c.Int64("seed"),

@@ -118,6 +118,16 @@ type Pacer struct {
 	end    *time.Timer
 	endFor int
 
+	// shard is the stripe of the schedule this Pacer sends (shard.go);
+	// offsets are the global index of each segment's first open-model
+	// request; ticks hands each request's index to IndexedTargeter.
+	shard    Shard
+	offsets  []uint64
+	ticks    tickQueue
+	closedN  uint64
+	indexed  bool // whether ticks are pushed (IndexedTargeter)
+	anchored bool
+
 	// seed seeds the arrivals of Poisson segments; arr is the current
 	// segment's (nil for evenly spaced ones).
 	seed uint64
@@ -213,6 +223,8 @@ func (p *Pacer) record(hit uint64, due time.Time) {
 func (p *Pacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
 	if p.began.IsZero() {
 		p.began = p.clock().Add(-elapsed)
+	} else if p.anchored {
+		elapsed = p.clock().Sub(p.began)
 	}
 	for {
 		if elapsed >= p.total {
@@ -246,6 +258,7 @@ func (p *Pacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
 			}
 			if inflight < limit {
 				p.record(hits, time.Time{})
+				p.push(false, 0)
 				return 0, false
 			}
 			// Wait for a client to finish, the segment to end or a stop.
@@ -255,18 +268,22 @@ func (p *Pacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
 			elapsed = p.clock().Sub(p.began)
 			continue
 		}
+		// n is this shard's next request's place in the segment's
+		// schedule (hits-p.base itself for the single process).
+		n, k := p.own(p.cur, hits-p.base)
 		var off time.Duration
 		var ok bool
 		if p.arr != nil {
-			off, ok = p.arr.due(hits - p.base)
+			off, ok = p.arr.due(n)
 		} else {
-			off, ok = seg.due(hits - p.base)
+			off, ok = seg.due(n)
 		}
 		if !ok {
 			// Nothing more to send in this segment: wait for the next.
 			wait = segEnd - elapsed
 		} else if due := p.starts[p.cur] + off; elapsed >= due {
 			p.record(hits, p.began.Add(due))
+			p.push(true, k)
 			return 0, false
 		} else {
 			wait = due - elapsed

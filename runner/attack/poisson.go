@@ -34,12 +34,18 @@ type arrivals struct {
 func newArrivals(s Segment, seed uint64, index int) *arrivals {
 	a := &arrivals{seg: s, total: s.Hits(s.Duration),
 		rng: rand.New(rand.NewPCG(seed, 0x9015_5011^uint64(index)))}
-	// An evenly spaced segment sends request n at Hits⁻¹(n) for every
-	// n < Hits(D): ceil(Hits(D)) requests.
-	if a.total > 0 {
-		a.n = uint64(math.Ceil(a.total - 1e-9))
-	}
+	a.n = s.poissonCount()
 	return a
+}
+
+// poissonCount is the number of requests a Poisson segment sends: as an
+// evenly spaced segment sends request n at Hits⁻¹(n) for every
+// n < Hits(D), ceil(Hits(D)) requests.
+func (s Segment) poissonCount() uint64 {
+	if total := s.Hits(s.Duration); total > 0 {
+		return uint64(math.Ceil(total - 1e-9))
+	}
+	return 0
 }
 
 // due returns the offset of request n (from 0) into the segment, and
