@@ -54,7 +54,7 @@ func TestLoopModelCalibratedAgainstUvicorn(t *testing.T) {
 	}
 	var table strings.Builder
 	loopcalib.WriteTable(&table, rows, 0.7, 1.3)
-	t.Logf("median of 3, load %s\n%s", loadAverage(), table.String())
+	t.Logf("median of 3, load %s\n%s", loopcalib.LoadAverage(), table.String())
 	for _, r := range rows {
 		if x := r.LightRatio(); x < 0.7 || x > 1.3 {
 			t.Errorf("%s: model light p99 %.2f ms is %.2f× real uvicorn's %.2f ms, want 0.7 to 1.3",
@@ -85,17 +85,4 @@ func buildSawtooth(t *testing.T) string {
 		t.Fatalf("go build ../cmd/sawtooth: %v\n%s", err, out)
 	}
 	return bin
-}
-
-// loadAverage returns the 1-, 5- and 15-minute load averages, for the log.
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
 }

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/sawtooth-dev/sawtooth/internal/loopcalib"
 )
@@ -19,7 +18,7 @@ func calibrate(p params, apps string, repeat int, w io.Writer) error {
 	if p.sawtooth == "" {
 		return fmt.Errorf("-calibrate needs -sawtooth BINARY for the built-in target")
 	}
-	before := loadAverage()
+	before := loopcalib.LoadAverage()
 	rows, err := loopcalib.Run(context.Background(), loopcalib.Options{
 		Apps:     apps,
 		Dir:      p.dir,
@@ -31,22 +30,9 @@ func calibrate(p params, apps string, repeat int, w io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(w, "Shipped %s (built-in loop worker) vs %s (/usr/bin/uvicorn), as shipped, median of %d; load average (1, 5, 15 min) %s before, %s after.\n\n",
-		loopcalib.ModelScenario, loopcalib.RealScenario, repeat, before, loadAverage())
+		loopcalib.ModelScenario, loopcalib.RealScenario, repeat, before, loopcalib.LoadAverage())
 	loopcalib.WriteTable(w, rows, 0.7, 1.3)
 	return nil
-}
-
-// loadAverage returns /proc/loadavg's 1-, 5- and 15-minute figures.
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
 }
 
 // runCalibrate is calibrate with the run directories in p.dir, or in a

@@ -11,8 +11,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/sawtooth-dev/sawtooth/reports"
@@ -192,3 +194,17 @@ func WriteTable(w io.Writer, rows []Row, lo, hi float64) {
 }
 
 func ms(s float64) string { return fmt.Sprintf("%.2f ms", 1000*s) }
+
+// LoadAverage returns /proc/loadavg's 1-, 5- and 15-minute figures, to
+// print beside a calibration table ("unknown" when they cannot be read).
+func LoadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
