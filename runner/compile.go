@@ -62,23 +62,11 @@ func freePort() (int, error) {
 // scenario from scenarios.Parse or Load: defaults applied (base and ready
 // URLs, stop signal, methods, phase names) and values validated.
 func compile(s *scenarios.Scenario, v scenarios.Variant, binary string) (*plan, error) {
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	adminPort, err := freePort()
-	for err == nil && adminPort == port {
-		adminPort, err = freePort()
-	}
+	vars, err := portVars()
 	if err != nil {
 		return nil, err
 	}
 	p := &plan{}
-	vars := map[string]string{
-		"port":       strconv.Itoa(port),
-		"admin_port": strconv.Itoa(adminPort),
-		"admin_url":  "http://127.0.0.1:" + strconv.Itoa(adminPort),
-	}
 	var trafficVars map[string]string
 	switch {
 	case s.Target.URL != nil:
@@ -93,22 +81,7 @@ func compile(s *scenarios.Scenario, v scenarios.Variant, binary string) (*plan, 
 			return nil, err
 		}
 	case s.Target.Builtin != nil:
-		p.kind = "builtin"
-		p.builtin = true
-		flags := maps.Clone(s.Target.Builtin)
-		maps.Copy(flags, v.Set)
-		delete(flags, "bind")
-		delete(flags, "admin_bind")
-		p.baseURL = "http://127.0.0.1:" + vars["port"]
-		p.adminURL = vars["admin_url"]
-		vars["base_url"] = p.baseURL
-		p.spec = target.Spec{
-			Argv:         append([]string{binary, "serve", "--bind=127.0.0.1:" + vars["port"], "--admin-bind=127.0.0.1:" + vars["admin_port"]}, scenarios.BuiltinArgs(flags)...),
-			ReadyURL:     p.baseURL + "/healthz",
-			ReadyTimeout: 30 * time.Second,
-			StopSignal:   syscall.SIGTERM,
-			Grace:        10 * time.Second,
-		}
+		p.compileBuiltin(s, v, vars, binary)
 	default:
 		return nil, fmt.Errorf("target: want builtin, command or url")
 	}
@@ -126,6 +99,53 @@ func compile(s *scenarios.Scenario, v scenarios.Variant, binary string) (*plan, 
 	return p, nil
 }
 
+// portVars picks two different free ports, for the target and its admin
+// listener, and returns the placeholders naming them: port, admin_port
+// and admin_url.
+func portVars() (map[string]string, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	adminPort, err := freePort()
+	for err == nil && adminPort == port {
+		adminPort, err = freePort()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return map[string]string{
+		"port":       strconv.Itoa(port),
+		"admin_port": strconv.Itoa(adminPort),
+		"admin_url":  "http://127.0.0.1:" + strconv.Itoa(adminPort),
+	}, nil
+}
+
+// compileBuiltin resolves a builtin target: "binary serve" with the
+// scenario's flags and the variant's set, on the ports of vars, to which
+// it adds base_url.
+func (p *plan) compileBuiltin(s *scenarios.Scenario, v scenarios.Variant, vars map[string]string, binary string) {
+	p.kind = "builtin"
+	p.builtin = true
+	flags := maps.Clone(s.Target.Builtin)
+	maps.Copy(flags, v.Set)
+	delete(flags, "bind")
+	delete(flags, "admin_bind")
+	p.baseURL = "http://127.0.0.1:" + vars["port"]
+	p.adminURL = vars["admin_url"]
+	vars["base_url"] = p.baseURL
+	p.spec = target.Spec{
+		Argv:         append([]string{binary, "serve", "--bind=127.0.0.1:" + vars["port"], "--admin-bind=127.0.0.1:" + vars["admin_port"]}, scenarios.BuiltinArgs(flags)...),
+		ReadyURL:     p.baseURL + "/healthz",
+		ReadyTimeout: 30 * time.Second,
+		StopSignal:   syscall.SIGTERM,
+		Grace:        10 * time.Second,
+	}
+}
+
+// compileCommand resolves a command target: its base URL, argv, env and
+// dir, their placeholders filled in from vars (the ports), the command's
+// vars and the variant's set, and then its life (compileCommandLife).
 func (p *plan) compileCommand(s *scenarios.Scenario, v scenarios.Variant, vars map[string]string) error {
 	c := s.Target.Command
 	for k, val := range c.Vars {
@@ -163,6 +183,13 @@ func (p *plan) compileCommand(s *scenarios.Scenario, v scenarios.Variant, vars m
 	if p.spec.Dir != "" && !filepath.IsAbs(p.spec.Dir) && s.File != "" {
 		p.spec.Dir = filepath.Join(filepath.Dir(s.File), p.spec.Dir)
 	}
+	return p.compileCommandLife(c, vars)
+}
+
+// compileCommandLife resolves how a command target's life is followed:
+// its ready URL (relative to the base URL unless absolute), its stop
+// signal and grace, and the log patterns of its events.
+func (p *plan) compileCommandLife(c *scenarios.Command, vars map[string]string) error {
 	ready, err := expand(c.Ready.URL, "target.command.ready.url", vars)
 	if err != nil {
 		return err

@@ -130,19 +130,7 @@ func (r *run) promAfter(ctx context.Context, t0, end time.Time, memW *rundir.CSV
 	if d, err := r.prom.src.ScrapeInterval(ctx, res.Jobs); err == nil {
 		r.prom.scrape = d
 	}
-	ms.ScrapeInterval = r.prom.scrape.Seconds()
-	ms.Series = res.Series
-	for pid, l := range res.Labels {
-		if ms.Labels == nil {
-			ms.Labels = map[string]string{}
-		}
-		ms.Labels[strconv.Itoa(pid)] = l
-	}
-	if res.Restarts >= 0 {
-		n := res.Restarts
-		ms.Restarts, ms.RestartsUnmatched = &n, res.Unmatched
-	}
-	ms.Warnings = promWarnings(r.prom.scrape, end.Sub(t0), res, cfg)
+	describeMemory(ms, res, r.prom.scrape, end.Sub(t0), cfg)
 	for _, row := range res.Memory {
 		if err := memW.Write(row); err != nil {
 			return fmt.Errorf("write %s: %w", rundir.MemoryFile, err)
@@ -160,6 +148,25 @@ func (r *run) promAfter(ctx context.Context, t0, end time.Time, memW *rundir.CSV
 		return fmt.Errorf("memory from Prometheus: %w", r.prom.check)
 	}
 	return nil
+}
+
+// describeMemory records in ms what Prometheus returned for a run of
+// length run, scraped every scrape: the series, their labels, the
+// restarts and the caveats (promWarnings).
+func describeMemory(ms *rundir.MemorySource, res *promsrc.Result, scrape, run time.Duration, cfg promsrc.Config) {
+	ms.ScrapeInterval = scrape.Seconds()
+	ms.Series = res.Series
+	for pid, l := range res.Labels {
+		if ms.Labels == nil {
+			ms.Labels = map[string]string{}
+		}
+		ms.Labels[strconv.Itoa(pid)] = l
+	}
+	if res.Restarts >= 0 {
+		n := res.Restarts
+		ms.Restarts, ms.RestartsUnmatched = &n, res.Unmatched
+	}
+	ms.Warnings = promWarnings(scrape, run, res, cfg)
 }
 
 // promWarnings are the caveats of memory read from Prometheus.
