@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -18,22 +17,15 @@ func TestBuiltinRecycling(t *testing.T) {
 		Target: scenarios.Target{Builtin: map[string]string{
 			"workers": "2", "worker_model": "sync", "max_requests": "25", "leak_per_request": "64KiB",
 		}},
-		Traffic: []scenarios.RequestClass{{Name: "light", Weight: 1, Method: "GET", Path: "/light"}},
-		Phases:  []scenarios.Phase{{Name: "steady", Duration: scenarios.Duration(3 * time.Second), Rate: &scenarios.Rate{From: 60, To: 60}}},
+		Traffic: []scenarios.RequestClass{get("light", "/light")},
+		Phases:  []scenarios.Phase{steady("steady", 3*time.Second, 60)},
 		Sample: scenarios.Sample{
 			Interval: scenarios.Duration(50 * time.Millisecond),
 			Metrics:  []scenarios.MetricsSource{{URL: "{{admin_url}}/metrics"}},
 		},
 		Repeat: 1,
 	}
-	res, err := Run(context.Background(), s, testOptions(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := rundir.Open(res.Dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, d := runOK(t, s, testOptions(t))
 	ref := d.Meta.Runs[0]
 	mem := readMemory(t, d, ref)
 	workers := map[int]bool{}
@@ -52,13 +44,7 @@ func TestBuiltinRecycling(t *testing.T) {
 		}
 		byT[m.T].pss += m.PSS
 	}
-	t.Cleanup(func() {
-		var pids []int
-		for _, m := range mem {
-			pids = append(pids, m.PID)
-		}
-		killAll(pids)
-	})
+	killSampled(t, mem)
 	// 180 requests over 2 workers retiring after 25: about 7 retirements.
 	if len(workers) < 5 {
 		t.Errorf("sampler saw %d worker pids, want at least 5 (workers recycled)", len(workers))

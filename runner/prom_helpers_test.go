@@ -13,8 +13,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
 // prometheusBin is Debian's Prometheus (package prometheus).
@@ -157,23 +155,4 @@ scrape_configs:
 // hostPort returns the host:port of an http URL.
 func hostPort(url string) string {
 	return strings.TrimPrefix(strings.TrimPrefix(url, "http://"), "https://")
-}
-
-// readResults decodes a results.bin.
-func readResults(t *testing.T, path string) []vegeta.Result {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	dec := vegeta.NewDecoder(f)
-	var out []vegeta.Result
-	for {
-		var r vegeta.Result
-		if err := dec.Decode(&r); err != nil {
-			return out
-		}
-		out = append(out, r)
-	}
 }

@@ -18,31 +18,7 @@ import (
 	"github.com/sawtooth-dev/sawtooth/reports"
 	"github.com/sawtooth-dev/sawtooth/rundir"
 	"github.com/sawtooth-dev/sawtooth/runner/sampler"
-	"github.com/sawtooth-dev/sawtooth/scenarios"
 )
-
-// urlScenario parses a URL-target scenario for base with the given
-// sample block and phases (YAML, indented for their keys).
-func urlScenario(t *testing.T, base, sample, phases string) *scenarios.Scenario {
-	t.Helper()
-	yml := fmt.Sprintf(`name: url-prom
-target:
-  url:
-    base_url: %s
-    ready: {url: /healthz, timeout: 10s}
-traffic:
-  - {name: light, weight: 1, path: /light}
-phases:
-%s
-sample:
-%s
-`, base, phases, sample)
-	s, err := scenarios.Parse([]byte(yml), "url-prom.yaml")
-	if err != nil {
-		t.Fatalf("scenario:\n%s\n%v", yml, err)
-	}
-	return s
-}
 
 // procRows samples the process tree of pid every interval until stop is
 // closed, as the runner's /proc sampler does for a target it started.
@@ -195,15 +171,9 @@ func TestURLTargetPrometheusMemory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := rundir.Open(res.Dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := openDir(t, res.Dir)
 	ref := d.Meta.Runs[0]
-	var info rundir.RunInfo
-	if err := rundir.ReadJSON(d.File(ref, rundir.RunFile), &info); err != nil {
-		t.Fatal(err)
-	}
+	info := runInfo(t, d, ref)
 	if info.TargetKind != "url" || len(info.Target) != 0 || info.Memory == nil {
 		t.Fatalf("run.json: target kind %q, target %v, memory source %+v", info.TargetKind, info.Target, info.Memory)
 	}
@@ -319,10 +289,7 @@ func TestPrometheusSourceErrors(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%q", tc.query)) || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want one naming the query %q and saying %q", err, tc.query, tc.want)
 			}
-			d, err := rundir.Open(res.Dir)
-			if err != nil {
-				t.Fatal(err)
-			}
+			d := openDir(t, res.Dir)
 			ref := d.Meta.Runs[0]
 			var before bool
 			for _, e := range readEvents(t, d, ref) {
@@ -345,17 +312,14 @@ func TestPrometheusSourceErrors(t *testing.T) {
 // ready timeout, with the last error.
 func TestURLTargetNotUp(t *testing.T) {
 	base := fmt.Sprintf("http://127.0.0.1:%d", testFreePort(t))
-	s, err := scenarios.Parse([]byte(fmt.Sprintf(`name: down
+	s := parseScenario(t, "down.yaml", fmt.Sprintf(`name: down
 target:
   url: {base_url: %s, ready: {url: /healthz, timeout: 1s}}
 traffic: [{name: light, weight: 1, path: /light}]
 phases: [{duration: 1s, rate: 10}]
-`, base)), "down.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
+`, base))
 	t0 := time.Now()
-	_, err = Run(context.Background(), s, testOptions(t))
+	_, err := Run(context.Background(), s, testOptions(t))
 	took := time.Since(t0)
 	if err == nil || !strings.Contains(err.Error(), "not ready after 1s") || !strings.Contains(err.Error(), base+"/healthz") || !strings.Contains(err.Error(), "connection refused") {
 		t.Fatalf("err = %v, want not ready after 1s with the URL and the last error", err)
@@ -387,28 +351,11 @@ sample:
   interval: 1s
   prometheus: {url: %q, memory: sawtooth_worker_rss_bytes, restarts: sawtooth_worker_exits_total}
 `, sawtoothBin, port, admin, port, prom)
-	s, err := scenarios.Parse([]byte(yml), "both.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := Run(context.Background(), s, testOptions(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := rundir.Open(res.Dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := parseScenario(t, "both.yaml", yml)
+	res, d := runOK(t, s, testOptions(t))
 	ref := d.Meta.Runs[0]
-	var procRows []rundir.MemorySample
-	if err := rundir.EachMemory(d.File(ref, rundir.MemoryProcFile), func(m rundir.MemorySample) error {
-		procRows = append(procRows, m)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
 	procWorkers := map[int]bool{}
-	for _, m := range procRows {
+	for _, m := range readMemoryFile(t, d.File(ref, rundir.MemoryProcFile)) {
 		if m.Role == "worker" {
 			procWorkers[m.PID] = true
 		}

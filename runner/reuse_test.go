@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -24,7 +23,7 @@ func reuseScenario(method, body string, retry bool) *scenarios.Scenario {
 	s := fakeScenario("-close-after=5")
 	s.Sample.Metrics = nil
 	s.Traffic = []scenarios.RequestClass{{Name: "hello", Weight: 1, Method: method, Path: "/", Body: body}}
-	s.Phases = []scenarios.Phase{{Name: "steady", Duration: scenarios.Duration(2 * time.Second), Rate: &scenarios.Rate{From: 100, To: 100}}}
+	s.Phases = []scenarios.Phase{steady("steady", 2*time.Second, 100)}
 	s.Client = scenarios.Client{Retry: &retry, Connections: 1}
 	return s
 }
@@ -33,41 +32,22 @@ func reuseScenario(method, body string, retry bool) *scenarios.Scenario {
 // failures and requests per timeline.csv, and its errors by text.
 func reuseRun(t *testing.T, s *scenarios.Scenario) (drops, reuse, requests int64, errs map[string]int64, info rundir.RunInfo) {
 	t.Helper()
-	res, err := Run(context.Background(), s, testOptions(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := rundir.Open(res.Dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, d := runOK(t, s, testOptions(t))
 	ref := d.Meta.Runs[0]
-	log, err := os.ReadFile(d.File(ref, rundir.TargetLog))
-	if err != nil {
-		t.Fatal(err)
-	}
-	drops = int64(strings.Count(string(log), "dropped "))
-	if err := rundir.EachTimeline(d.File(ref, rundir.TimelineFile), func(r rundir.TimelineRow) error {
+	drops = int64(strings.Count(targetLog(t, d, ref), "dropped "))
+	eachTimeline(t, d, ref, func(r rundir.TimelineRow) {
 		if r.Class == "all" {
 			reuse += r.ReuseFailures
 			requests += r.Count
 		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	})
 	errs = map[string]int64{}
-	if err := rundir.EachResult(d.File(ref, rundir.ResultsFile), func(r *vegeta.Result) error {
+	eachResult(t, d, ref, func(r *vegeta.Result) {
 		if r.Error != "" {
 			errs[r.Error]++
 		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if info, err = d.RunInfo(ref); err != nil {
-		t.Fatal(err)
-	}
+	})
+	info = runInfo(t, d, ref)
 	// The scenario as run records the client model (a scenario built in
 	// Go, as here, has only the fields it set; Parse fills the rest).
 	yml, err := os.ReadFile(filepath.Join(res.Dir, rundir.ScenarioFile))
@@ -148,39 +128,22 @@ func TestReuseFailuresStreamsAndMix(t *testing.T) {
 	retry := false
 	s := reuseScenario("GET", "", retry)
 	s.Traffic, s.Phases = nil, nil
-	rate := &scenarios.Rate{From: 50, To: 50}
+	keptOnly := steady("kept only", time.Second, 50)
+	keptOnly.Mix = map[string]float64{"gone": 0}
 	s.Streams = []scenarios.Stream{
-		{Name: "mixed", Traffic: []scenarios.RequestClass{{Name: "kept", Weight: 1, Method: "GET", Path: "/"}, {Name: "gone", Weight: 1, Method: "GET", Path: "/?x=1"}},
-			Phases: []scenarios.Phase{{Name: "both", Duration: scenarios.Duration(time.Second), Rate: rate},
-				{Name: "kept only", Duration: scenarios.Duration(time.Second), Rate: rate, Mix: map[string]float64{"gone": 0}}}},
-		{Name: "other", Traffic: []scenarios.RequestClass{{Name: "other", Weight: 1, Method: "GET", Path: "/?y=1"}},
-			Phases: []scenarios.Phase{{Name: "steady", Duration: scenarios.Duration(2 * time.Second), Rate: rate}}},
+		{Name: "mixed", Traffic: []scenarios.RequestClass{get("kept", "/"), get("gone", "/?x=1")},
+			Phases: []scenarios.Phase{steady("both", time.Second, 50), keptOnly}},
+		{Name: "other", Traffic: []scenarios.RequestClass{get("other", "/?y=1")},
+			Phases: []scenarios.Phase{steady("steady", 2*time.Second, 50)}},
 	}
-	res, err := Run(context.Background(), s, testOptions(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := rundir.Open(res.Dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, d := runOK(t, s, testOptions(t))
 	ref := d.Meta.Runs[0]
-	log, err := os.ReadFile(d.File(ref, rundir.TargetLog))
-	if err != nil {
-		t.Fatal(err)
-	}
-	drops := int64(strings.Count(string(log), "dropped "))
+	drops := int64(strings.Count(targetLog(t, d, ref), "dropped "))
 	reuse := map[string]int64{}
-	if err := rundir.EachTimeline(d.File(ref, rundir.TimelineFile), func(r rundir.TimelineRow) error {
+	eachTimeline(t, d, ref, func(r rundir.TimelineRow) {
 		reuse[r.Class] += r.ReuseFailures
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	info, err := d.RunInfo(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
+	info := runInfo(t, d, ref)
 	var phase2 float64
 	for _, p := range info.Phases {
 		if p.Name == "kept only" {
@@ -190,7 +153,7 @@ func TestReuseFailuresStreamsAndMix(t *testing.T) {
 	var errs int64
 	counts := map[string]int{}
 	lateGone := 0
-	if err := rundir.EachResult(d.File(ref, rundir.ResultsFile), func(r *vegeta.Result) error {
+	eachResult(t, d, ref, func(r *vegeta.Result) {
 		counts[r.Attack]++
 		if r.Error != "" {
 			errs++
@@ -200,10 +163,7 @@ func TestReuseFailuresStreamsAndMix(t *testing.T) {
 		if r.Attack == "gone" && r.Timestamp.Sub(info.Start).Seconds() > phase2+0.05 {
 			lateGone++
 		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	})
 	t.Logf("drops %d, reuse failures %v, errors %d, results %v, phase 2 at %.3fs", drops, reuse, errs, counts, phase2)
 	if drops < 20 {
 		t.Fatalf("the server dropped %d requests, want at least 20 (one per 6)", drops)

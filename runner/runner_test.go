@@ -76,84 +76,6 @@ func leftovers() []int {
 	return out
 }
 
-// fakeScenario is a command target running the fake server.
-func fakeScenario(extra ...string) *scenarios.Scenario {
-	argv := append([]string{fakeBin, "-port={{port}}"}, extra...)
-	return &scenarios.Scenario{
-		Name: "fake",
-		Target: scenarios.Target{Command: &scenarios.Command{
-			Argv:    argv,
-			BaseURL: scenarios.DefaultBaseURL,
-			Vars:    map[string]string{"ignore": "-ignore-term=false", "escape": "-escape=false"},
-			Ready:   scenarios.Ready{URL: "/healthz", Timeout: scenarios.Duration(10 * time.Second)},
-			Stop:    scenarios.Stop{Signal: "TERM", Grace: scenarios.Duration(500 * time.Millisecond)},
-			Events: []scenarios.LogPattern{
-				{Pattern: `Booting worker with pid: (?P<pid>\d+)`, Event: "spawn"},
-			},
-		}},
-		Traffic: []scenarios.RequestClass{
-			{Name: "hello", Weight: 3, Method: "GET", Path: "/"},
-			{Name: "slow", Weight: 1, Method: "GET", Path: "/?ms=5"},
-		},
-		Phases: []scenarios.Phase{{Name: "steady", Duration: scenarios.Duration(1500 * time.Millisecond), Rate: &scenarios.Rate{From: 40, To: 40}}},
-		Sample: scenarios.Sample{
-			Interval: scenarios.Duration(100 * time.Millisecond),
-			Metrics:  []scenarios.MetricsSource{{URL: "{{base_url}}/metrics"}},
-		},
-		Repeat: 1,
-	}
-}
-
-func testOptions(t *testing.T) Options {
-	return Options{Dir: filepath.Join(t.TempDir(), "run"), Seed: 7, Binary: sawtoothBin, Timeout: 5 * time.Second, CommandLine: []string{"test"}}
-}
-
-// readMemory returns the memory rows of one run.
-func readMemory(t *testing.T, d *rundir.Dir, ref rundir.RunRef) []rundir.MemorySample {
-	t.Helper()
-	var rows []rundir.MemorySample
-	if err := rundir.EachMemory(d.File(ref, rundir.MemoryFile), func(s rundir.MemorySample) error {
-		rows = append(rows, s)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	return rows
-}
-
-func readEvents(t *testing.T, d *rundir.Dir, ref rundir.RunRef) []rundir.Event {
-	t.Helper()
-	var evs []rundir.Event
-	if err := rundir.EachEvent(d.File(ref, rundir.EventsFile), func(e rundir.Event) error {
-		evs = append(evs, e)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	return evs
-}
-
-// alive reports whether pid is a live, non-zombie process.
-func alive(pid int) bool {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	return len(f) > 0 && f[0] != "Z" && f[0] != "X"
-}
-
-// killAll kills every listed pid that is still alive (cleanup after a
-// failed test).
-func killAll(pids []int) {
-	for _, p := range pids {
-		if alive(p) {
-			syscall.Kill(p, syscall.SIGKILL)
-		}
-	}
-}
-
 // Test 4 of the issue: a command target is started, sampled and stopped
 // with no orphans — politely, and when it ignores SIGTERM and forks
 // children, one of which leaves the process group.
@@ -163,15 +85,7 @@ func TestCommandTargetNoOrphans(t *testing.T) {
 		{Name: "polite"},
 		{Name: "stubborn", Set: map[string]string{"ignore": "-ignore-term=true", "escape": "-escape=true"}},
 	}
-	opt := testOptions(t)
-	res, err := Run(context.Background(), s, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := rundir.Open(res.Dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, d := runOK(t, s, testOptions(t))
 	if d.Meta.Partial || len(d.Meta.Runs) != 2 || d.Meta.Seed != 7 {
 		t.Fatalf("meta = %+v", d.Meta)
 	}
@@ -229,26 +143,20 @@ func TestCommandTargetNoOrphans(t *testing.T) {
 					t.Errorf("process %d: tree spawn %v, exit %v; want both", p, tree["spawn"][p], tree["exit"][p])
 				}
 			}
-			ri, err := d.RunInfo(ref)
-			if err != nil {
-				t.Fatal(err)
-			}
+			ri := runInfo(t, d, ref)
 			if ri.Partial || ri.Error != "" || len(ri.Phases) != 1 {
 				t.Errorf("run.json: partial %v error %q phases %+v", ri.Partial, ri.Error, ri.Phases)
 			}
 			// 40 req/s for 1.5 s, every result tagged with its class.
 			classes := map[string]int{}
 			n := 0
-			if err := rundir.EachResult(d.File(ref, rundir.ResultsFile), func(r *vegeta.Result) error {
+			eachResult(t, d, ref, func(r *vegeta.Result) {
 				n++
 				classes[r.Attack]++
 				if strings.Contains(r.URL, "#") || r.Code != 200 {
 					t.Errorf("result %d: URL %q code %d", r.Seq, r.URL, r.Code)
 				}
-				return nil
-			}); err != nil {
-				t.Fatal(err)
-			}
+			})
 			if n < 55 || n > 61 || classes["hello"] == 0 || classes["slow"] == 0 || len(classes) != 2 {
 				t.Errorf("%d results by class %v, want 60 of hello and slow", n, classes)
 			}
@@ -257,14 +165,11 @@ func TestCommandTargetNoOrphans(t *testing.T) {
 			}
 			// The timeline's "all" rows add up to every result.
 			var total int64
-			if err := rundir.EachTimeline(d.File(ref, rundir.TimelineFile), func(r rundir.TimelineRow) error {
+			eachTimeline(t, d, ref, func(r rundir.TimelineRow) {
 				if r.Class == "all" {
 					total += r.Count
 				}
-				return nil
-			}); err != nil {
-				t.Fatal(err)
-			}
+			})
 			if total != int64(n) {
 				t.Errorf("timeline counts %d requests, results.bin %d", total, n)
 			}
@@ -280,8 +185,7 @@ func TestCommandTargetNoOrphans(t *testing.T) {
 					t.Errorf("metrics.csv has no %s", want)
 				}
 			}
-			log, _ := os.ReadFile(d.File(ref, rundir.TargetLog))
-			if !bytes.Contains(log, []byte("fake server line 3")) {
+			if log := targetLog(t, d, ref); !strings.Contains(log, "fake server line 3") {
 				t.Errorf("target.log lacks the target's output:\n%s", log)
 			}
 		})
@@ -320,10 +224,7 @@ func TestTargetNeverReady(t *testing.T) {
 			if took > 20*time.Second {
 				t.Errorf("took %v to fail", took)
 			}
-			d, err := rundir.Open(res.Dir)
-			if err != nil {
-				t.Fatal(err)
-			}
+			d := openDir(t, res.Dir)
 			if !d.Meta.Partial || !strings.Contains(d.Meta.Reason, tc.want) {
 				t.Errorf("meta: partial %v reason %q", d.Meta.Partial, d.Meta.Reason)
 			}
@@ -347,22 +248,9 @@ func TestTargetNeverReady(t *testing.T) {
 // it is started once more on new ports, and the run goes on.
 func TestPortTakenRetry(t *testing.T) {
 	s := fakeScenario("-collide-once=" + filepath.Join(t.TempDir(), "collided"))
-	res, err := Run(context.Background(), s, testOptions(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := rundir.Open(res.Dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, d := runOK(t, s, testOptions(t))
 	ref := d.Meta.Runs[0]
-	t.Cleanup(func() {
-		var pids []int
-		for _, m := range readMemory(t, d, ref) {
-			pids = append(pids, m.PID)
-		}
-		killAll(pids)
-	})
+	killSampled(t, readMemory(t, d, ref))
 	retries := 0
 	for _, e := range readEvents(t, d, ref) {
 		if e.Source == "runner" && e.Event == "retry" {
@@ -372,8 +260,7 @@ func TestPortTakenRetry(t *testing.T) {
 	if retries != 1 {
 		t.Errorf("%d retry events, want 1", retries)
 	}
-	log, _ := os.ReadFile(d.File(ref, rundir.TargetLog))
-	if !bytes.Contains(log, []byte("address already in use")) {
+	if log := targetLog(t, d, ref); !strings.Contains(log, "address already in use") {
 		t.Errorf("target.log lacks the first start's bind error:\n%s", log)
 	}
 	ri, err := d.RunInfo(ref)
@@ -381,14 +268,11 @@ func TestPortTakenRetry(t *testing.T) {
 		t.Fatalf("run.json error %q (%v), meta partial %v", ri.Error, err, d.Meta.Partial)
 	}
 	n := 0
-	if err := rundir.EachResult(d.File(ref, rundir.ResultsFile), func(r *vegeta.Result) error {
+	eachResult(t, d, ref, func(r *vegeta.Result) {
 		if r.Code == 200 {
 			n++
 		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	})
 	if n < 55 {
 		t.Errorf("%d requests answered 200, want about 60", n)
 	}
@@ -458,10 +342,7 @@ sample:
 	if !strings.Contains(stdout.String(), runDir) {
 		t.Errorf("stdout does not name the run directory %s:\n%s", runDir, stdout.String())
 	}
-	d, err := rundir.Open(runDir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := openDir(t, runDir)
 	if !d.Meta.Partial || d.Meta.Reason != "interrupted" || len(d.Meta.Runs) != 1 {
 		t.Errorf("meta: %+v", d.Meta)
 	}
@@ -515,10 +396,7 @@ func TestNeverReadyNoOrphans(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "not ready") {
 		t.Fatalf("Run: %v, want not ready", err)
 	}
-	d, err := rundir.Open(res.Dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := openDir(t, res.Dir)
 	var kids []int
 	for _, e := range readEvents(t, d, d.Meta.Runs[0]) {
 		if e.Source == "log" && e.Event == "spawn" {
@@ -547,15 +425,9 @@ func TestInterruptedWhileStarting(t *testing.T) {
 	if !errors.Is(err, ErrInterrupted) {
 		t.Fatalf("Run: %v, want ErrInterrupted", err)
 	}
-	d, err := rundir.Open(res.Dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := openDir(t, res.Dir)
 	ref := d.Meta.Runs[0]
-	ri, err := d.RunInfo(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ri := runInfo(t, d, ref)
 	if _, err := os.Stat(d.File(ref, rundir.ResultsFile)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("results.bin: %v, want no file", err)
 	}

@@ -1,14 +1,12 @@
 package runner
 
 import (
-	"context"
 	"math"
 	"testing"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
-	"github.com/sawtooth-dev/sawtooth/rundir"
 	"github.com/sawtooth-dev/sawtooth/runner/attack"
 	"github.com/sawtooth-dev/sawtooth/scenarios"
 )
@@ -25,15 +23,17 @@ import (
 func TestStreamsAndProbes(t *testing.T) {
 	const dur = 8 * time.Second
 	phase := func(rate float64, arrival string) []scenarios.Phase {
-		return []scenarios.Phase{{Name: "load", Duration: scenarios.Duration(dur), Rate: &scenarios.Rate{From: rate, To: rate}, Arrival: arrival}}
+		p := steady("load", dur, rate)
+		p.Arrival = arrival
+		return []scenarios.Phase{p}
 	}
 	s := &scenarios.Scenario{
 		Name:   "streams",
 		Target: scenarios.Target{Builtin: map[string]string{"workers": "1", "worker_model": "loop", "offload_workers": "2"}},
 		Streams: []scenarios.Stream{
-			{Name: "light", Traffic: []scenarios.RequestClass{{Name: "light", Weight: 1, Method: "GET", Path: "/light"}}, Phases: phase(100, "")},
-			{Name: "bunched", Traffic: []scenarios.RequestClass{{Name: "bunched", Weight: 1, Method: "GET", Path: "/light?n=2"}}, Phases: phase(5, "poisson")},
-			{Name: "heavy", Traffic: []scenarios.RequestClass{{Name: "heavy", Weight: 1, Method: "GET", Path: "/cpu?ms=2500"}}, Phases: phase(0.25, "")},
+			{Name: "light", Traffic: []scenarios.RequestClass{get("light", "/light")}, Phases: phase(100, "")},
+			{Name: "bunched", Traffic: []scenarios.RequestClass{get("bunched", "/light?n=2")}, Phases: phase(5, "poisson")},
+			{Name: "heavy", Traffic: []scenarios.RequestClass{get("heavy", "/cpu?ms=2500")}, Phases: phase(0.25, "")},
 		},
 		Probes: []scenarios.Probe{{Name: "live", Kind: "liveness", Path: "/healthz", Every: scenarios.Duration(500 * time.Millisecond),
 			Timeout: scenarios.Duration(400 * time.Millisecond), FailureThreshold: 3, SuccessThreshold: 1}},
@@ -42,14 +42,7 @@ func TestStreamsAndProbes(t *testing.T) {
 		Repeat:   1,
 	}
 	opt := testOptions(t)
-	res, err := Run(context.Background(), s, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := rundir.Open(res.Dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, d := runOK(t, s, opt)
 	planned := map[string]int{}
 	for i, st := range s.Streams {
 		segs := []attack.Segment{{Duration: dur, From: st.Phases[0].Rate.From, To: st.Phases[0].Rate.To, Poisson: st.Phases[0].Arrival == "poisson"}}
@@ -59,14 +52,10 @@ func TestStreamsAndProbes(t *testing.T) {
 		t.Fatalf("planned %v, want light 800, bunched 40, heavy 2", planned)
 	}
 	for _, ref := range d.Meta.Runs {
-		ri, err := d.RunInfo(ref)
-		if err != nil {
-			t.Fatal(err)
-		}
+		ri := runInfo(t, d, ref)
 		counts := map[string]int{}
-		rundir.EachResult(d.File(ref, rundir.ResultsFile), func(r *vegeta.Result) error {
+		eachResult(t, d, ref, func(r *vegeta.Result) {
 			counts[r.Attack]++
-			return nil
 		})
 		for _, sh := range ri.Harness.Streams {
 			t.Logf("%s: stream %s sent %d, %.2f of %.2f req/s, send lag p99 %.1fms", ref.Variant, sh.Name, sh.Requests, sh.AchievedRate, sh.RequestedRate, 1000*sh.SendLagP99)

@@ -12,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/sawtooth-dev/sawtooth/rundir"
-	"github.com/sawtooth-dev/sawtooth/scenarios"
 )
 
 // A url target is driven without being started: its before hook runs once
@@ -46,10 +45,7 @@ variants:
   - {name: b, set: {tenant: b}}
   - {name: broken, set: {tenant: c, code: "3"}}
 `, srv.URL, dir)
-	s, err := scenarios.Parse([]byte(yml), "v.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := parseScenario(t, "v.yaml", yml)
 	res, err := Run(context.Background(), s, testOptions(t))
 	if err == nil || !strings.Contains(err.Error(), "variant broken") || !strings.Contains(err.Error(), "target.url.before") ||
 		!strings.Contains(err.Error(), "exit status 3") || !strings.Contains(err.Error(), "configuring c") {
@@ -63,10 +59,7 @@ variants:
 	if a, b := paths["/t/a"].Load(), paths["/t/b"].Load(); a == 0 || b == 0 || a+b != hits.Load() {
 		t.Errorf("requests: %d to /t/a, %d to /t/b with the right X-Tenant, %d in all; want each variant's own", a, b, hits.Load())
 	}
-	d, err := rundir.Open(res.Dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := openDir(t, res.Dir)
 	for _, ref := range d.Meta.Runs {
 		b, err := os.ReadFile(d.File(ref, rundir.TargetLog))
 		if err != nil || !strings.Contains(string(b), "configuring") {
