@@ -137,10 +137,7 @@ probes:
 sample:
   interval: 100ms
 `
-	s, err := scenarios.Parse([]byte(yml), "shard-streams.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := parseScenario(t, "shard-streams.yaml", yml)
 	at := time.Now().Add(2 * time.Second)
 	infos := make([]rundir.RunInfo, 2)
 	errs := make([]error, 2)
