@@ -101,17 +101,17 @@ func TestThresholds(t *testing.T) {
 		if err != nil {
 			t.Fatalf("ParseThreshold(%q): %v", c.expr, err)
 		}
-		vd := evaluate([]scenarios.Threshold{th}, v)[0]
+		vd := evaluate([]rundir.Threshold{th.Recorded()}, v)[0]
 		if vd.Pass != c.pass {
 			t.Errorf("%s: pass = %v, want %v (measured %g, limit %g)", c.expr, vd.Pass, c.pass, vd.Measured, vd.Limit)
 		}
 	}
 	th, _ := scenarios.ParseThreshold("lag.p99 < 10ms")
-	if vd := evaluate([]scenarios.Threshold{th}, v)[0]; !strings.Contains(vd.Error, "not measured") {
+	if vd := evaluate([]rundir.Threshold{th.Recorded()}, v)[0]; !strings.Contains(vd.Error, "not measured") {
 		t.Errorf("unmeasured metric: error %q, want it to say not measured", vd.Error)
 	}
 	th, _ = scenarios.ParseThreshold("memory.pss.peak < 299MiB")
-	if got := VerdictText(evaluate([]scenarios.Threshold{th}, v)[0]); got != "v: memory.pss.peak < 299MiB (measured 300 MiB, limit < 299 MiB)" {
+	if got := VerdictText(evaluate([]rundir.Threshold{th.Recorded()}, v)[0]); got != "v: memory.pss.peak < 299MiB (measured 300 MiB, limit < 299 MiB)" {
 		t.Errorf("VerdictText = %q", got)
 	}
 }

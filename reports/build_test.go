@@ -2,12 +2,15 @@ package reports
 
 import (
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/sawtooth-dev/sawtooth/reports/internal/fixture"
 	"github.com/sawtooth-dev/sawtooth/reports/plots"
+	"github.com/sawtooth-dev/sawtooth/rundir"
+	"github.com/sawtooth-dev/sawtooth/scenarios"
 )
 
 // TestThresholdsOfAnInvalidScenario: a run directory whose scenario.yaml
@@ -64,5 +67,70 @@ func TestPlotPercentilesPooled(t *testing.T) {
 				t.Errorf("%s: p%v = %v, want %v", pv.Name, p, got, want)
 			}
 		}
+	}
+}
+
+// TestRecordedThresholdsOfAnInvalidScenario: with thresholds.json, a run
+// directory whose scenario.yaml no longer validates keeps every verdict
+// (the same as when it validated) and only warns about the scenario.
+func TestRecordedThresholdsOfAnInvalidScenario(t *testing.T) {
+	classes := []fixture.Class{{Name: "light", Weight: 1, Latency: 0.002}}
+	exprs := []string{"light.p99 < 1s", "errors.ratio < 0.1%", "lag.p99 < 10ms"}
+	v := fixture.Variant{Name: "v", Repeats: 1, Duration: 4, Rate: 20, Classes: classes, Workers: 1, Seed: 5}
+	valid := filepath.Join(t.TempDir(), "valid")
+	if err := fixture.Write(valid, fixture.Scenario("old", classes, exprs), []fixture.Variant{v}); err != nil {
+		t.Fatal(err)
+	}
+	want, err := Build(valid, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	dir := filepath.Join(t.TempDir(), "run")
+	if err := fixture.Write(dir, fixture.Scenario("old", classes, exprs)+"retired_field: 1\n", []fixture.Variant{v}); err != nil {
+		t.Fatal(err)
+	}
+	var ths []rundir.Threshold
+	for _, e := range exprs {
+		th, err := scenarios.ParseThreshold(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ths = append(ths, th.Recorded())
+	}
+	if err := rundir.WriteThresholds(filepath.Join(dir, rundir.ThresholdsFile), ths); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Build(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(want.Summary.Thresholds) != len(exprs) || !reflect.DeepEqual(rep.Summary.Thresholds, want.Summary.Thresholds) {
+		t.Errorf("verdicts\n%+v\nwant those of the valid scenario\n%+v", rep.Summary.Thresholds, want.Summary.Thresholds)
+	}
+	if !slices.ContainsFunc(rep.Summary.Warnings, func(w string) bool { return strings.Contains(w, "retired_field") }) {
+		t.Errorf("warnings %q, want one naming the scenario's error", rep.Summary.Warnings)
+	}
+}
+
+// TestUnreadableThresholds: a thresholds.json that does not parse is a
+// failed verdict naming the file, not a run without thresholds.
+func TestUnreadableThresholds(t *testing.T) {
+	classes := []fixture.Class{{Name: "light", Weight: 1, Latency: 0.002}}
+	v := fixture.Variant{Name: "v", Repeats: 1, Duration: 2, Rate: 10, Classes: classes, Workers: 1, Seed: 5}
+	dir := filepath.Join(t.TempDir(), "run")
+	if err := fixture.Write(dir, fixture.Scenario("s", classes, []string{"light.p99 < 1s"}), []fixture.Variant{v}); err != nil {
+		t.Fatal(err)
+	}
+	if err := rundir.WriteFile(filepath.Join(dir, rundir.ThresholdsFile), []byte(`{"thresholds": [{"expr": "x", "metric": "all.p99", "op": "=~"}]}`)); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Build(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := rep.Failed()
+	if len(f) != 1 || f[0].Threshold != rundir.ThresholdsFile || !strings.Contains(f[0].Error, `"=~"`) {
+		t.Errorf("failed verdicts %+v, want one for %s naming the bad op", f, rundir.ThresholdsFile)
 	}
 }

@@ -276,17 +276,13 @@ func Build(dir string, opts Options) (*Report, error) {
 		}
 	}
 	s.Findings = rep.findings()
-	if scenarioErr != nil {
-		// The thresholds still count: read them alone.
-		s.Thresholds = append(s.Thresholds, Verdict{Variant: "*", Threshold: "scenario.yaml", Error: scenarioErr.Error()})
-		ths, _ := scenarios.ReadThresholds(scenarioText)
-		for i := range s.Variants {
-			s.Thresholds = append(s.Thresholds, evaluate(ths, &s.Variants[i])...)
-		}
-	} else if rep.Scenario != nil {
-		for i := range s.Variants {
-			s.Thresholds = append(s.Thresholds, evaluate(rep.Scenario.Thresholds, &s.Variants[i])...)
-		}
+	ths, failed, warn := runThresholds(dir, rep.Scenario, scenarioText, scenarioErr)
+	s.Warnings = append(s.Warnings, warn...)
+	s.Thresholds = append(s.Thresholds, failed...)
+	for i := range s.Variants {
+		s.Thresholds = append(s.Thresholds, evaluate(ths, &s.Variants[i])...)
+	}
+	if scenarioErr == nil && rep.Scenario != nil {
 		s.Plan = rep.planSection()
 	}
 	return rep, nil
@@ -447,11 +443,38 @@ func beyondNoise(base, v float64, unit string) bool {
 	return base == 0 || diff >= NoiseFloor*math.Abs(base)
 }
 
+// runThresholds returns the thresholds of the run directory dir: those
+// it recorded in thresholds.json or, in a run directory written before
+// that file, those of its scenario sc (parsed from text, with scErr). A
+// scenario that no longer validates still has its thresholds read alone,
+// beside a failed verdict that says why; so does a thresholds.json that
+// cannot be read. With thresholds.json, such a scenario only warns.
+func runThresholds(dir string, sc *scenarios.Scenario, text []byte, scErr error) (ths []rundir.Threshold, failed []Verdict, warnings []string) {
+	recorded, err := rundir.ReadThresholds(filepath.Join(dir, rundir.ThresholdsFile))
+	switch {
+	case err == nil:
+		if scErr != nil {
+			warnings = append(warnings, fmt.Sprintf("%s no longer validates, so its description and plan are left out (the thresholds are %s's): %v", rundir.ScenarioFile, rundir.ThresholdsFile, scErr))
+		}
+		return recorded, nil, warnings
+	case !errors.Is(err, os.ErrNotExist):
+		return nil, []Verdict{{Variant: "*", Threshold: rundir.ThresholdsFile, Error: err.Error()}}, nil
+	case scErr != nil:
+		// The thresholds still count: read them alone.
+		failed = []Verdict{{Variant: "*", Threshold: rundir.ScenarioFile, Error: scErr.Error()}}
+		alone, _ := scenarios.ReadThresholds(text)
+		return scenarios.RecordedThresholds(alone), failed, nil
+	case sc != nil:
+		return scenarios.RecordedThresholds(sc.Thresholds), nil, nil
+	}
+	return nil, nil, nil
+}
+
 // evaluate checks thresholds against a variant's merged metrics.
-func evaluate(ths []scenarios.Threshold, v *VariantSummary) []Verdict {
+func evaluate(ths []rundir.Threshold, v *VariantSummary) []Verdict {
 	var out []Verdict
 	for _, th := range ths {
-		vd := Verdict{Variant: v.Name, Threshold: th.Expr, Metric: th.Metric, Op: th.Op, Limit: th.Value}
+		vd := Verdict{Variant: v.Name, Threshold: th.Expr, Metric: th.Metric, Op: th.Op, Limit: th.Limit}
 		m, ok := v.Metric(th.Metric)
 		if !ok {
 			vd.Error = fmt.Sprintf("%s was not measured in this run", th.Metric)
