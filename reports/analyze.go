@@ -6,6 +6,7 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/sawtooth-dev/sawtooth/reports/runread"
 	"github.com/sawtooth-dev/sawtooth/rundir"
 )
 
@@ -36,16 +37,13 @@ type lagPoint struct {
 	Mean, P99 float64
 }
 
-// readRun reads and analyses one variant and repeat of d; lo says how
-// the per-class leak fit reads it.
-func readRun(d *rundir.Dir, ref rundir.RunRef, lo leakOptions) (*run, error) {
+// analyseRun analyses one variant and repeat as read; lo says how the
+// per-class leak fit reads it.
+func analyseRun(rr *runread.Run, lo leakOptions) (*run, error) {
 	pidHeader := lo.header
-	info, err := d.RunInfo(ref)
-	if err != nil {
-		return nil, err
-	}
+	info, ref := rr.Info, rr.Ref
 	r := &run{info: info, classes: map[string]*sample{}, in: &sample{}, out: &sample{},
-		timeline: map[string][]rundir.TimelineRow{}, workers: map[int][]memPoint{}}
+		timeline: rr.Timeline, workers: map[int][]memPoint{}}
 	s := &r.summary
 	s.Variant, s.Repeat, s.Params, s.Partial, s.Error, s.Harness = ref.Variant, ref.Repeat, info.Params, info.Partial, info.Error, info.Harness
 	s.Client = info.Client
@@ -55,34 +53,7 @@ func readRun(d *rundir.Dir, ref rundir.RunRef, lo leakOptions) (*run, error) {
 			s.ClosedModel = true
 		}
 	}
-
-	if err := optional(rundir.EachTimeline(d.File(ref, rundir.TimelineFile), func(row rundir.TimelineRow) error {
-		r.timeline[row.Class] = append(r.timeline[row.Class], row)
-		return nil
-	})); err != nil {
-		return nil, err
-	}
-	var events []rundir.Event
-	if err := optional(rundir.EachEvent(d.File(ref, rundir.EventsFile), func(e rundir.Event) error {
-		events = append(events, e)
-		return nil
-	})); err != nil {
-		return nil, err
-	}
-	var mem []rundir.MemorySample
-	if err := optional(rundir.EachMemory(d.File(ref, rundir.MemoryFile), func(m rundir.MemorySample) error {
-		mem = append(mem, m)
-		return nil
-	})); err != nil {
-		return nil, err
-	}
-	var metrics []rundir.MetricSample
-	if err := optional(rundir.EachMetric(d.File(ref, rundir.MetricsFile), func(m rundir.MetricSample) error {
-		metrics = append(metrics, m)
-		return nil
-	})); err != nil {
-		return nil, err
-	}
+	events, mem, metrics := rr.Events, rr.Memory, rr.Metrics
 
 	roles := pidRoles(mem)
 	stop := stopTime(info, events)
@@ -95,7 +66,7 @@ func readRun(d *rundir.Dir, ref rundir.RunRef, lo leakOptions) (*run, error) {
 	perClass := newClassLog(pidHeader)
 	s.Probes = info.Probes
 	probes := probeNames(info)
-	if err := optional(rundir.EachResult(d.File(ref, rundir.ResultsFile), func(res *vegeta.Result) error {
+	if err := rr.EachResult(func(res *vegeta.Result) error {
 		if probes[res.Attack] {
 			return nil // a probe's result: not traffic (see Probes)
 		}
@@ -122,7 +93,7 @@ func readRun(d *rundir.Dir, ref rundir.RunRef, lo leakOptions) (*run, error) {
 			r.out.add(res.Latency, kind)
 		}
 		return nil
-	})); err != nil {
+	}); err != nil {
 		return nil, err
 	}
 	r.addReuse()
@@ -134,14 +105,6 @@ func readRun(d *rundir.Dir, ref rundir.RunRef, lo leakOptions) (*run, error) {
 	s.Lag, r.lag = loopLag(metrics)
 	r.lives = leakLives(r.workers, perClass.series(), r.exits, lo.warmup, stop)
 	return r, nil
-}
-
-// optional treats a missing file as empty: a partial run may lack some.
-func optional(err error) error {
-	if err != nil && isNotExist(err) {
-		return nil
-	}
-	return err
 }
 
 // loadDuration returns the seconds of load of a run: the end of its last

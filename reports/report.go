@@ -16,12 +16,12 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/sawtooth-dev/sawtooth/reports/runread"
 	"github.com/sawtooth-dev/sawtooth/reports/stats"
 	"github.com/sawtooth-dev/sawtooth/rundir"
 	"github.com/sawtooth-dev/sawtooth/scenarios"
@@ -169,14 +169,14 @@ type Report struct {
 // Build reads the run directory dir and computes its report. It does
 // not write anything; see WriteFiles.
 func Build(dir string, opts Options) (*Report, error) {
-	d, err := rundir.Open(dir)
+	d, err := runread.Open(dir)
 	if err != nil {
 		return nil, err
 	}
 	if opts.Alpha == 0 {
 		opts.Alpha = stats.DefaultAlpha
 	}
-	rep := &Report{Dir: dir, runs: map[string][]*run{}, pooled: map[string]*sample{}}
+	rep := &Report{Dir: dir, Scenario: d.Scenario, runs: map[string][]*run{}, pooled: map[string]*sample{}}
 	m := d.Meta
 	s := &rep.Summary
 	*s = Summary{Schema: SummarySchema, Version: SummaryVersion, Scenario: m.Scenario, ToolVersion: m.ToolVersion,
@@ -184,16 +184,8 @@ func Build(dir string, opts Options) (*Report, error) {
 	if m.Partial {
 		s.Warnings = append(s.Warnings, "the run is partial: "+orDefault(m.Reason, "it did not finish"))
 	}
-	var scenarioErr error
-	var scenarioText []byte
-	if data, err := scenarios.ReadFile(filepath.Join(dir, rundir.ScenarioFile), scenarios.MaxFileSize); err == nil {
-		scenarioText = data
-		rep.Scenario, scenarioErr = scenarios.Parse(data, filepath.Join(dir, rundir.ScenarioFile))
-		if scenarioErr == nil {
-			s.Description = rep.Scenario.Description
-		}
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("read scenario: %w", err)
+	if d.Scenario != nil {
+		s.Description = d.Scenario.Description
 	}
 
 	lo := leakOptions{header: scenarios.DefaultWorkerHeader}
@@ -276,13 +268,8 @@ func Build(dir string, opts Options) (*Report, error) {
 		}
 	}
 	s.Findings = rep.findings()
-	ths, failed, warn := runThresholds(dir, rep.Scenario, scenarioText, scenarioErr)
-	s.Warnings = append(s.Warnings, warn...)
-	s.Thresholds = append(s.Thresholds, failed...)
-	for i := range s.Variants {
-		s.Thresholds = append(s.Thresholds, evaluate(ths, &s.Variants[i])...)
-	}
-	if scenarioErr == nil && rep.Scenario != nil {
+	s.Thresholds, s.Warnings = thresholdVerdicts(d, s.Variants, s.Warnings)
+	if rep.Scenario != nil {
 		s.Plan = rep.planSection()
 	}
 	return rep, nil
@@ -443,31 +430,33 @@ func beyondNoise(base, v float64, unit string) bool {
 	return base == 0 || diff >= NoiseFloor*math.Abs(base)
 }
 
-// runThresholds returns the thresholds of the run directory dir: those
-// it recorded in thresholds.json or, in a run directory written before
-// that file, those of its scenario sc (parsed from text, with scErr). A
-// scenario that no longer validates still has its thresholds read alone,
-// beside a failed verdict that says why; so does a thresholds.json that
-// cannot be read. With thresholds.json, such a scenario only warns.
-func runThresholds(dir string, sc *scenarios.Scenario, text []byte, scErr error) (ths []rundir.Threshold, failed []Verdict, warnings []string) {
-	recorded, err := rundir.ReadThresholds(filepath.Join(dir, rundir.ThresholdsFile))
-	switch {
-	case err == nil:
-		if scErr != nil {
-			warnings = append(warnings, fmt.Sprintf("%s no longer validates, so its description and plan are left out (the thresholds are %s's): %v", rundir.ScenarioFile, rundir.ThresholdsFile, scErr))
-		}
-		return recorded, nil, warnings
-	case !errors.Is(err, os.ErrNotExist):
-		return nil, []Verdict{{Variant: "*", Threshold: rundir.ThresholdsFile, Error: err.Error()}}, nil
-	case scErr != nil:
-		// The thresholds still count: read them alone.
-		failed = []Verdict{{Variant: "*", Threshold: rundir.ScenarioFile, Error: scErr.Error()}}
-		alone, _ := scenarios.ReadThresholds(text)
-		return scenarios.RecordedThresholds(alone), failed, nil
-	case sc != nil:
-		return scenarios.RecordedThresholds(sc.Thresholds), nil, nil
+// thresholdVerdicts evaluates d's thresholds for every variant, after a
+// failed verdict when they could not all be read. A scenario that no
+// longer validates, when the thresholds did not come from it, only adds a
+// warning to warnings.
+func thresholdVerdicts(d *runread.Dir, variants []VariantSummary, warnings []string) ([]Verdict, []string) {
+	var out []Verdict
+	th := d.Thresholds
+	if th.Err != nil {
+		// The thresholds that could be read still count.
+		out = append(out, Verdict{Variant: "*", Threshold: th.Source, Error: th.Err.Error()})
 	}
-	return nil, nil, nil
+	if d.ScenarioErr != nil && th.Source != rundir.ScenarioFile {
+		warnings = append(warnings, fmt.Sprintf("%s no longer validates, so its description and plan are left out (the thresholds are %s's): %v", rundir.ScenarioFile, rundir.ThresholdsFile, d.ScenarioErr))
+	}
+	for i := range variants {
+		out = append(out, evaluate(th.List, &variants[i])...)
+	}
+	return out, warnings
+}
+
+// readRun reads and analyses one variant and repeat of d.
+func readRun(d *runread.Dir, ref rundir.RunRef, lo leakOptions) (*run, error) {
+	rr, err := d.Run(ref)
+	if err != nil {
+		return nil, err
+	}
+	return analyseRun(rr, lo)
 }
 
 // evaluate checks thresholds against a variant's merged metrics.
