@@ -310,7 +310,7 @@ func TestRatioString(t *testing.T) {
 		8.3: "8.30", 0.96: "0.96", 0.1: "0.10", 0.0085: "0.0085", 0.00005: "0.000050",
 		12.34: "12.3", 250: "250", -0.14: "-0.14", -0.012: "-0.012", 0: "0.00",
 	} {
-		if got := ratioString(q); got != want {
+		if got := FormatRatio(q); got != want {
 			t.Errorf("ratioString(%v) = %q, want %q", q, got, want)
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"io"
 	"strings"
+
+	"github.com/sawtooth-dev/sawtooth/reports/analysis"
 )
 
 // Markdown writes report.md: fit for a pull-request comment or a CI job
@@ -38,7 +40,7 @@ func (r *Report) Markdown(w io.Writer) error {
 			if !v.Pass {
 				mark = "❌ **FAIL**"
 			}
-			measured, limit := FormatValue(v.Measured, v.Unit), v.Op+" "+FormatValue(v.Limit, v.Unit)
+			measured, limit := analysis.FormatValue(v.Measured, v.Unit), v.Op+" "+analysis.FormatValue(v.Limit, v.Unit)
 			if v.Error != "" {
 				measured, limit = mdEscape(v.Error), ""
 			}
@@ -50,12 +52,12 @@ func (r *Report) Markdown(w io.Writer) error {
 		return b.err
 	}
 
-	b.printf("## Key numbers\n\n%s. Bold is better, bold with 🔺 worse; %s means not measured.\n\n", mdEscape(upperFirst(r.legend())), Unmeasured)
+	b.printf("## Key numbers\n\n%s. Bold is better, bold with 🔺 worse; %s means not measured.\n\n", mdEscape(upperFirst(r.legend())), analysis.Unmeasured)
 	writeMarkdownGrid(b, r.comparisonGrid(false))
 
 	b.printf("\n## Cost of recycling\n\n%s\n\n", mdEscape(r.recyclingNote()))
 	writeMarkdownGrid(b, r.recyclingGrid())
-	if r.hasProbes() {
+	if r.HasProbes() {
 		b.printf("\n## Health probes\n\n%s\n\n", mdEscape(probeNote))
 		writeMarkdownGrid(b, r.probeGrid())
 	}
@@ -67,7 +69,7 @@ func (r *Report) Markdown(w io.Writer) error {
 		for _, run := range v.Runs {
 			h := run.Harness
 			b.printf("| %s | %d | %s | %s | %s | %s |\n", mdEscape(v.Name), run.Repeat, harnessRate(h, h.RequestedRate),
-				harnessRate(h, h.AchievedRate), formatDuration(h.SendLagP99), FormatValue(h.CPUPercent, UnitPercentCPU))
+				harnessRate(h, h.AchievedRate), analysis.FormatDuration(h.SendLagP99), analysis.FormatValue(h.CPUPercent, analysis.UnitPercentCPU))
 		}
 	}
 	if g := r.streamGrid(); len(g.rows) > 0 {

@@ -1,7 +1,8 @@
-package reports
+package analysis
 
 import (
 	"encoding/json"
+	"time"
 
 	"github.com/sawtooth-dev/sawtooth/internal/metric"
 	"github.com/sawtooth-dev/sawtooth/reports/stats"
@@ -228,4 +229,121 @@ func (l LagStats) MarshalJSON() ([]byte, error) {
 		out.Mean, out.P50, out.P99 = &l.Mean, &l.P50, &l.P99
 	}
 	return json.Marshal(out)
+}
+
+// SummarySchema and SummaryVersion identify the summary.json format
+// (docs/reports.md). The version changes when a field's meaning changes
+// incompatibly; fields may be added within a version.
+const (
+	SummarySchema  = "sawtooth.summary"
+	SummaryVersion = 3
+)
+
+// Summary is everything a report says, as written to summary.json.
+type Summary struct {
+	Schema      string    `json:"schema"`
+	Version     int       `json:"version"`
+	Scenario    string    `json:"scenario"`
+	Description string    `json:"description,omitempty"`
+	ToolVersion string    `json:"tool_version,omitempty"`
+	Start       time.Time `json:"start"`
+	End         time.Time `json:"end"`
+	Seed        int64     `json:"seed"`
+	Quick       bool      `json:"quick,omitempty"`
+	Partial     bool      `json:"partial,omitempty"`
+	Reason      string    `json:"reason,omitempty"`
+	// Baseline is the reference variant of Comparison; Alpha the
+	// significance level of its tests.
+	Baseline   string           `json:"baseline"`
+	Alpha      float64          `json:"alpha"`
+	Variants   []VariantSummary `json:"variants"`
+	Comparison []Delta          `json:"comparison,omitempty"`
+	Thresholds []Verdict        `json:"thresholds,omitempty"`
+	// Findings say what the run found, variant by variant, from the
+	// numbers above (see findings.go); every report opens with them.
+	Findings []Finding `json:"findings"`
+	// Warnings are problems with the measurement itself: the harness
+	// could not keep the rate, a closed-model phase, a partial run.
+	Warnings []string `json:"warnings,omitempty"`
+	// Plan is the recommendation asked for by the scenario's plan block.
+	Plan *PlanSection `json:"plan,omitempty"`
+	// HiddenErrors are the sentences every report leads with when a
+	// retrying client had reuse failures: what a client that does not
+	// retry would have lost (reuse.go).
+	HiddenErrors []string `json:"hidden_errors,omitempty"`
+	// Notes say how the numbers were measured when not as usual, e.g.
+	// memory read from Prometheus instead of /proc.
+	Notes []string `json:"notes,omitempty"`
+}
+
+// VariantSummary is one variant merged over its repeats.
+type VariantSummary struct {
+	Name    string            `json:"name"`
+	Params  map[string]string `json:"params,omitempty"`
+	Set     map[string]string `json:"set,omitempty"`
+	Repeats int               `json:"repeats"`
+	Partial bool              `json:"partial,omitempty"`
+	// Headline is the four numbers every report leads with.
+	Headline Headline `json:"headline"`
+	// Classes and Recycling pool every repeat's requests.
+	Classes   []ClassStats  `json:"classes"`
+	Recycling RecyclingCost `json:"recycling"`
+	// Metrics are the variant's numbers by name (see Metric).
+	Metrics []Metric `json:"metrics"`
+	// Runs are the repeats, each as in its own summary.json.
+	Runs []RunSummary `json:"runs"`
+	// Leak is the per-class leak fit pooled over the repeats.
+	Leak *LeakStats `json:"leak,omitempty"`
+}
+
+// Metric returns the variant's metric called name.
+// A metric that was not measured is absent (ok false), except counts by
+// kind (errors.KIND, restarts.reason.REASON), which are 0 when absent.
+func (v *VariantSummary) Metric(name string) (Metric, bool) {
+	if m, ok := lookup(v.Metrics, name); ok {
+		return m, true
+	}
+	return absentMetric(name, v.Repeats)
+}
+
+// Delta compares one metric of a variant with the baseline's.
+type Delta struct {
+	Variant string  `json:"variant"`
+	Metric  string  `json:"metric"`
+	Unit    string  `json:"unit"`
+	Better  string  `json:"better"`
+	Base    float64 `json:"base"`
+	Value   float64 `json:"value"`
+	// Ratio is Value/Base; absent when Base is 0 and Value is not.
+	Ratio *float64 `json:"ratio,omitempty"`
+	// Test is the Mann-Whitney U test of the repeats (Tested is false
+	// with fewer than 3 repeats on either side).
+	Test stats.Comparison `json:"test"`
+	// Change is "better", "worse", "same" (within noise: not significant
+	// when tested, or equal) by the metric's direction.
+	Change string `json:"change"`
+}
+
+// Verdict is one threshold evaluated for one variant.
+type Verdict struct {
+	Variant   string `json:"variant"`
+	Threshold string `json:"threshold"`
+	Metric    string `json:"metric"`
+	Op        string `json:"op"`
+	// Limit and Measured are in the metric's base unit (Unit).
+	Limit    float64 `json:"limit"`
+	Measured float64 `json:"measured"`
+	Unit     string  `json:"unit"`
+	Pass     bool    `json:"pass"`
+	// Error says why the threshold could not be evaluated (a metric not
+	// measured in this run); such a verdict fails.
+	Error string `json:"error,omitempty"`
+}
+
+// RunFileSummary is the per variant/repeat summary.json.
+type RunFileSummary struct {
+	Schema  string `json:"schema"`
+	Version int    `json:"version"`
+	RunSummary
+	Metrics []Metric `json:"metrics"`
 }

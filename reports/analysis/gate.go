@@ -1,4 +1,4 @@
-package reports
+package analysis
 
 import (
 	"fmt"
@@ -29,7 +29,7 @@ const DefaultGateAlpha = 0.05
 
 // gated reports whether a regression of metric name can fail a
 // comparison, as the metric catalogue says (metric.Def.Gated).
-func gated(name string) bool {
+func Gated(name string) bool {
 	d, ok := metric.Lookup(name)
 	return ok && d.Gated
 }
@@ -101,7 +101,7 @@ func (c *RunComparison) gate() {
 	untested := 0
 	minP := 1.0 // the smallest p any tested number could have
 	for _, d := range c.Deltas {
-		if !gated(d.Metric) {
+		if !Gated(d.Metric) {
 			continue
 		}
 		b, _ := c.Base.variant(d.Variant).Metric(d.Metric)
@@ -142,12 +142,6 @@ func (c *RunComparison) gate() {
 		c.Notes = append(c.Notes, fmt.Sprintf("with these repeats no change among %d gated numbers can reach the gate's level (%.3g/%d): the comparison informs but cannot fail; use repeat: %d or more on both sides",
 			k, c.Alpha, k, RepeatsNeeded(k, c.Alpha)))
 	}
-}
-
-// gateLegend says what fails the gate.
-func (c *RunComparison) gateLegend() string {
-	return fmt.Sprintf("a regression is a gated number worse by a one-sided Mann-Whitney U test at family-wise level %.3g (Holm over %d gated numbers), by more than %s and the baseline's spread",
-		c.Alpha, len(c.Gate), formatPercent(c.MaxRegression))
 }
 
 // Comparable returns an error saying why base and new should not be
