@@ -3,7 +3,6 @@ package reports
 import (
 	"fmt"
 	"io"
-	"math"
 
 	"github.com/sawtooth-dev/sawtooth/reports/analysis"
 )
@@ -26,22 +25,6 @@ func Compare(base, new *Report, opts CompareOptions) *RunComparison {
 // compared (see analysis.Comparable).
 func Comparable(base, new *Report) error {
 	return analysis.Comparable(base.Report, new.Report)
-}
-
-// RegressionText says which number regressed and by how much, e.g.
-// "max-requests: light.p99 2.10ms → 2.80ms (+33.3% worse, p=0.004 ≤ 0.0056)":
-// the one-sided p-value and the Holm-corrected level it met.
-func RegressionText(d analysis.GateTest) string {
-	w := d.Worsening()
-	change := "worse from 0"
-	if !math.IsInf(w, 0) {
-		change = fmt.Sprintf("%+.1f%% worse", 100*w)
-	}
-	test := "untested"
-	if d.Tested {
-		test = fmt.Sprintf("p=%.2g ≤ %.2g", d.P, d.Level)
-	}
-	return fmt.Sprintf("%s: %s %s → %s (%s, %s)", d.Variant, d.Metric, analysis.FormatValue(d.Base, d.Unit), analysis.FormatValue(d.Value, d.Unit), change, test)
 }
 
 // grid lays the comparison out: per variant and gated or changed metric,
@@ -105,7 +88,7 @@ func (c *RunComparison) writeVerdict(b *errWriter, bullet string) {
 	}
 	b.printf("%s%d regression(s) beyond %s:\n", bullet, len(c.Regressions), analysis.FormatPercent(c.MaxRegression))
 	for _, d := range c.Regressions {
-		b.printf("%s  %s\n", bullet, RegressionText(d))
+		b.printf("%s  %s\n", bullet, analysis.RegressionText(d))
 	}
 }
 

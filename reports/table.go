@@ -297,7 +297,7 @@ func (r *Report) Table(w io.Writer, color bool) error {
 					verdict = ansiRed + verdict + ansiReset
 				}
 			}
-			bw.printf("  %s  %s\n", verdict, VerdictText(v))
+			bw.printf("  %s  %s\n", verdict, analysis.VerdictText(v))
 		}
 	}
 	if len(s.Warnings) > 0 {
@@ -329,16 +329,6 @@ func (r *Report) runLine() string {
 		parts = append(parts, "PARTIAL")
 	}
 	return strings.Join(parts, ", ")
-}
-
-// VerdictText says what a verdict measured against what limit, e.g.
-// "fast: light.p99 < 50ms (measured 61.2ms, limit < 50.0ms)".
-func VerdictText(v analysis.Verdict) string {
-	if v.Error != "" {
-		return fmt.Sprintf("%s: %s: %s", v.Variant, v.Threshold, v.Error)
-	}
-	return fmt.Sprintf("%s: %s (measured %s, limit %s %s)", v.Variant, v.Threshold,
-		analysis.FormatValue(v.Measured, v.Unit), v.Op, analysis.FormatValue(v.Limit, v.Unit))
 }
 
 // errWriter remembers the first write error.

@@ -37,7 +37,7 @@ var htmlTemplate string
 var pageTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"value":   analysis.FormatValue,
 	"hrate":   harnessRate,
-	"verdict": VerdictText,
+	"verdict": analysis.VerdictText,
 	"dur":     analysis.FormatDuration,
 	"cell":    formatCell,
 }).Parse(htmlTemplate))

@@ -105,3 +105,29 @@ func Plural(n int, noun string) string {
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
 }
+
+// VerdictText says what a verdict measured against what limit, e.g.
+// "fast: light.p99 < 50ms (measured 61.2ms, limit < 50.0ms)".
+func VerdictText(v Verdict) string {
+	if v.Error != "" {
+		return fmt.Sprintf("%s: %s: %s", v.Variant, v.Threshold, v.Error)
+	}
+	return fmt.Sprintf("%s: %s (measured %s, limit %s %s)", v.Variant, v.Threshold,
+		FormatValue(v.Measured, v.Unit), v.Op, FormatValue(v.Limit, v.Unit))
+}
+
+// RegressionText says which number regressed and by how much, e.g.
+// "max-requests: light.p99 2.10ms → 2.80ms (+33.3% worse, p=0.004 ≤ 0.0056)":
+// the one-sided p-value and the Holm-corrected level it met.
+func RegressionText(d GateTest) string {
+	w := d.Worsening()
+	change := "worse from 0"
+	if !math.IsInf(w, 0) {
+		change = fmt.Sprintf("%+.1f%% worse", 100*w)
+	}
+	test := "untested"
+	if d.Tested {
+		test = fmt.Sprintf("p=%.2g ≤ %.2g", d.P, d.Level)
+	}
+	return fmt.Sprintf("%s: %s %s → %s (%s, %s)", d.Variant, d.Metric, FormatValue(d.Base, d.Unit), FormatValue(d.Value, d.Unit), change, test)
+}

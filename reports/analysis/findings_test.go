@@ -1,4 +1,4 @@
-package reports
+package analysis
 
 import (
 	"path/filepath"
@@ -75,25 +75,6 @@ func TestFindings(t *testing.T) {
 		}
 	}
 
-	// Every format opens with the findings, before any table.
-	var table, md, html strings.Builder
-	if err := rep.Table(&table, false); err != nil {
-		t.Fatal(err)
-	}
-	if err := rep.Markdown(&md); err != nil {
-		t.Fatal(err)
-	}
-	if err := rep.html(&html, nil); err != nil {
-		t.Fatal(err)
-	}
-	first := fs[0].Text
-	for name, out := range map[string]string{"table": table.String(), "md": md.String(), "html": html.String()} {
-		i := strings.Index(out, first)
-		j := strings.Index(out, "mean response time")
-		if i < 0 || j < 0 || i > j {
-			t.Errorf("%s: the first finding (at %d) does not come before the headline table (at %d)", name, i, j)
-		}
-	}
 }
 
 // TestFindingsSingle: a single-variant run states its own numbers.

@@ -1,8 +1,7 @@
-package reports
+package analysis
 
 import (
 	"math"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -15,11 +14,7 @@ import (
 // build writes a synthetic run directory with variants and builds it.
 func build(t *testing.T, variants ...fixture.Variant) *Report {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), "run")
-	if err := fixture.Write(dir, "", variants); err != nil {
-		t.Fatal(err)
-	}
-	rep, err := Build(dir, Options{})
+	rep, err := Build(fixture.Temp(t, "", variants...), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

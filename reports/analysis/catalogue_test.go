@@ -1,4 +1,4 @@
-package reports
+package analysis
 
 import (
 	"path/filepath"
@@ -45,7 +45,9 @@ func probed(t *testing.T, classes []fixture.Class) *Report {
 	if err := fixture.Write(dir, fixture.Scenario("probed", classes, nil), []fixture.Variant{v}); err != nil {
 		t.Fatal(err)
 	}
-	addProbes(t, dir, 10, map[int]bool{2: true, 3: true, 4: true}, []float64{4})
+	if err := fixture.AddProbes(dir, 10, map[int]bool{2: true, 3: true, 4: true}, []float64{4}); err != nil {
+		t.Fatal(err)
+	}
 	d, err := rundir.Open(dir)
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package reports
+package analysis
 
 import (
 	"path/filepath"
@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/sawtooth-dev/sawtooth/reports/internal/fixture"
-	"github.com/sawtooth-dev/sawtooth/reports/plots"
 	"github.com/sawtooth-dev/sawtooth/rundir"
 	"github.com/sawtooth-dev/sawtooth/scenarios"
 )
@@ -50,7 +49,7 @@ func TestPlotPercentilesPooled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pvs := rep.plotData()
+	pvs := rep.Series()
 	if len(pvs) == 0 {
 		t.Fatal("no plot data")
 	}
@@ -62,7 +61,7 @@ func TestPlotPercentilesPooled(t *testing.T) {
 		if len(pv.Percentiles) == 0 || all.count == 0 {
 			t.Fatalf("%s: %d percentiles of %d requests", pv.Name, len(pv.Percentiles), all.count)
 		}
-		for i, p := range plots.PercentilePoints {
+		for i, p := range PercentilePoints {
 			if got, want := pv.Percentiles[i], all.quantile(p/100); got != want {
 				t.Errorf("%s: p%v = %v, want %v", pv.Name, p, got, want)
 			}

@@ -1,7 +1,6 @@
-package reports
+package analysis
 
 import (
-	"bytes"
 	"strings"
 	"testing"
 
@@ -62,37 +61,5 @@ func TestReuseFailures(t *testing.T) {
 	h := rep.Summary.HiddenErrors
 	if len(h) != 1 || !strings.HasPrefix(h[0], "retry: ") || !strings.Contains(h[0], "would have lost them") {
 		t.Fatalf("hidden errors = %q, want one sentence for variant retry", h)
-	}
-	var md, table bytes.Buffer
-	if err := rep.Markdown(&md); err != nil {
-		t.Fatal(err)
-	}
-	if err := rep.Table(&table, false); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(md.String(), "**Hidden by retries:** retry: ") || !strings.Contains(table.String(), "hidden by retries: retry: ") {
-		t.Errorf("report.md or the table lacks the hidden-errors sentence")
-	}
-	if i, j := strings.Index(md.String(), "Hidden by retries"), strings.Index(md.String(), "## "); i < 0 || i > j {
-		t.Errorf("the hidden-errors sentence is not at the top of report.md")
-	}
-	// Errors by kind, per variant and class.
-	if !strings.Contains(md.String(), "## Errors by kind") || !strings.Contains(md.String(), "| retry | light |") {
-		t.Errorf("report.md lacks the errors-by-kind table")
-	}
-	g := rep.errorKindsGrid()
-	col := map[string]int{}
-	for i, h := range g.header {
-		col[h] = i
-	}
-	for _, k := range []string{"timeout", "conn_refused", "conn_reset", "conn_closed", "status 502", "other", "reuse failures"} {
-		if _, ok := col[k]; !ok {
-			t.Errorf("errors-by-kind header %v lacks %s", g.header, k)
-		}
-	}
-	for _, row := range g.rows {
-		if row[0].text == "old" && row[col["reuse failures"]].text != Unmeasured {
-			t.Errorf("old run's reuse failures = %q, want %s", row[col["reuse failures"]].text, Unmeasured)
-		}
 	}
 }

@@ -1,65 +1,11 @@
-package reports
+package analysis
 
 import (
-	"bytes"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
-	"time"
-
-	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/sawtooth-dev/sawtooth/reports/internal/fixture"
-	"github.com/sawtooth-dev/sawtooth/rundir"
 )
-
-// addProbes adds, to every run of dir, a liveness probe's results (n
-// probes a second apart, those in fail failing) to results.bin and its
-// verdict (restarts) to run.json, as the runner records them.
-func addProbes(t *testing.T, dir string, n int, fail map[int]bool, restarts []float64) {
-	t.Helper()
-	d, err := rundir.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, ref := range d.Meta.Runs {
-		var all []*vegeta.Result
-		path := d.File(ref, rundir.ResultsFile)
-		if err := rundir.EachResult(path, func(r *vegeta.Result) error { c := *r; all = append(all, &c); return nil }); err != nil {
-			t.Fatal(err)
-		}
-		failures := 0
-		for i := 0; i < n; i++ {
-			r := &vegeta.Result{Attack: "live", Seq: uint64(i), Method: "GET", URL: "http://127.0.0.1:1/healthz", Code: 200,
-				Timestamp: fixture.Start.Add(time.Duration(i) * time.Second), Latency: time.Millisecond}
-			if fail[i] {
-				r.Code, r.Error, r.Latency = 0, "timeout", 10*time.Second // far slower than any request
-				failures++
-			}
-			all = append(all, r)
-		}
-		var buf bytes.Buffer
-		enc := vegeta.NewEncoder(&buf)
-		for _, r := range all {
-			if err := enc.Encode(r); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		info, err := d.RunInfo(ref)
-		if err != nil {
-			t.Fatal(err)
-		}
-		info.Probes = []rundir.ProbeStats{{Name: "live", Kind: "liveness", Path: "/healthz", Every: 1, Timeout: 1, FailureThreshold: 3, SuccessThreshold: 1,
-			Probes: n, Failures: failures, LongestFailureRun: 4, Restarts: restarts}}
-		if err := rundir.WriteJSON(d.File(ref, rundir.RunFile), info); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
 
 // Probe results are not traffic: the classes' counts and latencies are
 // those without them; the report gives each probe's failures, longest run
@@ -78,7 +24,9 @@ func TestProbeReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	addProbes(t, dir, 10, map[int]bool{2: true, 3: true, 4: true, 5: true, 7: true}, []float64{4, 7})
+	if err := fixture.AddProbes(dir, 10, map[int]bool{2: true, 3: true, 4: true, 5: true, 7: true}, []float64{4, 7}); err != nil {
+		t.Fatal(err)
+	}
 	rep, err := Build(dir, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -100,18 +48,6 @@ func TestProbeReport(t *testing.T) {
 	if len(th) != 2 || th[0].Pass || th[0].Measured != 2 || !th[1].Pass {
 		t.Errorf("thresholds %+v, want restarts == 0 to fail at 2 and failures < 100 to pass", th)
 	}
-	var md, txt bytes.Buffer
-	if err := rep.Markdown(&md); err != nil {
-		t.Fatal(err)
-	}
-	if err := rep.Table(&txt, false); err != nil {
-		t.Fatal(err)
-	}
-	for _, out := range []string{md.String(), txt.String()} {
-		if !strings.Contains(out, "restarted 2 times, at 4.0s, 7.0s") {
-			t.Errorf("report lacks the verdict:\n%s", out)
-		}
-	}
 	var found bool
 	for _, f := range rep.Summary.Findings {
 		if f.Text == "blocking: liveness probe live failed 5 times; the orchestrator would have restarted the container 2 times." {
@@ -121,7 +57,7 @@ func TestProbeReport(t *testing.T) {
 	if !found {
 		t.Errorf("findings %+v, want the probe's verdict", rep.Summary.Findings)
 	}
-	pd := rep.plotData()
+	pd := rep.Series()
 	if len(pd) != 1 || len(pd[0].Marks) != 1 || len(pd[0].Marks[0].T) != 2 || pd[0].Marks[0].T[1] != 7 {
 		t.Errorf("plot marks %+v, want the two restarts", pd[0].Marks)
 	}
