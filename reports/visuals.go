@@ -11,8 +11,6 @@ import (
 
 	"github.com/sawtooth-dev/sawtooth/reports/analysis"
 	"github.com/sawtooth-dev/sawtooth/reports/plots"
-	"github.com/sawtooth-dev/sawtooth/rundir"
-	"github.com/sawtooth-dev/sawtooth/scenarios"
 )
 
 // writeVisuals writes plots/ and report.html: one self-contained page
@@ -83,10 +81,6 @@ func (r *Report) html(w io.Writer, charts []plots.Chart) error {
 		svg = svgSize.ReplaceAll(svg, []byte(`$1 width="100%"`))
 		hc = append(hc, htmlChart{Name: c.Name, Title: c.Title, SVG: template.HTML(svg)})
 	}
-	var scenario string
-	if b, err := scenarios.ReadFile(filepath.Join(r.Dir, rundir.ScenarioFile), scenarios.MaxFileSize); err == nil {
-		scenario = string(b)
-	}
 	data := struct {
 		S           *analysis.Summary
 		RunLine     string
@@ -105,7 +99,7 @@ func (r *Report) html(w io.Writer, charts []plots.Chart) error {
 		Scenario    string
 		RecycleNote string
 		Leak        htmlLeak
-	}{&r.Summary, r.runLine(), len(r.Failed()), toHTMLGrid(r.headlineGrid()), r.legend(), analysis.Unmeasured, toHTMLGrid(r.comparisonGrid(false)), toHTMLGrid(r.comparisonGrid(true)), toHTMLGrid(r.recyclingGrid()), toHTMLGrid(r.probeGrid()), toHTMLGrid(r.streamGrid()), probeNote, toHTMLGrid(r.errorKindsGrid()), errorKindsLegend, hc, scenario, r.recyclingNote(), r.htmlLeak()}
+	}{&r.Summary, r.runLine(), len(r.Failed()), toHTMLGrid(r.headlineGrid()), r.legend(), analysis.Unmeasured, toHTMLGrid(r.comparisonGrid(false)), toHTMLGrid(r.comparisonGrid(true)), toHTMLGrid(r.recyclingGrid()), toHTMLGrid(r.probeGrid()), toHTMLGrid(r.streamGrid()), probeNote, toHTMLGrid(r.errorKindsGrid()), errorKindsLegend, hc, string(r.ScenarioText), r.recyclingNote(), r.htmlLeak()}
 	if err := pageTemplate.Execute(w, data); err != nil {
 		return fmt.Errorf("report.html: %w", err)
 	}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/sawtooth-dev/sawtooth/reports/runread"
 	"github.com/sawtooth-dev/sawtooth/reports/stats"
-	"github.com/sawtooth-dev/sawtooth/rundir"
 	"github.com/sawtooth-dev/sawtooth/scenarios"
 )
 
@@ -29,15 +28,17 @@ type Report struct {
 	// Dir is the run directory.
 	Dir     string
 	Summary Summary
-	// Scenario is the scenario as run; nil when scenario.yaml is absent.
-	Scenario *scenarios.Scenario
-	runs     map[string][]*run // by variant name
+	// Scenario is the scenario as run; nil when scenario.yaml is absent
+	// or no longer validates. ScenarioText is scenario.yaml as written.
+	Scenario     *scenarios.Scenario
+	ScenarioText []byte
+	runs         map[string][]*run // by variant name
 	// pooled is every repeat's requests of class all, by variant name.
 	pooled map[string]*sample
 }
 
-// Build reads the run directory dir and computes its report. It does
-// not write anything; see WriteFiles.
+// Build reads the run directory dir (package runread) and computes its
+// report.
 func Build(dir string, opts Options) (*Report, error) {
 	d, err := runread.Open(dir)
 	if err != nil {
@@ -46,77 +47,17 @@ func Build(dir string, opts Options) (*Report, error) {
 	if opts.Alpha == 0 {
 		opts.Alpha = stats.DefaultAlpha
 	}
-	rep := &Report{Dir: dir, Scenario: d.Scenario, runs: map[string][]*run{}, pooled: map[string]*sample{}}
-	m := d.Meta
+	rep := &Report{Dir: dir, Scenario: d.Scenario, ScenarioText: d.ScenarioText, runs: map[string][]*run{}, pooled: map[string]*sample{}}
+	rep.Summary = newSummary(d, opts.Alpha)
 	s := &rep.Summary
-	*s = Summary{Schema: SummarySchema, Version: SummaryVersion, Scenario: m.Scenario, ToolVersion: m.ToolVersion,
-		Start: m.Start, End: m.End, Seed: m.Seed, Quick: m.Quick, Partial: m.Partial, Reason: m.Reason, Alpha: opts.Alpha}
-	if m.Partial {
-		s.Warnings = append(s.Warnings, "the run is partial: "+orDefault(m.Reason, "it did not finish"))
-	}
-	if d.Scenario != nil {
-		s.Description = d.Scenario.Description
-	}
-
 	lo := leakOptions{header: scenarios.DefaultWorkerHeader}
 	if rep.Scenario != nil {
 		lo = leakOptions{header: rep.Scenario.Target.WorkerIDHeader(), warmup: rep.Scenario.Sample.Warmup.D().Seconds()}
 	}
 	for _, name := range d.Variants() {
-		v := VariantSummary{Name: name}
-		var lives []leakLife
-		pooledClasses := map[string]*sample{}
-		in, out := &sample{}, &sample{}
-		var restarts int
-		var cov float64
-		var duration float64
-		var perRun [][]Metric
-		for _, ref := range d.Meta.Runs {
-			if ref.Variant != name {
-				continue
-			}
-			r, err := readRun(d, ref, lo)
-			if err != nil {
-				if m.Partial && errors.Is(err, os.ErrNotExist) {
-					s.Warnings = append(s.Warnings, fmt.Sprintf("%s repeat %d was not recorded", name, ref.Repeat))
-					continue
-				}
-				return nil, fmt.Errorf("%s repeat %d: %w", name, ref.Repeat, err)
-			}
-			r.summary.Leak = fitLeaks(r.lives, rep.leakClasses(r.classes), lo.header)
-			lives = append(lives, r.lives...)
-			rep.runs[name] = append(rep.runs[name], r)
-			v.Params, v.Set = r.info.Params, r.info.Set
-			v.Partial = v.Partial || r.info.Partial
-			v.Runs = append(v.Runs, r.summary)
-			for c, cs := range r.classes {
-				if pooledClasses[c] == nil {
-					pooledClasses[c] = &sample{}
-				}
-				pooledClasses[c].merge(cs)
-			}
-			in.merge(r.in)
-			out.merge(r.out)
-			restarts += r.summary.Restarts.Count
-			cov += r.summary.Recycling.Covered
-			duration += r.summary.Duration
-			perRun = append(perRun, runMetrics(&r.summary))
-			s.Warnings = append(s.Warnings, runWarnings(r)...)
-			if n := memorySourceNote(fmt.Sprintf("%s repeat %d", name, ref.Repeat), r.info.Memory); n != "" {
-				s.Notes = append(s.Notes, n)
-			}
+		if err := rep.addVariant(d, name, lo); err != nil {
+			return nil, err
 		}
-		if len(v.Runs) == 0 {
-			continue
-		}
-		v.Repeats = len(v.Runs)
-		v.Classes = classList(pooledClasses, duration)
-		rep.pooled[name] = pooledClasses[AllClass]
-		v.Recycling = recyclingCost(in, out, restarts, cov, duration)
-		v.Leak = fitLeaks(lives, rep.leakClasses(pooledClasses), lo.header)
-		v.Metrics = mergeMetrics(append(requestMetrics(v.Classes, v.Recycling), leakMetrics(v.Leak)...), perRun)
-		v.Headline = headline(&v)
-		s.Variants = append(s.Variants, v)
 	}
 	if len(s.Variants) == 0 {
 		return nil, fmt.Errorf("run directory %s: no variant was recorded", dir)
@@ -124,18 +65,8 @@ func Build(dir string, opts Options) (*Report, error) {
 	s.Warnings = dedupe(s.Warnings)
 	s.HiddenErrors = hiddenErrors(s.Variants)
 	s.Notes = dedupe(s.Notes)
-	s.Baseline = s.Variants[0].Name
-	if opts.Baseline != "" {
-		if rep.variant(opts.Baseline) == nil {
-			return nil, fmt.Errorf("baseline %q is not a variant of this run (variants: %s)", opts.Baseline, strings.Join(rep.variantNames(), ", "))
-		}
-		s.Baseline = opts.Baseline
-	}
-	base := rep.variant(s.Baseline)
-	for i := range s.Variants {
-		if s.Variants[i].Name != s.Baseline {
-			s.Comparison = append(s.Comparison, compareVariants(base, &s.Variants[i], s.Variants[i].Name, opts.Alpha)...)
-		}
+	if err := rep.compareWithBaseline(opts); err != nil {
+		return nil, err
 	}
 	s.Findings = rep.findings()
 	s.Thresholds, s.Warnings = thresholdVerdicts(d, s.Variants, s.Warnings)
@@ -143,6 +74,113 @@ func Build(dir string, opts Options) (*Report, error) {
 		s.Plan = rep.planSection()
 	}
 	return rep, nil
+}
+
+// newSummary is the summary of d before any variant is added.
+func newSummary(d *runread.Dir, alpha float64) Summary {
+	m := d.Meta
+	s := Summary{Schema: SummarySchema, Version: SummaryVersion, Scenario: m.Scenario, ToolVersion: m.ToolVersion,
+		Start: m.Start, End: m.End, Seed: m.Seed, Quick: m.Quick, Partial: m.Partial, Reason: m.Reason, Alpha: alpha}
+	if m.Partial {
+		s.Warnings = append(s.Warnings, "the run is partial: "+orDefault(m.Reason, "it did not finish"))
+	}
+	if d.Scenario != nil {
+		s.Description = d.Scenario.Description
+	}
+	return s
+}
+
+// addVariant reads and analyses every repeat of variant name and adds
+// the variant, merged over them, to the summary; nothing when none of
+// its repeats was recorded.
+func (r *Report) addVariant(d *runread.Dir, name string, lo leakOptions) error {
+	s := &r.Summary
+	v := VariantSummary{Name: name}
+	p := pool{classes: map[string]*sample{}, in: &sample{}, out: &sample{}}
+	for _, ref := range d.Meta.Runs {
+		if ref.Variant != name {
+			continue
+		}
+		run, err := readRun(d, ref, lo)
+		if err != nil {
+			if d.Meta.Partial && errors.Is(err, os.ErrNotExist) {
+				s.Warnings = append(s.Warnings, fmt.Sprintf("%s repeat %d was not recorded", name, ref.Repeat))
+				continue
+			}
+			return fmt.Errorf("%s repeat %d: %w", name, ref.Repeat, err)
+		}
+		run.summary.Leak = fitLeaks(run.lives, r.leakClasses(run.classes), lo.header)
+		r.runs[name] = append(r.runs[name], run)
+		v.Params, v.Set = run.info.Params, run.info.Set
+		v.Partial = v.Partial || run.info.Partial
+		v.Runs = append(v.Runs, run.summary)
+		p.add(run)
+		s.Warnings = append(s.Warnings, runWarnings(run)...)
+		if n := memorySourceNote(fmt.Sprintf("%s repeat %d", name, ref.Repeat), run.info.Memory); n != "" {
+			s.Notes = append(s.Notes, n)
+		}
+	}
+	if len(v.Runs) == 0 {
+		return nil
+	}
+	v.Repeats = len(v.Runs)
+	v.Classes = classList(p.classes, p.duration)
+	r.pooled[name] = p.classes[AllClass]
+	v.Recycling = recyclingCost(p.in, p.out, p.restarts, p.cov, p.duration)
+	v.Leak = fitLeaks(p.lives, r.leakClasses(p.classes), lo.header)
+	v.Metrics = mergeMetrics(append(requestMetrics(v.Classes, v.Recycling), leakMetrics(v.Leak)...), p.perRun)
+	v.Headline = headline(&v)
+	s.Variants = append(s.Variants, v)
+	return nil
+}
+
+// pool merges the repeats of a variant: their requests by class and
+// inside or outside restart windows, their restarts, covered and load
+// seconds, per-run metrics and worker lives.
+type pool struct {
+	classes       map[string]*sample
+	in, out       *sample
+	restarts      int
+	cov, duration float64
+	perRun        [][]Metric
+	lives         []leakLife
+}
+
+// add merges one analysed repeat.
+func (p *pool) add(r *run) {
+	p.lives = append(p.lives, r.lives...)
+	for c, cs := range r.classes {
+		if p.classes[c] == nil {
+			p.classes[c] = &sample{}
+		}
+		p.classes[c].merge(cs)
+	}
+	p.in.merge(r.in)
+	p.out.merge(r.out)
+	p.restarts += r.summary.Restarts.Count
+	p.cov += r.summary.Recycling.Covered
+	p.duration += r.summary.Duration
+	p.perRun = append(p.perRun, runMetrics(&r.summary))
+}
+
+// compareWithBaseline sets the summary's baseline, opts.Baseline or the
+// first variant, and compares every other variant with it.
+func (r *Report) compareWithBaseline(opts Options) error {
+	s := &r.Summary
+	s.Baseline = s.Variants[0].Name
+	if opts.Baseline != "" {
+		if r.variant(opts.Baseline) == nil {
+			return fmt.Errorf("baseline %q is not a variant of this run (variants: %s)", opts.Baseline, strings.Join(r.variantNames(), ", "))
+		}
+		s.Baseline = opts.Baseline
+	}
+	base := r.variant(s.Baseline)
+	for i := range s.Variants {
+		if s.Variants[i].Name != s.Baseline {
+			s.Comparison = append(s.Comparison, compareVariants(base, &s.Variants[i], s.Variants[i].Name, opts.Alpha)...)
+		}
+	}
+	return nil
 }
 
 // leakClasses are the classes the leak fit splits by: the scenario's
@@ -210,18 +248,6 @@ func runWarnings(r *run) []string {
 	return out
 }
 
-// Failed returns the thresholds that do not hold (or could not be
-// evaluated), in the order they were evaluated.
-func (r *Report) Failed() []Verdict {
-	var out []Verdict
-	for _, v := range r.Summary.Thresholds {
-		if !v.Pass {
-			out = append(out, v)
-		}
-	}
-	return out
-}
-
 func (r *Report) variant(name string) *VariantSummary {
 	for i := range r.Summary.Variants {
 		if r.Summary.Variants[i].Name == name {
@@ -237,52 +263,6 @@ func (r *Report) variantNames() []string {
 		names = append(names, v.Name)
 	}
 	return names
-}
-
-// thresholdVerdicts evaluates d's thresholds for every variant, after a
-// failed verdict when they could not all be read. A scenario that no
-// longer validates, when the thresholds did not come from it, only adds a
-// warning to warnings.
-func thresholdVerdicts(d *runread.Dir, variants []VariantSummary, warnings []string) ([]Verdict, []string) {
-	var out []Verdict
-	th := d.Thresholds
-	if th.Err != nil {
-		// The thresholds that could be read still count.
-		out = append(out, Verdict{Variant: "*", Threshold: th.Source, Error: th.Err.Error()})
-	}
-	if d.ScenarioErr != nil && th.Source != rundir.ScenarioFile {
-		warnings = append(warnings, fmt.Sprintf("%s no longer validates, so its description and plan are left out (the thresholds are %s's): %v", rundir.ScenarioFile, rundir.ThresholdsFile, d.ScenarioErr))
-	}
-	for i := range variants {
-		out = append(out, evaluate(th.List, &variants[i])...)
-	}
-	return out, warnings
-}
-
-// readRun reads and analyses one variant and repeat of d.
-func readRun(d *runread.Dir, ref rundir.RunRef, lo leakOptions) (*run, error) {
-	rr, err := d.Run(ref)
-	if err != nil {
-		return nil, err
-	}
-	return analyseRun(rr, lo)
-}
-
-// evaluate checks thresholds against a variant's merged metrics.
-func evaluate(ths []rundir.Threshold, v *VariantSummary) []Verdict {
-	var out []Verdict
-	for _, th := range ths {
-		vd := Verdict{Variant: v.Name, Threshold: th.Expr, Metric: th.Metric, Op: th.Op, Limit: th.Limit}
-		m, ok := v.Metric(th.Metric)
-		if !ok {
-			vd.Error = fmt.Sprintf("%s was not measured in this run", th.Metric)
-		} else {
-			vd.Measured, vd.Unit = m.Value, m.Unit
-			vd.Pass = th.Holds(m.Value)
-		}
-		out = append(out, vd)
-	}
-	return out
 }
 
 // orderedVariants returns the variants with the baseline first.

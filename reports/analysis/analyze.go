@@ -134,3 +134,12 @@ func pidRoles(mem []rundir.MemorySample) map[int]string {
 }
 
 func (r *run) String() string { return fmt.Sprintf("%s/%d", r.summary.Variant, r.summary.Repeat) }
+
+// readRun reads and analyses one variant and repeat of d.
+func readRun(d *runread.Dir, ref rundir.RunRef, lo leakOptions) (*run, error) {
+	rr, err := d.Run(ref)
+	if err != nil {
+		return nil, err
+	}
+	return analyseRun(rr, lo)
+}
