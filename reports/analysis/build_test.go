@@ -133,3 +133,28 @@ func TestUnreadableThresholds(t *testing.T) {
 		t.Errorf("failed verdicts %+v, want one for %s naming the bad op", f, rundir.ThresholdsFile)
 	}
 }
+
+// TestSeriesWorkersByPID: the workers chart's series come in pid order,
+// the same from one report to the next (not in map order).
+func TestSeriesWorkersByPID(t *testing.T) {
+	classes := []fixture.Class{{Name: "light", Weight: 1, Latency: 0.002}}
+	v := fixture.Variant{Name: "v", Repeats: 1, Duration: 10, Rate: 40, Classes: classes, Workers: 4, MaxRequests: 40, Seed: 7}
+	dir := fixture.Temp(t, "", v)
+	for i := range 5 {
+		rep, err := Build(dir, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws := rep.Series()[0].Workers
+		if len(ws) < 4 {
+			t.Fatalf("%d worker series, want at least 4", len(ws))
+		}
+		if !slices.IsSortedFunc(ws, func(a, b WorkerSeries) int { return a.PID - b.PID }) {
+			pids := make([]int, len(ws))
+			for j, w := range ws {
+				pids[j] = w.PID
+			}
+			t.Fatalf("build %d: worker pids %v, want them sorted", i, pids)
+		}
+	}
+}

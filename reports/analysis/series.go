@@ -1,6 +1,8 @@
 package analysis
 
 import (
+	"maps"
+	"slices"
 	"sort"
 
 	"github.com/sawtooth-dev/sawtooth/rundir"
@@ -153,12 +155,13 @@ func totalSeries(r *run) (label string, ts, mem []float64) {
 	return label, ts, mem
 }
 
-// workerSeries is each worker's RSS over its life.
+// workerSeries is each worker's RSS over its life, by pid (not in map
+// order: the charts must not change from one report to the next).
 func workerSeries(workers map[int][]memPoint) []WorkerSeries {
 	var out []WorkerSeries
-	for pid, ser := range workers {
+	for _, pid := range slices.Sorted(maps.Keys(workers)) {
 		ws := WorkerSeries{PID: pid}
-		for _, p := range ser {
+		for _, p := range workers[pid] {
 			ws.T = append(ws.T, p.T)
 			ws.RSS = append(ws.RSS, float64(p.RSS))
 		}

@@ -99,7 +99,7 @@ func workersChart(vs []Variant) (*figure, error) {
 	}
 	pn := newPanel("RSS of each worker process: "+v.Name, "time since start (s)", "worker RSS (MiB)")
 	ws := append([]WorkerSeries(nil), v.Workers...)
-	sort.Slice(ws, func(i, j int) bool { return ws[i].T[0] < ws[j].T[0] })
+	sort.SliceStable(ws, func(i, j int) bool { return ws[i].T[0] < ws[j].T[0] })
 	const maxLegend = 12
 	for i, w := range ws {
 		name := ""
