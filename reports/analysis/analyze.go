@@ -10,7 +10,7 @@ import (
 	"github.com/sawtooth-dev/sawtooth/rundir"
 )
 
-// run is one variant and repeat as read from its directory: its summary,
+// run is one variant and repeat as analysed: its summary,
 // the raw samples that pool across repeats, and the series the plots draw.
 type run struct {
 	info    rundir.RunInfo
@@ -40,7 +40,6 @@ type lagPoint struct {
 // analyseRun analyses one variant and repeat as read; lo says how the
 // per-class leak fit reads it.
 func analyseRun(rr *runread.Run, lo leakOptions) (*run, error) {
-	pidHeader := lo.header
 	info, ref := rr.Info, rr.Ref
 	r := &run{info: info, classes: map[string]*sample{}, in: &sample{}, out: &sample{},
 		timeline: rr.Timeline, workers: map[int][]memPoint{}}
@@ -53,7 +52,7 @@ func analyseRun(rr *runread.Run, lo leakOptions) (*run, error) {
 			s.ClosedModel = true
 		}
 	}
-	events, mem, metrics := rr.Events, rr.Memory, rr.Metrics
+	events, mem := rr.Events, rr.Memory
 
 	roles := pidRoles(mem)
 	stop := stopTime(info, events)
@@ -61,14 +60,32 @@ func analyseRun(rr *runread.Run, lo leakOptions) (*run, error) {
 	r.exits = s.Restarts.Exits
 	windows := unionWindows(s.Restarts.Windows, math.Min(stop, s.Duration))
 
-	start := info.Start
-	served := servedLog{pidHeader: pidHeader}
-	perClass := newClassLog(pidHeader)
 	s.Probes = info.Probes
-	probes := probeNames(info)
-	if err := rr.EachResult(func(res *vegeta.Result) error {
+	served := servedLog{pidHeader: lo.header}
+	perClass := newClassLog(lo.header)
+	if err := r.addResults(rr, windows, &served, perClass); err != nil {
+		return nil, err
+	}
+	r.addReuse()
+	s.Classes = classList(r.classes, s.Duration)
+	s.Recycling = recyclingCost(r.in, r.out, s.Restarts.Count, covered(windows), s.Duration)
+
+	r.total, r.workers = memorySeries(mem, roles)
+	s.Memory = memoryStats(r.total, r.workers, events, s.Restarts, r.timeline[AllClass], served.series(), stop)
+	s.Lag, r.lag = loopLag(rr.Metrics)
+	r.lives = leakLives(r.workers, perClass.series(), r.exits, lo.warmup, stop)
+	return r, nil
+}
+
+// addResults streams rr's results into r's samples by class and inside or
+// outside the restart windows, and into the logs of who served what.
+// Probe results are not traffic (see Probes) and are left out.
+func (r *run) addResults(rr *runread.Run, windows []RestartWindow, served *servedLog, perClass *classLog) error {
+	start := rr.Info.Start
+	probes := probeNames(rr.Info)
+	return rr.EachResult(func(res *vegeta.Result) error {
 		if probes[res.Attack] {
-			return nil // a probe's result: not traffic (see Probes)
+			return nil
 		}
 		class := res.Attack
 		if class == "" {
@@ -93,18 +110,7 @@ func analyseRun(rr *runread.Run, lo leakOptions) (*run, error) {
 			r.out.add(res.Latency, kind)
 		}
 		return nil
-	}); err != nil {
-		return nil, err
-	}
-	r.addReuse()
-	s.Classes = classList(r.classes, s.Duration)
-	s.Recycling = recyclingCost(r.in, r.out, s.Restarts.Count, covered(windows), s.Duration)
-
-	r.total, r.workers = memorySeries(mem, roles)
-	s.Memory = memoryStats(r.total, r.workers, events, s.Restarts, r.timeline[AllClass], served.series(), stop)
-	s.Lag, r.lag = loopLag(metrics)
-	r.lives = leakLives(r.workers, perClass.series(), r.exits, lo.warmup, stop)
-	return r, nil
+	})
 }
 
 // loadDuration returns the seconds of load of a run: the end of its last
