@@ -115,22 +115,13 @@ func (d *Dir) Run(ref rundir.RunRef) (*Run, error) {
 	})); err != nil {
 		return nil, err
 	}
-	if err := optional(rundir.EachEvent(d.File(ref, rundir.EventsFile), func(e rundir.Event) error {
-		r.Events = append(r.Events, e)
-		return nil
-	})); err != nil {
+	if r.Events, err = collect(rundir.EachEvent, d.File(ref, rundir.EventsFile)); err != nil {
 		return nil, err
 	}
-	if err := optional(rundir.EachMemory(d.File(ref, rundir.MemoryFile), func(m rundir.MemorySample) error {
-		r.Memory = append(r.Memory, m)
-		return nil
-	})); err != nil {
+	if r.Memory, err = collect(rundir.EachMemory, d.File(ref, rundir.MemoryFile)); err != nil {
 		return nil, err
 	}
-	if err := optional(rundir.EachMetric(d.File(ref, rundir.MetricsFile), func(m rundir.MetricSample) error {
-		r.Metrics = append(r.Metrics, m)
-		return nil
-	})); err != nil {
+	if r.Metrics, err = collect(rundir.EachMetric, d.File(ref, rundir.MetricsFile)); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -140,6 +131,17 @@ func (d *Dir) Run(ref rundir.RunRef) (*Run, error) {
 // order; a missing results.bin has none.
 func (r *Run) EachResult(fn func(*vegeta.Result) error) error {
 	return optional(rundir.EachResult(r.results, fn))
+}
+
+// collect reads every row of the file at path with each, a rundir
+// reader; a missing file has none.
+func collect[T any](each func(string, func(T) error) error, path string) ([]T, error) {
+	var out []T
+	err := optional(each(path, func(x T) error {
+		out = append(out, x)
+		return nil
+	}))
+	return out, err
 }
 
 // optional treats a missing file as empty.
