@@ -91,20 +91,19 @@ func perRequestFit(workers map[int][]memPoint, events []rundir.Event, rs Restart
 	if len(workers) == 0 {
 		return stats.Fit{}, ""
 	}
-	lc := newLoadCurve(load, workers)
-	exitAt := map[int]Exit{}
+	c := requestCounter{lc: newLoadCurve(load, workers), load: load, served: served, stop: stop,
+		exitAt: map[int]Exit{}, spawnAt: map[int]float64{}}
 	for _, x := range rs.Exits {
-		exitAt[x.PID] = x
+		c.exitAt[x.PID] = x
 	}
-	spawnAt := map[int]float64{}
 	for _, e := range events {
 		if e.Event == "spawn" && e.PID != 0 {
-			if _, ok := spawnAt[e.PID]; !ok {
-				spawnAt[e.PID] = e.T
+			if _, ok := c.spawnAt[e.PID]; !ok {
+				c.spawnAt[e.PID] = e.T
 			}
 		}
 	}
-	var byHeaders, byExit, byShare bool
+	used := map[string]bool{}
 	var xs, ys []float64
 	pids := make([]int, 0, len(workers))
 	for pid := range workers {
@@ -112,55 +111,11 @@ func perRequestFit(workers map[int][]memPoint, events []rundir.Event, rs Restart
 	}
 	sort.Ints(pids)
 	for _, pid := range pids {
-		// Samples after the worker's exit (it may linger, freeing memory
-		// as it tears down) or after the target was stopped are left out.
-		end := stop
-		if x, ok := exitAt[pid]; ok {
-			end = math.Min(end, x.T)
-		}
-		var ser []memPoint
-		for _, p := range workers[pid] {
-			if p.T <= end {
-				ser = append(ser, p)
-			}
-		}
-		if len(ser) < 2 {
+		ser, reqs, method := c.samples(pid, workers[pid])
+		if method == "" {
 			continue
 		}
-		// Requests are counted from the worker's spawn when it was
-		// recorded, since the exit's count includes those served before
-		// the first sample.
-		t0 := ser[0].T
-		if t, ok := spawnAt[pid]; ok && t < t0 {
-			t0 = t
-		}
-		x, haveExit := exitAt[pid]
-		var reqs []float64
-		if pts := served[pid]; len(pts) > 0 {
-			var kept []memPoint
-			for _, p := range ser {
-				if n, ok := servedBy(pts, p.T); ok {
-					kept = append(kept, p)
-					reqs = append(reqs, n)
-				}
-			}
-			if len(kept) < 2 {
-				continue
-			}
-			byHeaders = true
-			ser = kept
-		} else if len(load) == 0 {
-			continue
-		} else if haveExit && x.Requests > 0 && lc.cum(x.T)-lc.cum(t0) > 0 {
-			byExit = true
-			scale := float64(x.Requests) / (lc.cum(x.T) - lc.cum(t0))
-			for _, p := range ser {
-				reqs = append(reqs, scale*(lc.cum(p.T)-lc.cum(t0)))
-			}
-		} else {
-			byShare = true
-			reqs = lc.shares(t0, ser)
-		}
+		used[method] = true
 		var mx, my float64
 		for i, p := range ser {
 			mx += reqs[i]
@@ -177,16 +132,78 @@ func perRequestFit(workers map[int][]memPoint, events []rundir.Event, rs Restart
 		return stats.Fit{}, ""
 	}
 	var methods []string
-	for _, m := range []struct {
-		used bool
-		name string
-	}{{byHeaders, "headers"}, {byExit, "exit_events"}, {byShare, "load_share"}} {
-		if m.used {
-			methods = append(methods, m.name)
+	for _, m := range []string{"headers", "exit_events", "load_share"} {
+		if used[m] {
+			methods = append(methods, m)
 		}
 	}
-	method := strings.Join(methods, "+")
-	return stats.LinearFit(xs, ys), method
+	return stats.LinearFit(xs, ys), strings.Join(methods, "+")
+}
+
+// requestCounter knows how many requests each worker of a run had
+// served at each of its memory samples (see MemoryStats.RequestsMethod).
+type requestCounter struct {
+	lc      *loadCurve
+	load    []rundir.TimelineRow
+	served  map[int][]servedPoint
+	exitAt  map[int]Exit
+	spawnAt map[int]float64
+	stop    float64
+}
+
+// samples returns the memory samples of worker pid that the fit uses,
+// the requests it had served at each, and how those were known
+// ("headers", "exit_events" or "load_share"; "" when the worker is left
+// out of the fit).
+func (c *requestCounter) samples(pid int, all []memPoint) ([]memPoint, []float64, string) {
+	// Samples after the worker's exit (it may linger, freeing memory as
+	// it tears down) or after the target was stopped are left out.
+	end := c.stop
+	x, haveExit := c.exitAt[pid]
+	if haveExit {
+		end = math.Min(end, x.T)
+	}
+	var ser []memPoint
+	for _, p := range all {
+		if p.T <= end {
+			ser = append(ser, p)
+		}
+	}
+	if len(ser) < 2 {
+		return nil, nil, ""
+	}
+	// Requests are counted from the worker's spawn when it was recorded,
+	// since the exit's count includes those served before the first
+	// sample.
+	t0 := ser[0].T
+	if t, ok := c.spawnAt[pid]; ok && t < t0 {
+		t0 = t
+	}
+	var reqs []float64
+	lc := c.lc
+	switch {
+	case len(c.served[pid]) > 0:
+		var kept []memPoint
+		for _, p := range ser {
+			if n, ok := servedBy(c.served[pid], p.T); ok {
+				kept = append(kept, p)
+				reqs = append(reqs, n)
+			}
+		}
+		if len(kept) < 2 {
+			return nil, nil, ""
+		}
+		return kept, reqs, "headers"
+	case len(c.load) == 0:
+		return nil, nil, ""
+	case haveExit && x.Requests > 0 && lc.cum(x.T)-lc.cum(t0) > 0:
+		scale := float64(x.Requests) / (lc.cum(x.T) - lc.cum(t0))
+		for _, p := range ser {
+			reqs = append(reqs, scale*(lc.cum(p.T)-lc.cum(t0)))
+		}
+		return ser, reqs, "exit_events"
+	}
+	return ser, lc.shares(t0, ser), "load_share"
 }
 
 // loadCurve answers, for the per-request fit, how many requests the

@@ -15,37 +15,74 @@ import (
 // is taken to have restarted from zero, as a recycled worker's does), and
 // per scrape interval the mean and p99 for the plot.
 func loopLag(metrics []rundir.MetricSample) (*LagStats, []lagPoint) {
+	family := lagFamily(metrics)
+	if family == "" {
+		return nil, nil
+	}
+	steps := lagSteps(metrics, family)
+	total := map[string]float64{}
+	var sum, count float64
+	var points []lagPoint
+	for _, st := range steps {
+		for le, v := range st.buckets {
+			total[le] += v
+		}
+		sum += st.sum
+		count += st.count
+		p := lagPoint{T: st.t, P99: histogramQuantile(0.99, st.buckets)}
+		if st.count > 0 {
+			p.Mean = st.sum / st.count
+		}
+		points = append(points, p)
+	}
+	ls := &LagStats{Metric: family, Count: count, P50: histogramQuantile(0.5, total), P99: histogramQuantile(0.99, total)}
+	if count > 0 {
+		ls.Mean = sum / count
+	}
+	return ls, points
+}
+
+// lagFamily is the loop-lag histogram among the scraped metrics:
+// LagMetric, else the first histogram whose name has
+// metric.LoopLagHint; "" when there is none.
+func lagFamily(metrics []rundir.MetricSample) string {
 	family := ""
 	for _, m := range metrics {
 		if name, ok := strings.CutSuffix(m.Metric, "_bucket"); ok {
 			if name == LagMetric {
-				family = name
-				break
+				return name
 			}
 			if family == "" && strings.Contains(name, metric.LoopLagHint) {
 				family = name
 			}
 		}
 	}
-	if family == "" {
-		return nil, nil
-	}
+	return family
+}
+
+// lagStep is what a histogram family rose by at one scrape time: per
+// bucket (by le), and its sum and count.
+type lagStep struct {
+	t          float64
+	buckets    map[string]float64
+	sum, count float64
+}
+
+// lagSteps are the increases of histogram family per scrape time, every
+// series summed. The first scrape is the baseline; a counter that fell
+// was reset and counts from 0; a series born during the run (a new
+// worker) counts from 0.
+func lagSteps(metrics []rundir.MetricSample, family string) []*lagStep {
 	type key struct{ series, le string }
 	last := map[key]float64{}
 	born := map[string]float64{} // when each series was first scraped
 	var firstT = math.NaN()
-	// increases per scrape time: le -> delta, plus sum and count.
-	type step struct {
-		t          float64
-		buckets    map[string]float64
-		sum, count float64
-	}
-	var steps []*step
-	cur := func(t float64) *step {
+	var steps []*lagStep
+	cur := func(t float64) *lagStep {
 		if n := len(steps); n > 0 && steps[n-1].t == t {
 			return steps[n-1]
 		}
-		s := &step{t: t, buckets: map[string]float64{}}
+		s := &lagStep{t: t, buckets: map[string]float64{}}
 		steps = append(steps, s)
 		return s
 	}
@@ -89,26 +126,7 @@ func loopLag(metrics []rundir.MetricSample) (*LagStats, []lagPoint) {
 			st.count += inc
 		}
 	}
-	total := map[string]float64{}
-	var sum, count float64
-	var points []lagPoint
-	for _, st := range steps {
-		for le, v := range st.buckets {
-			total[le] += v
-		}
-		sum += st.sum
-		count += st.count
-		p := lagPoint{T: st.t, P99: histogramQuantile(0.99, st.buckets)}
-		if st.count > 0 {
-			p.Mean = st.sum / st.count
-		}
-		points = append(points, p)
-	}
-	ls := &LagStats{Metric: family, Count: count, P50: histogramQuantile(0.5, total), P99: histogramQuantile(0.99, total)}
-	if count > 0 {
-		ls.Mean = sum / count
-	}
-	return ls, points
+	return steps
 }
 
 // splitLE removes the le label from a sorted label set in text form and

@@ -167,44 +167,12 @@ func restarts(events []rundir.Event, roles map[int]string, mem []rundir.MemorySa
 		role, ok := roles[pid]
 		return !ok || role == "worker"
 	}
-	initial := map[int]bool{}
-	if len(mem) > 0 {
-		first := mem[0].T
-		for _, m := range mem {
-			if m.T == first {
-				initial[m.PID] = true
-			}
-		}
-	}
-	lives := workerLives(events, isWorker)
-
-	var exits []Exit
-	var exited []*life
-	var spawns []*life
-	seenBy := [nSources]bool{}
-	for _, l := range lives {
-		if l.hasSpawn && l.spawn > 0 && !initial[l.pid] {
-			spawns = append(spawns, l)
-		}
-		if !l.hasExit || l.exit <= 0 || l.exit >= stop || l.reason() == "shutdown" {
-			continue
-		}
-		exited = append(exited, l)
-		for r, saw := range l.exitedBy {
-			seenBy[r] = seenBy[r] || saw
-		}
-	}
+	exited, spawns, source := restartLives(workerLives(events, isWorker), initialPIDs(mem), stop)
 	if len(exited) == 0 {
 		return rs
 	}
-	for r, saw := range seenBy {
-		if saw {
-			rs.Source = sourceName(r)
-			break
-		}
-	}
-	sort.SliceStable(exited, func(i, j int) bool { return exited[i].exit < exited[j].exit })
-	sort.SliceStable(spawns, func(i, j int) bool { return spawns[i].spawn < spawns[j].spawn })
+	rs.Source = source
+	var exits []Exit
 	for _, l := range exited {
 		exits = append(exits, Exit{T: l.exit, PID: l.pid, Reason: l.reason(), Requests: l.requests, Source: sourceName(l.exitRank)})
 	}
@@ -241,13 +209,62 @@ func restarts(events []rundir.Event, roles map[int]string, mem []rundir.MemorySa
 	if replaced > 0 {
 		rs.ReplaceMean = sum / float64(replaced)
 	}
-	// The most windows open at once; windows that touch overlap.
+	rs.MaxConcurrent = maxOpen(rs.Windows)
+	return rs
+}
+
+// initialPIDs are the pids of the first memory sample: the workers that
+// were there from the start, whose spawns replace nobody.
+func initialPIDs(mem []rundir.MemorySample) map[int]bool {
+	initial := map[int]bool{}
+	if len(mem) > 0 {
+		first := mem[0].T
+		for _, m := range mem {
+			if m.T == first {
+				initial[m.PID] = true
+			}
+		}
+	}
+	return initial
+}
+
+// restartLives picks, from the worker lives, those that exited during
+// the attack (not at shutdown) by exit time, and the spawns of new
+// workers by spawn time, and names the most precise source that saw any
+// of the exits.
+func restartLives(lives []*life, initial map[int]bool, stop float64) (exited, spawns []*life, source string) {
+	seenBy := [nSources]bool{}
+	for _, l := range lives {
+		if l.hasSpawn && l.spawn > 0 && !initial[l.pid] {
+			spawns = append(spawns, l)
+		}
+		if !l.hasExit || l.exit <= 0 || l.exit >= stop || l.reason() == "shutdown" {
+			continue
+		}
+		exited = append(exited, l)
+		for r, saw := range l.exitedBy {
+			seenBy[r] = seenBy[r] || saw
+		}
+	}
+	for r, saw := range seenBy {
+		if saw {
+			source = sourceName(r)
+			break
+		}
+	}
+	sort.SliceStable(exited, func(i, j int) bool { return exited[i].exit < exited[j].exit })
+	sort.SliceStable(spawns, func(i, j int) bool { return spawns[i].spawn < spawns[j].spawn })
+	return exited, spawns, source
+}
+
+// maxOpen is the most windows open at once; windows that touch overlap.
+func maxOpen(windows []RestartWindow) int {
 	type edge struct {
 		t     float64
 		delta int
 	}
 	var edges []edge
-	for _, w := range rs.Windows {
+	for _, w := range windows {
 		edges = append(edges, edge{w.Start, +1}, edge{w.End, -1})
 	}
 	sort.Slice(edges, func(i, j int) bool {
@@ -256,10 +273,10 @@ func restarts(events []rundir.Event, roles map[int]string, mem []rundir.MemorySa
 		}
 		return edges[i].delta > edges[j].delta
 	})
-	open := 0
+	most, open := 0, 0
 	for _, e := range edges {
 		open += e.delta
-		rs.MaxConcurrent = max(rs.MaxConcurrent, open)
+		most = max(most, open)
 	}
-	return rs
+	return most
 }
