@@ -283,23 +283,7 @@ func (r *Report) Table(w io.Writer, color bool) error {
 			bw.err = writeAligned(w, g, false)
 		}
 	}
-	if len(s.Thresholds) > 0 {
-		bw.printf("\nthresholds:\n")
-		for _, v := range s.Thresholds {
-			verdict := "PASS"
-			if !v.Pass {
-				verdict = "FAIL"
-			}
-			if color {
-				if v.Pass {
-					verdict = ansiGreen + verdict + ansiReset
-				} else {
-					verdict = ansiRed + verdict + ansiReset
-				}
-			}
-			bw.printf("  %s  %s\n", verdict, analysis.VerdictText(v))
-		}
-	}
+	r.writeThresholds(bw, color)
 	if len(s.Warnings) > 0 {
 		bw.printf("\nwarnings:\n")
 		for _, wn := range s.Warnings {
@@ -313,6 +297,25 @@ func (r *Report) Table(w io.Writer, color bool) error {
 		}
 	}
 	return bw.err
+}
+
+// writeThresholds writes a PASS or FAIL line per threshold, coloured
+// when color is set.
+func (r *Report) writeThresholds(bw *errWriter, color bool) {
+	if len(r.Summary.Thresholds) == 0 {
+		return
+	}
+	bw.printf("\nthresholds:\n")
+	for _, v := range r.Summary.Thresholds {
+		verdict, colour := "PASS", ansiGreen
+		if !v.Pass {
+			verdict, colour = "FAIL", ansiRed
+		}
+		if color {
+			verdict = colour + verdict + ansiReset
+		}
+		bw.printf("  %s  %s\n", verdict, analysis.VerdictText(v))
+	}
 }
 
 // runLine describes the run in one line.
