@@ -265,7 +265,7 @@ func (r *Report) variantNames() []string {
 	return names
 }
 
-// orderedVariants returns the variants with the baseline first.
+// OrderedVariants returns the variants with the baseline first.
 func (r *Report) OrderedVariants() []*VariantSummary {
 	s := &r.Summary
 	order := []*VariantSummary{r.variant(s.Baseline)}

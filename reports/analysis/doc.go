@@ -8,8 +8,9 @@
 // runs with its gate, threshold verdicts, findings, the headline, the
 // plan section, and the merged series the charts draw (Series).
 //
-// It formats nothing but the sentences summary.json itself holds;
-// package reports lays the numbers out as tables, Markdown, HTML and
-// plots. Like benchstat's benchmath, it knows nothing of where its
+// It formats only how a value, a verdict and a regression read
+// (text.go), which the sentences of summary.json and the format layer
+// share; package reports lays the numbers out as tables, Markdown, HTML
+// and plots. Like benchstat's benchmath, it knows nothing of where its
 // results go.
 package analysis

@@ -27,7 +27,7 @@ const DefaultGateAlpha = 0.05
 //     than the baseline's own spread: the median of the new repeats lies
 //     further from the baseline's median than any baseline repeat does.
 
-// gated reports whether a regression of metric name can fail a
+// Gated reports whether a regression of metric name can fail a
 // comparison, as the metric catalogue says (metric.Def.Gated).
 func Gated(name string) bool {
 	d, ok := metric.Lookup(name)

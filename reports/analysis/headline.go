@@ -14,7 +14,7 @@ type Headline struct {
 	ErrorRate *float64 `json:"error_rate"`
 }
 
-// headlineRows are the headline's rows: label and metric, in the order
+// HeadlineRows are the headline's rows: label and metric, in the order
 // of the article's table.
 var HeadlineRows = [...]struct{ Label, Metric string }{
 	{"mean response time", AllClass + ".mean"},

@@ -39,7 +39,7 @@ func probeNames(info rundir.RunInfo) map[string]bool {
 	return m
 }
 
-// hasProbes reports whether any run had probes.
+// HasProbes reports whether any run had probes.
 func (r *Report) HasProbes() bool {
 	for _, v := range r.Summary.Variants {
 		for _, run := range v.Runs {

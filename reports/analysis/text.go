@@ -37,6 +37,8 @@ func FormatValue(v float64, unit string) string {
 	return trim(v, 3)
 }
 
+// FormatDuration formats seconds in µs, ms or s with three significant
+// digits ("0" for none).
 func FormatDuration(s float64) string {
 	a := math.Abs(s)
 	switch {
@@ -62,6 +64,8 @@ func sig(v float64) string {
 	return strconv.FormatFloat(v, 'f', 2, 64)
 }
 
+// FormatPercent formats a fraction as a percentage ("<0.01%" below
+// that, two decimals below 10%, one above).
 func FormatPercent(r float64) string {
 	p := r * 100
 	switch {
@@ -84,7 +88,7 @@ func trim(v float64, prec int) string {
 	return s
 }
 
-// ratioString formats a ratio with two decimals, fewer above 10 and two
+// FormatRatio formats a ratio with two decimals, fewer above 10 and two
 // significant digits below 0.1, so that a hundredfold improvement reads
 // ×0.0085 rather than ×0.00.
 func FormatRatio(q float64) string {
@@ -98,7 +102,7 @@ func FormatRatio(q float64) string {
 // (summary.json leaves it out or writes null).
 const Unmeasured = "—"
 
-// plural is "1 repeat" or "3 repeats".
+// Plural is "1 repeat" or "3 repeats".
 func Plural(n int, noun string) string {
 	if n == 1 {
 		return "1 " + noun
