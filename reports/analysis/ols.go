@@ -34,38 +34,12 @@ func olsFit(lives []leakLife, ys [][]float64, k int, col func(l leakLife, j int)
 	if df < 1 {
 		return res, fmt.Errorf("too few memory samples (%d over %d worker lives) for %d slopes", n, len(lives), k)
 	}
-	x := mat.NewDense(n, k, nil)
-	y := mat.NewVecDense(n, nil)
-	means := make([][]float64, len(lives)) // per life: k column means then the y mean
-	row := 0
-	for i, l := range lives {
-		m := len(ys[i])
-		means[i] = make([]float64, k+1)
-		cols := make([][]float64, k)
-		for j := range cols {
-			cols[j] = col(l, j)
-			means[i][j] = mean(cols[j])
-		}
-		means[i][k] = mean(ys[i])
-		for r := 0; r < m; r++ {
-			for j := range cols {
-				x.Set(row+r, j, cols[j][r]-means[i][j])
-			}
-			y.SetVec(row+r, ys[i][r]-means[i][k])
-		}
-		row += m
-	}
+	x, y, means := centred(lives, ys, n, k, col)
 	// Scale each column to unit length, so that the condition number
 	// measures collinearity, not units.
-	scale := make([]float64, k)
-	for j := 0; j < k; j++ {
-		scale[j] = mat.Norm(x.ColView(j), 2)
-		if scale[j] == 0 {
-			return res, fmt.Errorf("the requests served do not vary within any worker life")
-		}
-		for r := 0; r < n; r++ {
-			x.Set(r, j, x.At(r, j)/scale[j])
-		}
+	scale, err := unitColumns(x)
+	if err != nil {
+		return res, err
 	}
 	var svd mat.SVD
 	if !svd.Factorize(x, mat.SVDThin) {
@@ -114,6 +88,51 @@ func olsFit(lives []leakLife, ys [][]float64, k int, col func(l leakLife, j int)
 	sort.Float64s(intercepts)
 	res.base = median(intercepts)
 	return res, nil
+}
+
+// centred is the design of olsFit: the k columns of each life (col) and
+// its memory ys, each centred on the life's own means, stacked over the
+// n samples; means holds, per life, the k column means then the y mean.
+func centred(lives []leakLife, ys [][]float64, n, k int, col func(l leakLife, j int) []float64) (x *mat.Dense, y *mat.VecDense, means [][]float64) {
+	x = mat.NewDense(n, k, nil)
+	y = mat.NewVecDense(n, nil)
+	means = make([][]float64, len(lives))
+	row := 0
+	for i, l := range lives {
+		m := len(ys[i])
+		means[i] = make([]float64, k+1)
+		cols := make([][]float64, k)
+		for j := range cols {
+			cols[j] = col(l, j)
+			means[i][j] = mean(cols[j])
+		}
+		means[i][k] = mean(ys[i])
+		for r := 0; r < m; r++ {
+			for j := range cols {
+				x.Set(row+r, j, cols[j][r]-means[i][j])
+			}
+			y.SetVec(row+r, ys[i][r]-means[i][k])
+		}
+		row += m
+	}
+	return x, y, means
+}
+
+// unitColumns scales each column of x to unit length in place and
+// returns the lengths it divided by.
+func unitColumns(x *mat.Dense) ([]float64, error) {
+	n, k := x.Dims()
+	scale := make([]float64, k)
+	for j := 0; j < k; j++ {
+		scale[j] = mat.Norm(x.ColView(j), 2)
+		if scale[j] == 0 {
+			return nil, fmt.Errorf("the requests served do not vary within any worker life")
+		}
+		for r := 0; r < n; r++ {
+			x.Set(r, j, x.At(r, j)/scale[j])
+		}
+	}
+	return scale, nil
 }
 
 // ar1Inflation returns (1+ρ)/(1−ρ) for the lag-1 autocorrelation ρ of
