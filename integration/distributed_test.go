@@ -18,6 +18,7 @@ import (
 
 	"github.com/sawtooth-dev/sawtooth/internal/hist"
 	"github.com/sawtooth-dev/sawtooth/reports"
+	"github.com/sawtooth-dev/sawtooth/reports/analysis"
 	"github.com/sawtooth-dev/sawtooth/rundir"
 	"github.com/sawtooth-dev/sawtooth/runner/attack"
 )
@@ -203,7 +204,7 @@ func TestShardedRunMerged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	all := class(t, variant(t, rep, "default"), reports.AllClass)
+	all := class(t, variant(t, rep, "default"), analysis.AllClass)
 	for _, q := range []struct {
 		name string
 		got  float64

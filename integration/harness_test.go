@@ -15,6 +15,7 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/sawtooth-dev/sawtooth/reports"
+	"github.com/sawtooth-dev/sawtooth/reports/analysis"
 	"github.com/sawtooth-dev/sawtooth/rundir"
 	"github.com/sawtooth-dev/sawtooth/runner"
 	"github.com/sawtooth-dev/sawtooth/scenarios"
@@ -155,7 +156,7 @@ func logTargets(t *testing.T, res runner.Result) {
 }
 
 // variant returns the report's summary of the variant name.
-func variant(t *testing.T, rep *reports.Report, name string) *reports.VariantSummary {
+func variant(t *testing.T, rep *reports.Report, name string) *analysis.VariantSummary {
 	t.Helper()
 	for i := range rep.Summary.Variants {
 		if rep.Summary.Variants[i].Name == name {
@@ -167,7 +168,7 @@ func variant(t *testing.T, rep *reports.Report, name string) *reports.VariantSum
 }
 
 // class returns the statistics of one request class of a variant.
-func class(t *testing.T, v *reports.VariantSummary, name string) reports.ClassStats {
+func class(t *testing.T, v *analysis.VariantSummary, name string) analysis.ClassStats {
 	t.Helper()
 	for _, c := range v.Classes {
 		if c.Class == name {
@@ -175,7 +176,7 @@ func class(t *testing.T, v *reports.VariantSummary, name string) reports.ClassSt
 		}
 	}
 	t.Fatalf("variant %s has no request class %q", v.Name, name)
-	return reports.ClassStats{}
+	return analysis.ClassStats{}
 }
 
 // runRef returns the directory of the first repeat of a variant.

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sawtooth-dev/sawtooth/reports"
+	"github.com/sawtooth-dev/sawtooth/reports/analysis"
 	"github.com/sawtooth-dev/sawtooth/scenarios"
 )
 
@@ -40,7 +40,7 @@ func itoa(n int) string { return strconv.Itoa(n) }
 // want, light within abs of 0 and, when exact (the target's RSS grows by
 // exactly the bytes the routes retain), the intervals containing want and
 // 0; otherwise it logs when they do not.
-func checkSplit(t *testing.T, v *reports.VariantSummary, want, rel, abs float64, exact bool) {
+func checkSplit(t *testing.T, v *analysis.VariantSummary, want, rel, abs float64, exact bool) {
 	t.Helper()
 	if v.Leak == nil {
 		t.Fatal("no per-class leak fit (no response named its worker?)")

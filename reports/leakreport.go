@@ -4,45 +4,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/sawtooth-dev/sawtooth/reports/plan"
+	"github.com/sawtooth-dev/sawtooth/reports/analysis"
 )
-
-// PlanSection is the recommendation of a scenario's plan block.
-type PlanSection struct {
-	Variant string `json:"variant"`
-	// Recommendation is absent, and Error says why, when no plan could be
-	// made.
-	Recommendation *plan.Recommendation `json:"recommendation,omitempty"`
-	Error          string               `json:"error,omitempty"`
-}
-
-// Lines returns the section as text lines.
-func (p *PlanSection) Lines() []string {
-	if p.Recommendation == nil {
-		return []string{"no plan: " + p.Error}
-	}
-	return p.Recommendation.Text()
-}
-
-// planSection computes the scenario's plan block, if it has one.
-func (r *Report) planSection() *PlanSection {
-	if r.Scenario == nil || r.Scenario.Plan == nil {
-		return nil
-	}
-	p := r.Scenario.Plan
-	budget, margin := p.Budget()
-	ps := &PlanSection{Variant: p.Variant}
-	if ps.Variant == "" || r.variant(ps.Variant) == nil {
-		ps.Variant = r.Summary.Variants[0].Name
-	}
-	rec, err := r.Plan(ps.Variant, PlanOptions{Budget: float64(budget), Margin: float64(margin)})
-	if err != nil {
-		ps.Error = err.Error()
-		return ps
-	}
-	ps.Recommendation = &rec
-	return ps
-}
 
 // leakGrid is the per-class leak table: a row per variant and class.
 // notes says, per variant, why its classes could not be separated.
@@ -57,13 +20,13 @@ func (r *Report) leakGrid() (g grid, notes []string) {
 			notes = append(notes, fmt.Sprintf("%s: the split by class is not identifiable: %s", v.Name, f.Reason))
 		}
 		if f.Mix != nil {
-			g.rows = append(g.rows, []cell{{text: v.Name}, {text: AllClass}, {text: formatPercent(1)},
-				{text: FormatValue(f.Mix.Value, UnitBytesReq)}, {text: interval(*f.Mix)}, {text: ""}})
+			g.rows = append(g.rows, []cell{{text: v.Name}, {text: analysis.AllClass}, {text: analysis.FormatPercent(1)},
+				{text: analysis.FormatValue(f.Mix.Value, analysis.UnitBytesReq)}, {text: interval(*f.Mix)}, {text: ""}})
 		}
 		for _, c := range f.Classes {
-			row := []cell{{text: v.Name}, {text: c.Class}, {text: formatPercent(c.Share)}, {text: Unmeasured}, {text: Unmeasured}, {text: ""}}
+			row := []cell{{text: v.Name}, {text: c.Class}, {text: analysis.FormatPercent(c.Share)}, {text: analysis.Unmeasured}, {text: analysis.Unmeasured}, {text: ""}}
 			if c.PerRequest != nil {
-				row[3].text, row[4].text = FormatValue(c.PerRequest.Value, UnitBytesReq), interval(*c.PerRequest)
+				row[3].text, row[4].text = analysis.FormatValue(c.PerRequest.Value, analysis.UnitBytesReq), interval(*c.PerRequest)
 			}
 			if c.VIF > 0 {
 				row[5].text = fmt.Sprintf("%.1f", c.VIF)
@@ -74,8 +37,8 @@ func (r *Report) leakGrid() (g grid, notes []string) {
 	return g, notes
 }
 
-func interval(i Interval) string {
-	return FormatValue(i.Low, UnitBytesReq) + " to " + FormatValue(i.High, UnitBytesReq)
+func interval(i analysis.Interval) string {
+	return analysis.FormatValue(i.Low, analysis.UnitBytesReq) + " to " + analysis.FormatValue(i.High, analysis.UnitBytesReq)
 }
 
 // markdownLeak writes the per-class leak and the plan sections of
@@ -101,7 +64,7 @@ func (r *Report) markdownLeak(b *errWriter) {
 type htmlLeak struct {
 	Grid  htmlGrid
 	Notes []string
-	Plan  *PlanSection
+	Plan  *analysis.PlanSection
 	Lines []string
 }
 

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"io"
 	"strings"
+
+	"github.com/sawtooth-dev/sawtooth/reports/analysis"
 )
 
 // Markdown writes report.md: fit for a pull-request comment or a CI job
@@ -25,55 +27,24 @@ func (r *Report) Markdown(w io.Writer) error {
 	writeMarkdownGrid(b, r.headlineGrid())
 	b.printf("\n")
 
-	if len(s.Thresholds) > 0 {
-		failed := len(r.Failed())
-		if failed == 0 {
-			b.printf("## Thresholds: all %d pass\n\n", len(s.Thresholds))
-		} else {
-			b.printf("## Thresholds: %d of %d FAIL\n\n", failed, len(s.Thresholds))
-		}
-		b.printf("| | variant | threshold | measured | limit |\n|---|---|---|--:|--:|\n")
-		for _, v := range s.Thresholds {
-			mark := "✅ pass"
-			if !v.Pass {
-				mark = "❌ **FAIL**"
-			}
-			measured, limit := FormatValue(v.Measured, v.Unit), v.Op+" "+FormatValue(v.Limit, v.Unit)
-			if v.Error != "" {
-				measured, limit = mdEscape(v.Error), ""
-			}
-			b.printf("| %s | %s | `%s` | %s | %s |\n", mark, mdEscape(v.Variant), v.Threshold, measured, limit)
-		}
-		b.printf("\n")
-	}
+	r.markdownThresholds(b)
 	if b.err != nil {
 		return b.err
 	}
 
-	b.printf("## Key numbers\n\n%s. Bold is better, bold with 🔺 worse; %s means not measured.\n\n", mdEscape(upperFirst(r.legend())), Unmeasured)
+	b.printf("## Key numbers\n\n%s. Bold is better, bold with 🔺 worse; %s means not measured.\n\n", mdEscape(upperFirst(r.legend())), analysis.Unmeasured)
 	writeMarkdownGrid(b, r.comparisonGrid(false))
 
 	b.printf("\n## Cost of recycling\n\n%s\n\n", mdEscape(r.recyclingNote()))
 	writeMarkdownGrid(b, r.recyclingGrid())
-	if r.hasProbes() {
+	if r.HasProbes() {
 		b.printf("\n## Health probes\n\n%s\n\n", mdEscape(probeNote))
 		writeMarkdownGrid(b, r.probeGrid())
 	}
 	r.markdownLeak(b)
 	b.printf("\n## Errors by kind\n\n%s\n\n", errorKindsLegend)
 	writeMarkdownGrid(b, r.errorKindsGrid())
-	b.printf("\n## Harness health\n\n| variant | repeat | requested | achieved | send lag p99 | harness CPU |\n|---|--:|--:|--:|--:|--:|\n")
-	for _, v := range s.Variants {
-		for _, run := range v.Runs {
-			h := run.Harness
-			b.printf("| %s | %d | %s | %s | %s | %s |\n", mdEscape(v.Name), run.Repeat, harnessRate(h, h.RequestedRate),
-				harnessRate(h, h.AchievedRate), formatDuration(h.SendLagP99), FormatValue(h.CPUPercent, UnitPercentCPU))
-		}
-	}
-	if g := r.streamGrid(); len(g.rows) > 0 {
-		b.printf("\nPer stream:\n\n")
-		writeMarkdownGrid(b, g)
-	}
+	r.markdownHarness(b)
 	if len(s.Warnings) > 0 {
 		b.printf("\n**Warnings**\n\n")
 		for _, wn := range s.Warnings {
@@ -90,6 +61,50 @@ func (r *Report) Markdown(w io.Writer) error {
 	writeMarkdownGrid(b, r.comparisonGrid(true))
 	b.printf("\n</details>\n")
 	return b.err
+}
+
+// markdownThresholds writes the thresholds' verdicts, if any.
+func (r *Report) markdownThresholds(b *errWriter) {
+	s := &r.Summary
+	if len(s.Thresholds) == 0 {
+		return
+	}
+	failed := len(r.Failed())
+	if failed == 0 {
+		b.printf("## Thresholds: all %d pass\n\n", len(s.Thresholds))
+	} else {
+		b.printf("## Thresholds: %d of %d FAIL\n\n", failed, len(s.Thresholds))
+	}
+	b.printf("| | variant | threshold | measured | limit |\n|---|---|---|--:|--:|\n")
+	for _, v := range s.Thresholds {
+		mark := "✅ pass"
+		if !v.Pass {
+			mark = "❌ **FAIL**"
+		}
+		measured, limit := analysis.FormatValue(v.Measured, v.Unit), v.Op+" "+analysis.FormatValue(v.Limit, v.Unit)
+		if v.Error != "" {
+			measured, limit = mdEscape(v.Error), ""
+		}
+		b.printf("| %s | %s | `%s` | %s | %s |\n", mark, mdEscape(v.Variant), v.Threshold, measured, limit)
+	}
+	b.printf("\n")
+}
+
+// markdownHarness writes the harness's health per run, and per stream
+// when the scenario had several.
+func (r *Report) markdownHarness(b *errWriter) {
+	b.printf("\n## Harness health\n\n| variant | repeat | requested | achieved | send lag p99 | harness CPU |\n|---|--:|--:|--:|--:|--:|\n")
+	for _, v := range r.Summary.Variants {
+		for _, run := range v.Runs {
+			h := run.Harness
+			b.printf("| %s | %d | %s | %s | %s | %s |\n", mdEscape(v.Name), run.Repeat, harnessRate(h, h.RequestedRate),
+				harnessRate(h, h.AchievedRate), analysis.FormatDuration(h.SendLagP99), analysis.FormatValue(h.CPUPercent, analysis.UnitPercentCPU))
+		}
+	}
+	if g := r.streamGrid(); len(g.rows) > 0 {
+		b.printf("\nPer stream:\n\n")
+		writeMarkdownGrid(b, g)
+	}
 }
 
 func writeMarkdownGrid(b *errWriter, g grid) {

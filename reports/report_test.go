@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sawtooth-dev/sawtooth/reports/analysis"
 	"github.com/sawtooth-dev/sawtooth/reports/internal/fixture"
 )
 
@@ -92,11 +93,11 @@ func TestGolden(t *testing.T) {
 	golden(t, "summary.json", js.Bytes())
 
 	// Independent of the golden files: what the fixture was built to show.
-	var s Summary
+	var s analysis.Summary
 	if err := json.Unmarshal(js.Bytes(), &s); err != nil {
 		t.Fatalf("summary.json does not parse: %v", err)
 	}
-	if s.Schema != SummarySchema || s.Version != SummaryVersion || len(s.Variants) != 2 || s.Baseline != "no-recycling" {
+	if s.Schema != analysis.SummarySchema || s.Version != analysis.SummaryVersion || len(s.Variants) != 2 || s.Baseline != "no-recycling" {
 		t.Fatalf("summary header = %q v%d, %d variants, baseline %q", s.Schema, s.Version, len(s.Variants), s.Baseline)
 	}
 	// The headline: the article's four numbers, over all requests.
@@ -121,7 +122,7 @@ func TestGolden(t *testing.T) {
 	// Unmeasured is not zero: no exit in no-recycling, so no latency near
 	// one and no replacement time; absent from the metrics and from the
 	// JSON, "—" in the table with no ratio.
-	nr := rep.variant("no-recycling")
+	nr, _ := rep.Variant("no-recycling")
 	for _, name := range []string{"recycle.in_window.p99", "recycle.in_window.errors", "restarts.replace_mean"} {
 		if m, ok := nr.Metric(name); ok {
 			t.Errorf("no-recycling %s = %v, want unmeasured", name, m.Value)
@@ -136,7 +137,7 @@ func TestGolden(t *testing.T) {
 	if strings.Contains(js.String(), `"replace_mean": 0,`) {
 		t.Errorf("summary.json has a replace_mean of 0 for a run without restarts")
 	}
-	mr := rep.variant("max-requests")
+	mr, _ := rep.Variant("max-requests")
 	if m, _ := mr.Metric("restarts.count"); m.Value != 4 {
 		t.Errorf("max-requests restarts.count = %v, want 4 (2 workers × 200/2/40 requests, per repeat)", m.Value)
 	}

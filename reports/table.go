@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/sawtooth-dev/sawtooth/reports/analysis"
 	"github.com/sawtooth-dev/sawtooth/reports/stats"
 )
 
@@ -33,7 +34,7 @@ type grid struct {
 // the key ones.
 func (r *Report) comparisonGrid(all bool) grid {
 	s := &r.Summary
-	order := r.orderedVariants()
+	order := r.OrderedVariants()
 	base := order[0]
 	g := grid{header: []string{"metric", base.Name + " (base)"}}
 	for _, v := range order[1:] {
@@ -67,7 +68,7 @@ func (r *Report) comparisonGrid(all bool) grid {
 			}
 		}
 	}
-	deltas := map[string]Delta{}
+	deltas := map[string]analysis.Delta{}
 	for _, d := range s.Comparison {
 		deltas[d.Variant+"\x00"+d.Metric] = d
 	}
@@ -75,7 +76,7 @@ func (r *Report) comparisonGrid(all bool) grid {
 		row := []cell{{text: name, code: true}}
 		for i, v := range order {
 			m, ok := v.Metric(name)
-			row = append(row, cell{text: v.cellText(name)})
+			row = append(row, cell{text: cellText(v, name)})
 			if i == 0 {
 				continue
 			}
@@ -86,7 +87,7 @@ func (r *Report) comparisonGrid(all bool) grid {
 			case ok && m.Better == "":
 				row = append(row, cell{}) // a number without a direction
 			default:
-				row = append(row, cell{text: Unmeasured}) // not measured on a side
+				row = append(row, cell{text: analysis.Unmeasured}) // not measured on a side
 			}
 		}
 		g.rows = append(g.rows, row)
@@ -94,29 +95,13 @@ func (r *Report) comparisonGrid(all bool) grid {
 	return g
 }
 
-// orderedVariants returns the variants with the baseline first.
-func (r *Report) orderedVariants() []*VariantSummary {
-	s := &r.Summary
-	order := []*VariantSummary{r.variant(s.Baseline)}
-	for i := range s.Variants {
-		if s.Variants[i].Name != s.Baseline {
-			order = append(order, &s.Variants[i])
-		}
-	}
-	return order
-}
-
-// Unmeasured is what a report prints for a number that was not measured
-// (summary.json leaves it out or writes null).
-const Unmeasured = "—"
-
 // cellText formats a variant's metric for a table, Unmeasured when the
 // variant has no such metric.
-func (v *VariantSummary) cellText(name string) string {
+func cellText(v *analysis.VariantSummary, name string) string {
 	if m, ok := v.Metric(name); ok {
 		return formatCell(m)
 	}
-	return Unmeasured
+	return analysis.Unmeasured
 }
 
 // recyclingGrid is the cost of recycling per variant: restarts, the
@@ -127,20 +112,20 @@ func (r *Report) recyclingGrid() grid {
 	g := grid{header: []string{"variant", "restarts", "most at once", "exit → ready", "in windows",
 		"inside: requests", "errors", "p50", "p99", "outside: requests", "errors", "p50", "p99",
 		"extra errors / restart", "extra delay / restart"}}
-	for _, v := range r.orderedVariants() {
+	for _, v := range r.OrderedVariants() {
 		row := []cell{{text: v.Name}}
 		for _, name := range []string{"restarts.count", "restarts.max_concurrent", "restarts.replace_mean", "recycle.window_share"} {
-			row = append(row, cell{text: v.cellText(name)})
+			row = append(row, cell{text: cellText(v, name)})
 		}
 		for _, side := range []string{"recycle.in_window.", "recycle.out_window."} {
-			errs := v.cellText(side + "errors")
+			errs := cellText(v, side+"errors")
 			if m, ok := v.Metric(side + "error_ratio"); ok && m.Value > 0 {
-				errs += " (" + formatPercent(m.Value) + ")"
+				errs += " (" + analysis.FormatPercent(m.Value) + ")"
 			}
-			row = append(row, cell{text: v.cellText(side + "count")}, cell{text: errs},
-				cell{text: v.cellText(side + "p50")}, cell{text: v.cellText(side + "p99")})
+			row = append(row, cell{text: cellText(v, side+"count")}, cell{text: errs},
+				cell{text: cellText(v, side+"p50")}, cell{text: cellText(v, side+"p99")})
 		}
-		row = append(row, cell{text: v.cellText("recycle.errors_per_restart")}, cell{text: v.cellText("recycle.delay_per_restart")})
+		row = append(row, cell{text: cellText(v, "recycle.errors_per_restart")}, cell{text: cellText(v, "recycle.delay_per_restart")})
 		g.rows = append(g.rows, row)
 	}
 	return g
@@ -153,10 +138,10 @@ func (r *Report) recyclingNote() string {
 	s := "A restart window runs from a worker's retirement decision (or its exit, when no decision was seen) until its replacement is ready; " +
 		"requests in flight during a window are inside, the others outside (counts per repeat, latencies over all repeats). " +
 		"Extra errors and delay per restart are what the requests inside had beyond what as many requests outside have on average, divided by the restarts."
-	for _, v := range r.orderedVariants() {
-		if v.Recycling.Share > NotAContrast {
+	for _, v := range r.OrderedVariants() {
+		if v.Recycling.Share > analysis.NotAContrast {
 			s += fmt.Sprintf(" %s: restart windows cover %s of the run, so inside against outside is not a contrast; read the excess per restart with care.",
-				v.Name, formatPercent(v.Recycling.Share))
+				v.Name, analysis.FormatPercent(v.Recycling.Share))
 		}
 	}
 	return s
@@ -176,7 +161,7 @@ func (r *Report) marksLegend() string {
 // colourLegend says when a change of deltas is marked better (green) or
 // worse (red): significant by the U test when tested, beyond the noise
 // floor when not.
-func colourLegend(deltas []Delta, alpha float64) string {
+func colourLegend(deltas []analysis.Delta, alpha float64) string {
 	var tested, untested bool
 	for _, d := range deltas {
 		tested = tested || d.Test.Tested
@@ -188,7 +173,7 @@ func colourLegend(deltas []Delta, alpha float64) string {
 	}
 	if untested {
 		parts = append(parts, fmt.Sprintf("with fewer than %d repeats nothing is tested: only changes of %.0f%% or more that also exceed 1 ms, 0.1 percentage point or 1 MiB are marked better or worse",
-			stats.MinRepeats, 100*NoiseFloor))
+			stats.MinRepeats, 100*analysis.NoiseFloor))
 	}
 	if len(parts) == 0 {
 		return "a single variant: nothing to compare"
@@ -279,14 +264,14 @@ func (r *Report) Table(w io.Writer, color bool) error {
 		marks = " (green better, red worse)"
 	}
 	bw.printf("\nall numbers: baseline %s; ratios are variant/base; %s means not measured\n%s%s\n\n",
-		s.Baseline, Unmeasured, upperFirst(r.marksLegend()), marks)
+		s.Baseline, analysis.Unmeasured, upperFirst(r.marksLegend()), marks)
 	if bw.err != nil {
 		return bw.err
 	}
 	if err := writeAligned(w, r.comparisonGrid(false), color); err != nil {
 		return err
 	}
-	if r.hasProbes() {
+	if r.HasProbes() {
 		bw.printf("\nhealth probes (the orchestrator's verdict):\n")
 		if bw.err == nil {
 			bw.err = writeAligned(w, r.probeGrid(), false)
@@ -298,23 +283,7 @@ func (r *Report) Table(w io.Writer, color bool) error {
 			bw.err = writeAligned(w, g, false)
 		}
 	}
-	if len(s.Thresholds) > 0 {
-		bw.printf("\nthresholds:\n")
-		for _, v := range s.Thresholds {
-			verdict := "PASS"
-			if !v.Pass {
-				verdict = "FAIL"
-			}
-			if color {
-				if v.Pass {
-					verdict = ansiGreen + verdict + ansiReset
-				} else {
-					verdict = ansiRed + verdict + ansiReset
-				}
-			}
-			bw.printf("  %s  %s\n", verdict, VerdictText(v))
-		}
-	}
+	r.writeThresholds(bw, color)
 	if len(s.Warnings) > 0 {
 		bw.printf("\nwarnings:\n")
 		for _, wn := range s.Warnings {
@@ -330,12 +299,31 @@ func (r *Report) Table(w io.Writer, color bool) error {
 	return bw.err
 }
 
+// writeThresholds writes a PASS or FAIL line per threshold, coloured
+// when color is set.
+func (r *Report) writeThresholds(bw *errWriter, color bool) {
+	if len(r.Summary.Thresholds) == 0 {
+		return
+	}
+	bw.printf("\nthresholds:\n")
+	for _, v := range r.Summary.Thresholds {
+		verdict, colour := "PASS", ansiGreen
+		if !v.Pass {
+			verdict, colour = "FAIL", ansiRed
+		}
+		if color {
+			verdict = colour + verdict + ansiReset
+		}
+		bw.printf("  %s  %s\n", verdict, analysis.VerdictText(v))
+	}
+}
+
 // runLine describes the run in one line.
 func (r *Report) runLine() string {
 	s := &r.Summary
-	parts := []string{plural(len(s.Variants), "variant")}
+	parts := []string{analysis.Plural(len(s.Variants), "variant")}
 	if len(s.Variants) > 0 {
-		parts = append(parts, plural(s.Variants[0].Repeats, "repeat"))
+		parts = append(parts, analysis.Plural(s.Variants[0].Repeats, "repeat"))
 	}
 	if !s.Start.IsZero() {
 		parts = append(parts, s.Start.UTC().Format("2006-01-02 15:04 UTC"))
@@ -344,16 +332,6 @@ func (r *Report) runLine() string {
 		parts = append(parts, "PARTIAL")
 	}
 	return strings.Join(parts, ", ")
-}
-
-// VerdictText says what a verdict measured against what limit, e.g.
-// "fast: light.p99 < 50ms (measured 61.2ms, limit < 50.0ms)".
-func VerdictText(v Verdict) string {
-	if v.Error != "" {
-		return fmt.Sprintf("%s: %s: %s", v.Variant, v.Threshold, v.Error)
-	}
-	return fmt.Sprintf("%s: %s (measured %s, limit %s %s)", v.Variant, v.Threshold,
-		FormatValue(v.Measured, v.Unit), v.Op, FormatValue(v.Limit, v.Unit))
 }
 
 // errWriter remembers the first write error.
@@ -384,12 +362,4 @@ func insertGrouped(names []string, name string) []string {
 func group(name string) string {
 	g, _, _ := strings.Cut(name, ".")
 	return g
-}
-
-// plural is "1 repeat" or "3 repeats".
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }

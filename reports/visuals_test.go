@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sawtooth-dev/sawtooth/reports/analysis"
 	"github.com/sawtooth-dev/sawtooth/reports/internal/fixture"
 	"github.com/sawtooth-dev/sawtooth/rundir"
 )
@@ -88,11 +89,11 @@ func TestWriteFiles(t *testing.T) {
 		}
 	}
 
-	var top Summary
-	if err := rundir.ReadJSON(filepath.Join(dir, SummaryFile), &top); err != nil || top.Version != SummaryVersion || len(top.Variants) != 3 {
+	var top analysis.Summary
+	if err := rundir.ReadJSON(filepath.Join(dir, SummaryFile), &top); err != nil || top.Version != analysis.SummaryVersion || len(top.Variants) != 3 {
 		t.Errorf("summary.json: %v, version %d, %d variants", err, top.Version, len(top.Variants))
 	}
-	var one RunFileSummary
+	var one analysis.RunFileSummary
 	if err := rundir.ReadJSON(filepath.Join(dir, rundir.RunPath(vs[1].Name, 1), SummaryFile), &one); err != nil || one.Variant != vs[1].Name || len(one.Metrics) == 0 {
 		t.Errorf("per-run summary.json: %v, variant %q, %d metrics", err, one.Variant, len(one.Metrics))
 	}

@@ -7,6 +7,7 @@
 //
 //	runs/<UTC time>-<scenario>/
 //	  scenario.yaml            the scenario as run, after defaults and --set
+//	  thresholds.json          the scenario's thresholds, ready to evaluate (Threshold)
 //	  meta.json                Meta
 //	  <variant>/<repeat>/      one per variant and repeat (repeats count from 1)
 //	    run.json               RunInfo, with the harness's own health
@@ -40,10 +41,13 @@ const FormatVersion = 1
 const (
 	ScenarioFile = "scenario.yaml"
 	MetaFile     = "meta.json"
-	RunFile      = "run.json"
-	ResultsFile  = "results.bin"
-	TimelineFile = "timeline.csv"
-	MemoryFile   = "memory.csv"
+	// ThresholdsFile holds the scenario's thresholds (WriteThresholds),
+	// so that reports need not parse scenario.yaml to evaluate them.
+	ThresholdsFile = "thresholds.json"
+	RunFile        = "run.json"
+	ResultsFile    = "results.bin"
+	TimelineFile   = "timeline.csv"
+	MemoryFile     = "memory.csv"
 	// MemoryProcFile holds the /proc sampler's rows, in memory.csv's
 	// format, when memory.csv comes from Prometheus for a target
 	// sawtooth started (so the two can be compared).

@@ -140,6 +140,9 @@ func Run(ctx context.Context, s *scenarios.Scenario, opt Options) (Result, error
 	if err := rundir.WriteFile(filepath.Join(dir, rundir.ScenarioFile), yml); err != nil {
 		return res, fmt.Errorf("record the scenario: %w", err)
 	}
+	if err := rundir.WriteThresholds(filepath.Join(dir, rundir.ThresholdsFile), scenarios.RecordedThresholds(sc.Thresholds)); err != nil {
+		return res, fmt.Errorf("record the thresholds: %w", err)
+	}
 	host, _ := os.Hostname()
 	meta := rundir.Meta{
 		FormatVersion: rundir.FormatVersion,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sawtooth-dev/sawtooth/internal/metric"
 	"github.com/sawtooth-dev/sawtooth/internal/units"
+	"github.com/sawtooth-dev/sawtooth/rundir"
 )
 
 // MetricKind is what a threshold metric measures, which fixes the units its
@@ -214,22 +215,21 @@ func sizeFactor(unit string) (*big.Rat, error) {
 
 // Holds reports whether a measured value, in the metric's base unit,
 // satisfies the threshold.
-func (t Threshold) Holds(measured float64) bool {
-	switch t.Op {
-	case "<":
-		return measured < t.Value
-	case "<=":
-		return measured <= t.Value
-	case ">":
-		return measured > t.Value
-	case ">=":
-		return measured >= t.Value
-	case "==":
-		return measured == t.Value
-	case "!=":
-		return measured != t.Value
+func (t Threshold) Holds(measured float64) bool { return t.Recorded().Holds(measured) }
+
+// Recorded returns the threshold as a run directory records it
+// (thresholds.json), which reports evaluate without this parser.
+func (t Threshold) Recorded() rundir.Threshold {
+	return rundir.Threshold{Expr: t.Expr, Metric: t.Metric, Op: t.Op, Limit: t.Value}
+}
+
+// RecordedThresholds returns ths as a run directory records them.
+func RecordedThresholds(ths []Threshold) []rundir.Threshold {
+	out := make([]rundir.Threshold, 0, len(ths))
+	for _, t := range ths {
+		out = append(out, t.Recorded())
 	}
-	return false
+	return out
 }
 
 // String returns the threshold as written.

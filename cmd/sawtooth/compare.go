@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/sawtooth-dev/sawtooth/reports"
+	"github.com/sawtooth-dev/sawtooth/reports/analysis"
 )
 
 // compareCommand is "sawtooth compare": compare two runs of a scenario.
@@ -36,7 +37,7 @@ Exits 1 when a gated number regressed, naming each number and by how much;
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "max-regression", Value: "10%", Usage: "largest tolerated worsening, `PCT`: a percentage (10%) or a fraction up to 1 (0.1)"},
 			&cli.StringFlag{Name: "format", Value: "table", Usage: "`FORMAT` to print: table, md or json (the deltas, regressions and notes)"},
-			&cli.Float64Flag{Name: "alpha", Value: reports.DefaultGateAlpha, Usage: "the gate's false-alarm rate `LEVEL` over all gated numbers together (Holm-corrected)"},
+			&cli.Float64Flag{Name: "alpha", Value: analysis.DefaultGateAlpha, Usage: "the gate's false-alarm rate `LEVEL` over all gated numbers together (Holm-corrected)"},
 			&cli.BoolFlag{Name: "force", Usage: "compare runs of different scenarios, or a --quick run with a full one"},
 		},
 		Action: compareAction,
@@ -97,7 +98,7 @@ func compareAction(c *cli.Context) error {
 	if len(cmp.Regressions) > 0 {
 		lines := []string{fmt.Sprintf("%d regression(s) beyond %s:", len(cmp.Regressions), c.String("max-regression"))}
 		for _, d := range cmp.Regressions {
-			lines = append(lines, "  "+reports.RegressionText(d))
+			lines = append(lines, "  "+analysis.RegressionText(d))
 		}
 		return cli.Exit(strings.Join(lines, "\n"), 1)
 	}

@@ -1,18 +1,21 @@
 package main
 
-import "github.com/sawtooth-dev/sawtooth/reports"
+import (
+	"github.com/sawtooth-dev/sawtooth/reports"
+	"github.com/sawtooth-dev/sawtooth/reports/analysis"
+)
 
 // compareJSON is "compare --format json": every delta, the regressions
 // that fail the comparison, and the caveats.
 type compareJSON struct {
-	Base          string             `json:"base"`
-	New           string             `json:"new"`
-	Scenario      string             `json:"scenario"`
-	MaxRegression float64            `json:"max_regression"`
-	Alpha         float64            `json:"alpha"`
-	Deltas        []reports.Delta    `json:"deltas"`
-	Regressions   []reports.GateTest `json:"regressions"`
-	Notes         []string           `json:"notes"`
+	Base          string              `json:"base"`
+	New           string              `json:"new"`
+	Scenario      string              `json:"scenario"`
+	MaxRegression float64             `json:"max_regression"`
+	Alpha         float64             `json:"alpha"`
+	Deltas        []analysis.Delta    `json:"deltas"`
+	Regressions   []analysis.GateTest `json:"regressions"`
+	Notes         []string            `json:"notes"`
 }
 
 func compareResult(dirs []string, cmp *reports.RunComparison) compareJSON {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sawtooth-dev/sawtooth/internal/units"
 	"github.com/sawtooth-dev/sawtooth/reports"
+	"github.com/sawtooth-dev/sawtooth/reports/analysis"
 	"github.com/sawtooth-dev/sawtooth/reports/plan"
 	"github.com/sawtooth-dev/sawtooth/runner"
 )
@@ -102,8 +103,8 @@ func planAction(c *cli.Context) error {
 }
 
 // planOptions reads the flags that size the plan.
-func planOptions(c *cli.Context) (reports.PlanOptions, error) {
-	var opts reports.PlanOptions
+func planOptions(c *cli.Context) (analysis.PlanOptions, error) {
+	var opts analysis.PlanOptions
 	budget := c.String("worker-rss-budget")
 	if budget == "" {
 		return opts, usageError("plan: --worker-rss-budget SIZE is required, e.g. --worker-rss-budget 300MiB")
@@ -190,19 +191,19 @@ func (v *verification) text() []string {
 	}
 	out := []string{
 		fmt.Sprintf("verify: run %s", v.Dir),
-		fmt.Sprintf("  budget %s: peak worker RSS %s", held, reports.FormatValue(v.PeakWorkerRSS, reports.UnitBytes)),
+		fmt.Sprintf("  budget %s: peak worker RSS %s", held, analysis.FormatValue(v.PeakWorkerRSS, analysis.UnitBytes)),
 		fmt.Sprintf("  restarts %.0f measured, %.0f predicted for this run (%s ±%.0f%%); %.3g/s measured, %.3g/s in the long run", v.Restarts, v.PredictedRestarts, within, v.Tolerance*100, v.RestartsPerSecond, v.PredictedRate),
 	}
-	line := fmt.Sprintf("  errors %s, p99 %s measured", reports.FormatValue(v.ErrorRatio, reports.UnitRatio), reports.FormatValue(v.P99, reports.UnitSeconds))
+	line := fmt.Sprintf("  errors %s, p99 %s measured", analysis.FormatValue(v.ErrorRatio, analysis.UnitRatio), analysis.FormatValue(v.P99, analysis.UnitSeconds))
 	if v.PredictedErrors != nil && v.PredictedP99 != nil {
-		line += fmt.Sprintf("; %s and %s predicted", reports.FormatValue(*v.PredictedErrors, reports.UnitRatio), reports.FormatValue(*v.PredictedP99, reports.UnitSeconds))
+		line += fmt.Sprintf("; %s and %s predicted", analysis.FormatValue(*v.PredictedErrors, analysis.UnitRatio), analysis.FormatValue(*v.PredictedP99, analysis.UnitSeconds))
 	}
 	return append(out, line)
 }
 
 // verifyPlan runs rep's scenario again: variant beside "plan", variant with
 // the recommended max_requests and jitter.
-func verifyPlan(c *cli.Context, rep *reports.Report, variant string, rec plan.Recommendation, opts reports.PlanOptions) (*verification, error) {
+func verifyPlan(c *cli.Context, rep *reports.Report, variant string, rec plan.Recommendation, opts analysis.PlanOptions) (*verification, error) {
 	s, err := rep.VerifyScenario(variant, rec)
 	if err != nil {
 		return nil, err
@@ -228,10 +229,10 @@ func verifyPlan(c *cli.Context, rep *reports.Report, variant string, rec plan.Re
 }
 
 // checkVerification compares the "plan" variant of vrep with rec.
-func checkVerification(vrep *reports.Report, rec plan.Recommendation, opts reports.PlanOptions, tol float64) (*verification, error) {
-	v, ok := vrep.Variant(reports.PlanVariant)
+func checkVerification(vrep *reports.Report, rec plan.Recommendation, opts analysis.PlanOptions, tol float64) (*verification, error) {
+	v, ok := vrep.Variant(analysis.PlanVariant)
 	if !ok {
-		return nil, fmt.Errorf("%s has no variant %s", vrep.Dir, reports.PlanVariant)
+		return nil, fmt.Errorf("%s has no variant %s", vrep.Dir, analysis.PlanVariant)
 	}
 	peak, ok := v.Metric("memory.worker_rss.peak")
 	if !ok {

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/sawtooth-dev/sawtooth/reports"
+	"github.com/sawtooth-dev/sawtooth/reports/analysis"
 	"github.com/sawtooth-dev/sawtooth/rundir"
 )
 
@@ -162,7 +163,7 @@ func brokenLines(rep *reports.Report) []string {
 	}
 	lines := []string{fmt.Sprintf("%d threshold(s) broken:", len(failed))}
 	for _, v := range failed {
-		lines = append(lines, "  FAIL  "+reports.VerdictText(v))
+		lines = append(lines, "  FAIL  "+analysis.VerdictText(v))
 	}
 	return lines
 }

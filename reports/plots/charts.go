@@ -13,6 +13,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/sawtooth-dev/sawtooth/internal/metric"
+	"github.com/sawtooth-dev/sawtooth/reports/analysis"
 )
 
 const mib = 1 << 20
@@ -98,7 +99,7 @@ func workersChart(vs []Variant) (*figure, error) {
 	}
 	pn := newPanel("RSS of each worker process: "+v.Name, "time since start (s)", "worker RSS (MiB)")
 	ws := append([]WorkerSeries(nil), v.Workers...)
-	sort.Slice(ws, func(i, j int) bool { return ws[i].T[0] < ws[j].T[0] })
+	sort.SliceStable(ws, func(i, j int) bool { return ws[i].T[0] < ws[j].T[0] })
 	const maxLegend = 12
 	for i, w := range ws {
 		name := ""
@@ -146,7 +147,7 @@ type percentileTicks struct{}
 
 func (percentileTicks) Ticks(min, max float64) []plot.Tick {
 	var out []plot.Tick
-	for _, p := range PercentilePoints {
+	for _, p := range analysis.PercentilePoints {
 		out = append(out, plot.Tick{Value: nines(p), Label: fmt.Sprintf("p%g", p)})
 	}
 	return out
@@ -158,11 +159,11 @@ func percentileChart(vs []Variant) (*figure, error) {
 	pn.p.X.Tick.Marker = percentileTicks{}
 	n := 0
 	for i, v := range vs {
-		if len(v.Percentiles) != len(PercentilePoints) {
+		if len(v.Percentiles) != len(analysis.PercentilePoints) {
 			continue
 		}
-		xs := make([]float64, len(PercentilePoints))
-		for j, p := range PercentilePoints {
+		xs := make([]float64, len(analysis.PercentilePoints))
+		for j, p := range analysis.PercentilePoints {
 			xs[j] = nines(p)
 		}
 		line(&pn, v.Name, xs, scaled(v.Percentiles, 1e3), i, false, positive)
@@ -183,7 +184,7 @@ func percentileChart(vs []Variant) (*figure, error) {
 		return nil, nil
 	}
 	niceLogRange(&pn.p.Y)
-	pn.p.X.Min, pn.p.X.Max = nines(PercentilePoints[0])-0.15, nines(PercentilePoints[len(PercentilePoints)-1])+0.15
+	pn.p.X.Min, pn.p.X.Max = nines(analysis.PercentilePoints[0])-0.15, nines(analysis.PercentilePoints[len(analysis.PercentilePoints)-1])+0.15
 	return &figure{panels: []panel{pn}, cols: 1, rowH: 400 * vg.Inch / DPI}, nil
 }
 

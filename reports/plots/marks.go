@@ -7,13 +7,6 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 )
 
-// Marks are moments to mark on the timeline charts with one label, such
-// as the times a liveness probe would have had the container restarted.
-type Marks struct {
-	Label string
-	T     []float64 // seconds since the start
-}
-
 // addMarks draws each set of marks as vertical dash-dotted lines, in a
 // colour of its own.
 func addMarks(pn *panel, ms []Marks) {

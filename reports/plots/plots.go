@@ -2,7 +2,8 @@
 // PNG and an SVG sized to read well at 1200 pixels wide: latency and
 // throughput over time, the memory sawtooth, per-worker memory, loop lag,
 // latency by percentile, p99 and peak memory bars, and the trade-off of a
-// matrix scenario. It takes plain series; package reports fills them in.
+// matrix scenario. It draws the series package analysis computes
+// (analysis.Report.Series); package reports wires it into the report.
 package plots
 
 import (
@@ -25,6 +26,7 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
 
+	"github.com/sawtooth-dev/sawtooth/reports/analysis"
 	"github.com/sawtooth-dev/sawtooth/rundir"
 )
 
@@ -34,54 +36,20 @@ const (
 	Width = 1200 * vg.Inch / DPI
 )
 
+// The series the charts draw, as package analysis computes them.
+type (
+	// Variant is what the charts show of one variant.
+	Variant = analysis.Series
+	// ClassSeries is one request class of one run over time.
+	ClassSeries = analysis.ClassSeries
+	// WorkerSeries is one worker process's memory over its life.
+	WorkerSeries = analysis.WorkerSeries
+	// Marks are moments to mark on the timeline charts with one label.
+	Marks = analysis.Marks
+)
+
 // legendWidth is the strip right of each panel that holds its legend.
 const legendWidth = 230 * vg.Inch / DPI
-
-// ClassSeries is one request class of one run over time.
-type ClassSeries struct {
-	Class string
-	// T is each interval's middle in seconds; P50 and P99 latencies are
-	// seconds; OK and Errors are responses per second.
-	T, P50, P99, OK, Errors []float64
-}
-
-// WorkerSeries is one worker process's memory over its life.
-type WorkerSeries struct {
-	PID int
-	T   []float64 // seconds
-	RSS []float64 // bytes
-}
-
-// Variant is what the charts show of one variant: the time series of its
-// first repeat and numbers merged over repeats.
-type Variant struct {
-	Name   string
-	Params map[string]string
-	// Classes over time, "all" included.
-	Classes []ClassSeries
-	// Exits are worker exit times in seconds.
-	Exits []float64
-	// Marks are other moments to mark on the timelines (probe verdicts).
-	Marks []Marks
-	// MemT and Mem are total memory (PSS, or RSS when MemLabel says so)
-	// over time, seconds and bytes.
-	MemT, Mem []float64
-	MemLabel  string
-	Workers   []WorkerSeries
-	// LagT, LagP99 and LagMean are the loop lag per scrape interval in
-	// seconds (empty when none was scraped).
-	LagT, LagP99, LagMean []float64
-	// Percentiles are latencies (all classes, seconds) at the
-	// percentiles of PercentilePoints.
-	Percentiles []float64
-	// ClassP99 is the p99 latency per class (seconds), PeakMem the peak
-	// total memory (bytes).
-	ClassP99 map[string]float64
-	PeakMem  float64
-}
-
-// PercentilePoints are the percentiles of Variant.Percentiles.
-var PercentilePoints = []float64{50, 90, 99, 99.9, 99.99}
 
 // Chart is one rendered chart.
 type Chart struct {

@@ -1,7 +1,9 @@
 package shard
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -54,6 +56,9 @@ func Merge(dirs []string, out string, opt Options) (*rundir.Meta, error) {
 	if err := rundir.WriteFile(filepath.Join(tmp, rundir.ScenarioFile), ms[0].scenario); err != nil {
 		return nil, err
 	}
+	if err := copyThresholds(ms[0].dir.Path, tmp); err != nil {
+		return nil, err
+	}
 	meta := mergeMeta(ms, missing, opt)
 	for _, ref := range ms[0].dir.Meta.Runs {
 		if err := mergeRun(ms, ref, filepath.Join(tmp, ref.Dir)); err != nil {
@@ -68,6 +73,20 @@ func Merge(dirs []string, out string, opt Options) (*rundir.Meta, error) {
 	}
 	done = true
 	return meta, nil
+}
+
+// copyThresholds copies the thresholds.json of the run directory from
+// into to, when it has one: the shards ran one scenario, so they recorded
+// the same thresholds.
+func copyThresholds(from, to string) error {
+	ths, err := rundir.ReadThresholds(filepath.Join(from, rundir.ThresholdsFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return rundir.WriteThresholds(filepath.Join(to, rundir.ThresholdsFile), ths)
 }
 
 // mergeMeta is the meta.json of the merged run.
