@@ -51,6 +51,35 @@ const (
 // model's own handling of a request costs about 0.1ms of that.
 const pythonPerRequest = 500 * time.Microsecond
 
+// The Python an offloaded request costs besides a light one's, measured on
+// uvicorn 0.17.6 under CPython 3.11.2 as each thread's CPU time
+// (utime+stime of /proc/PID/task/TID/stat) over 1,000 sequential
+// /block?ms=1 against 1,000 /light, 10ms apart, two runs each (load average
+// below 1; docs/loop.md, "Calibration against uvicorn"):
+//
+//   - the loop thread: 0.40 to 0.43 ms more per offloaded request, with a
+//     ThreadPoolExecutor and a ProcessPoolExecutor alike (run_in_executor's
+//     submit, wrap_future and chaining; then call_soon_threadsafe's callback
+//     setting the asyncio future, and the task resuming). The model burns
+//     it on the loop, half at submission and half at the resumption; the
+//     split was not measured;
+//   - a ThreadPoolExecutor's worker thread: 0.11 to 0.13 ms per job around
+//     the work itself (its work queue, the work item, setting the future);
+//   - a ProcessPoolExecutor's threads: its manager thread 0.35 ms per job
+//     (woken at submission to move the work item to the call queue, and
+//     again to read and unpickle the result and complete the future), its
+//     queue's feeder thread 0.11 ms (pickling the call item and writing it
+//     to the pipe). The model charges the feeder's and half of the
+//     manager's at submission, the other half when the result is in, by
+//     the goroutine that feeds the child, with the GIL held.
+const (
+	offloadSubmitPython = 200 * time.Microsecond
+	offloadResumePython = 200 * time.Microsecond
+	threadJobPython     = 120 * time.Microsecond
+	poolSubmitPython    = 285 * time.Microsecond
+	poolResultPython    = 175 * time.Microsecond
+)
+
 // quickReleaseLoss is the fraction of the loop's calls that return at once
 // (every release point but a poll that blocks) at which a waiting
 // CPU-bound thread gets the GIL, costing the loop a forced switch. A poll

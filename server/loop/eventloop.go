@@ -6,7 +6,9 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strconv"
+	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Loop is an asyncio-like event loop: callbacks posted to it run one at a
@@ -28,6 +30,9 @@ type Loop struct {
 	done  chan struct{}
 	gid   atomic.Uint64
 	wakes atomic.Bool // the self-pipe has bytes to read (Wake)
+
+	tmu    sync.Mutex
+	timers []timer // by time (CallAt)
 }
 
 // NewLoop returns a loop that runs its callbacks under gil (nil for none) and
@@ -72,15 +77,19 @@ func (l *Loop) Run() {
 		ok := true
 		// epoll_wait: it returns at once when callbacks are ready, and
 		// the GIL is free while it blocks.
-		if l.q.empty() {
-			l.gil.Blocking(func() { ready, ok = l.q.popAll(ready) })
+		// With a timer pending, a poll that blocks times out at it,
+		// rounded up to pollResolution (timers.go).
+		if polled := time.Now(); l.q.empty() && !l.timerDue(polled) {
+			deadline := func() (time.Time, bool) { return l.pollDeadline(polled) }
+			l.gil.Blocking(func() { ready, ok = l.q.popAllUntil(ready, deadline) })
 		} else {
 			l.gil.Syscall()
-			ready, ok = l.q.popAll(ready)
+			ready, ok = l.q.takeAll(ready)
 		}
 		if !ok {
 			return
 		}
+		ready = l.appendDue(ready, time.Now())
 		if l.wakes.Swap(false) {
 			ioCalls(l.gil, selfPipeRecvs)
 		}

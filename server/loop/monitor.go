@@ -63,24 +63,18 @@ func (m *monitor) run(ctx context.Context) {
 		}
 		ran <- time.Now()
 	}
-	t := time.NewTimer(m.cfg.LagInterval)
-	defer t.Stop()
 	watchdog := time.NewTimer(time.Hour)
 	defer watchdog.Stop()
 	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		start := time.Now()
-		// The heartbeat's timer is due: like the article's
-		// asyncio.sleep, it completes a future in this iteration and the
-		// heartbeat task resumes in the next one.
-		if !m.loop.Post(func() { m.loop.Soon(probe) }) {
+		// The heartbeat sleeps on a loop timer, as asyncio.sleep does:
+		// it is due after the interval (up to pollResolution later on
+		// an idle loop, timers.go), completes a future in that
+		// iteration, and the heartbeat task resumes in the next one.
+		due := time.Now().Add(m.cfg.LagInterval)
+		if !m.loop.CallAt(due, func() { m.loop.Soon(probe) }) {
 			return
 		}
-		watchdog.Reset(m.cfg.LagThreshold)
+		watchdog.Reset(time.Until(due) + m.cfg.LagThreshold)
 		var lag time.Duration
 	wait:
 		for {
@@ -90,10 +84,10 @@ func (m *monitor) run(ctx context.Context) {
 			case <-m.loop.Done():
 				return
 			case end := <-ran:
-				lag = end.Sub(start)
+				lag = max(0, end.Sub(due))
 				break wait
 			case now := <-watchdog.C:
-				pending := now.Sub(start)
+				pending := now.Sub(due)
 				m.warn("event loop blocked: probe still pending", pending, true)
 				watchdog.Reset(m.cfg.DumpInterval)
 			}
@@ -106,7 +100,6 @@ func (m *monitor) run(ctx context.Context) {
 		if lag > m.cfg.LagThreshold {
 			m.warn("event loop lag above threshold", lag, false)
 		}
-		t.Reset(m.cfg.LagInterval)
 	}
 }
 

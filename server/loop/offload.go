@@ -92,6 +92,7 @@ func (p *threadPool) run(ctx context.Context, j heavyJob) result {
 	} else {
 		res = runHeavy(ctx, j, yield)
 	}
+	burnCPU(threadJobPython, yield)
 	g.Release()
 	res.Pid = os.Getpid()
 	return res
@@ -203,6 +204,7 @@ func (c *child) kill() {
 func (c *child) do(j heavyJob, gil *GIL) (result, error) {
 	var res result
 	gil.Acquire()
+	burnCPU(poolSubmitPython, gil.Yield)
 	err := c.enc.Encode(&j)
 	gil.Release()
 	if err != nil {
@@ -214,6 +216,7 @@ func (c *child) do(j heavyJob, gil *GIL) (result, error) {
 	// The manager thread wakes to unpickle the result and complete the
 	// future: it must take its turn with the GIL.
 	gil.Acquire()
+	burnCPU(poolResultPython, gil.Yield)
 	gil.Release()
 	return res, nil
 }

@@ -1,6 +1,9 @@
 package loop
 
-import "sync"
+import (
+	"sync"
+	"time"
+)
 
 // queue is an unbounded FIFO: push never blocks, so the loop never waits
 // to hand work to an executor, as with asyncio's call_soon and the
@@ -49,15 +52,9 @@ func (q *queue[T]) empty() bool {
 	return q.head == len(q.items)
 }
 
-// popAll removes every item queued, in order, appending them to buf[:0],
-// waiting for one if none is. It reports false once the queue is closed
-// (items left are dropped).
-func (q *queue[T]) popAll(buf []T) ([]T, bool) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	for !q.closed && q.head == len(q.items) {
-		q.cond.Wait()
-	}
+// takeAllLocked moves every queued item to buf[:0]; it reports false once
+// the queue is closed.
+func (q *queue[T]) takeAllLocked(buf []T) ([]T, bool) {
 	buf = buf[:0]
 	if q.closed {
 		return buf, false
@@ -69,6 +66,54 @@ func (q *queue[T]) popAll(buf []T) ([]T, bool) {
 	}
 	q.items, q.head = q.items[:0], 0
 	return buf, true
+}
+
+// popAllUntil removes every item queued, in order, appending them to
+// buf[:0], waiting for one if none is, and returns with nothing once the time
+// that deadline gives has come. deadline is asked again after every kick;
+// it reports false when there is no deadline, and is called with the
+// queue's lock held.
+func (q *queue[T]) popAllUntil(buf []T, deadline func() (time.Time, bool)) ([]T, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var wake *time.Timer
+	defer func() {
+		if wake != nil {
+			wake.Stop()
+		}
+	}()
+	for !q.closed && q.head == len(q.items) {
+		if d, ok := deadline(); ok {
+			left := time.Until(d)
+			if left <= 0 {
+				return buf[:0], true
+			}
+			if wake == nil {
+				wake = time.AfterFunc(left, func() { q.kick() })
+			} else {
+				wake.Reset(left)
+			}
+		}
+		q.cond.Wait()
+	}
+	return q.takeAllLocked(buf)
+}
+
+// takeAll is popAllUntil that does not wait: with nothing queued it
+// returns buf[:0].
+func (q *queue[T]) takeAll(buf []T) ([]T, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.takeAllLocked(buf)
+}
+
+// kick wakes the waiters without adding an item, so that popAllUntil asks
+// for its deadline again. It reports false once the queue is closed.
+func (q *queue[T]) kick() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.cond.Broadcast()
+	return !q.closed
 }
 
 func (q *queue[T]) popLocked() (T, bool) {

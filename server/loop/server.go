@@ -386,8 +386,12 @@ func (s *Server) work(rq *request, job workload.Job) {
 		ctx = context.Background()
 	}
 	where := s.exec.workedIn()
+	burnCPU(offloadSubmitPython, s.gil.Yield) // run_in_executor (cpython.go)
 	s.exec.submit(ctx, hj, func(res result) {
-		if !s.loop.Wake(func() { s.finishWork(rq, res, where) }) {
+		if !s.loop.Wake(func() {
+			burnCPU(offloadResumePython, s.gil.Yield) // the future's callbacks, the task resuming
+			s.finishWork(rq, res, where)
+		}) {
 			// The loop is gone; ServeHTTP answers 503.
 			return
 		}
