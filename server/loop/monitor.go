@@ -40,8 +40,9 @@ func NewLagHistogram() prometheus.Histogram {
 	})
 }
 
-// monitor is the loop-lag heartbeat of the source article: every interval it
-// posts a no-op to the loop and measures how long it waited. A watchdog
+// monitor is the loop-lag heartbeat of the source article: it sleeps on a
+// loop timer for the interval, as asyncio.sleep does, and measures how late
+// the no-op it then runs on the loop is. A watchdog
 // dumps the stacks while the probe is still pending past the threshold,
 // since that is when the blocking handler is on the loop's stack.
 type monitor struct {
