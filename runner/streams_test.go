@@ -17,7 +17,8 @@ import (
 // each sending its planned count and rate within 2%; and a liveness
 // probe on /healthz, every 500 ms with a 400 ms timeout, that fails while
 // the heavy work holds the loop (offload none: the orchestrator would
-// restart the worker) and never with the work offloaded to processes.
+// restart the worker) and never three times in a row with the work
+// offloaded to processes.
 // The rates and the verdict are counts; the only wall clock asserted is
 // that the run sent what it planned within its phases.
 func TestStreamsAndProbes(t *testing.T) {
@@ -83,8 +84,11 @@ func TestStreamsAndProbes(t *testing.T) {
 				t.Errorf("blocking: %d failures, %d restarts; want the stalled loop to fail the probe and be restarted", p.Failures, len(p.Restarts))
 			}
 		case "offloaded":
-			if p.Failures != 0 || len(p.Restarts) != 0 {
-				t.Errorf("offloaded: %d failures, %d restarts; want none", p.Failures, len(p.Restarts))
+			// A probe the starved harness itself sent late may time out on
+			// a loaded machine (one did at load 9.6, send lag p99 393ms);
+			// the orchestrator acts only on three in a row.
+			if len(p.Restarts) != 0 || p.LongestFailureRun >= 3 {
+				t.Errorf("offloaded: %d failures, longest run %d, %d restarts; want no run of 3 and no restart", p.Failures, p.LongestFailureRun, len(p.Restarts))
 			}
 		}
 	}
