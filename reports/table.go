@@ -40,6 +40,20 @@ func (r *Report) comparisonGrid(all bool) grid {
 	for _, v := range order[1:] {
 		g.header = append(g.header, v.Name, "vs base")
 	}
+	names := comparedMetrics(order, all)
+	deltas := map[string]analysis.Delta{}
+	for _, d := range s.Comparison {
+		deltas[d.Variant+"\x00"+d.Metric] = d
+	}
+	for _, name := range names {
+		g.rows = append(g.rows, comparisonRow(order, name, deltas))
+	}
+	return g
+}
+
+// comparedMetrics returns the names of the metrics the comparison table
+// shows (all, or only the key ones), in the variants' order, grouped.
+func comparedMetrics(order []*analysis.VariantSummary, all bool) []string {
 	var names []string
 	seen := map[string]bool{}
 	shown := func(name string) bool { return !hiddenMetric(name) && (all || keyMetric(name)) }
@@ -68,31 +82,31 @@ func (r *Report) comparisonGrid(all bool) grid {
 			}
 		}
 	}
-	deltas := map[string]analysis.Delta{}
-	for _, d := range s.Comparison {
-		deltas[d.Variant+"\x00"+d.Metric] = d
-	}
-	for _, name := range names {
-		row := []cell{{text: name, code: true}}
-		for i, v := range order {
-			m, ok := v.Metric(name)
-			row = append(row, cell{text: cellText(v, name)})
-			if i == 0 {
-				continue
-			}
-			d, compared := deltas[v.Name+"\x00"+name]
-			switch {
-			case compared:
-				row = append(row, cell{text: formatDelta(d), change: d.Change})
-			case ok && m.Better == "":
-				row = append(row, cell{}) // a number without a direction
-			default:
-				row = append(row, cell{text: analysis.Unmeasured}) // not measured on a side
-			}
+	return names
+}
+
+// comparisonRow is the comparison table's row of the metric name: its
+// value per variant and, after each but the baseline, the delta in
+// deltas (keyed by variant and metric).
+func comparisonRow(order []*analysis.VariantSummary, name string, deltas map[string]analysis.Delta) []cell {
+	row := []cell{{text: name, code: true}}
+	for i, v := range order {
+		m, ok := v.Metric(name)
+		row = append(row, cell{text: cellText(v, name)})
+		if i == 0 {
+			continue
 		}
-		g.rows = append(g.rows, row)
+		d, compared := deltas[v.Name+"\x00"+name]
+		switch {
+		case compared:
+			row = append(row, cell{text: formatDelta(d), change: d.Change})
+		case ok && m.Better == "":
+			row = append(row, cell{}) // a number without a direction
+		default:
+			row = append(row, cell{text: analysis.Unmeasured}) // not measured on a side
+		}
 	}
-	return g
+	return row
 }
 
 // cellText formats a variant's metric for a table, Unmeasured when the

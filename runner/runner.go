@@ -98,53 +98,91 @@ type Result struct {
 // (never ready, exits early, leaves processes behind) fails its run; the
 // other variants still run and the error lists every failure.
 func Run(ctx context.Context, s *scenarios.Scenario, opt Options) (Result, error) {
-	var res Result
+	if err := opt.setDefaults(); err != nil {
+		return Result{}, err
+	}
+	sc, variants, err := prepare(s, opt)
+	if err != nil {
+		return Result{}, err
+	}
+	dir, err := makeRunDir(opt, sc.Name)
+	if err != nil {
+		return Result{}, err
+	}
+	ss := &session{sc: sc, opt: &opt, dir: dir, metaPath: filepath.Join(dir, rundir.MetaFile)}
+	ss.res.Dir = dir
+	if err := recordScenario(dir, sc); err != nil {
+		return ss.res, err
+	}
+	ss.meta = newMeta(opt, sc)
+	if err := ss.writeMeta(); err != nil {
+		return ss.res, err
+	}
+	if err := ss.runAll(ctx, variants); err != nil {
+		return ss.res, err
+	}
+	return ss.finish()
+}
+
+// setDefaults fills in the options Run defaults.
+func (opt *Options) setDefaults() error {
 	if opt.ProgressEvery <= 0 {
 		opt.ProgressEvery = 5 * time.Second
 	}
 	if opt.Binary == "" {
 		exe, err := os.Executable()
 		if err != nil {
-			return res, fmt.Errorf("find the sawtooth binary for the built-in server: %w", err)
+			return fmt.Errorf("find the sawtooth binary for the built-in server: %w", err)
 		}
 		opt.Binary = exe
 	}
 	if opt.CommandLine == nil {
 		opt.CommandLine = os.Args
 	}
+	return nil
+}
+
+// prepare returns the copy of s that is run (scaled for --quick) and its
+// variants selected by opt.Variants.
+func prepare(s *scenarios.Scenario, opt Options) (*scenarios.Scenario, []scenarios.Variant, error) {
 	sc, err := clone(s)
 	if err != nil {
-		return res, err
+		return nil, nil, err
 	}
 	if err := checkShard(sc, opt); err != nil {
-		return res, err
+		return nil, nil, err
 	}
 	if opt.Quick {
 		sc.Scale(QuickFactor)
 	}
 	variants, err := selectVariants(sc.Expand(), opt.Variants)
 	if err != nil {
-		return res, err
+		return nil, nil, err
 	}
-	repeat := max(sc.Repeat, 1)
+	return sc, variants, nil
+}
 
-	dir, err := makeRunDir(opt, sc.Name)
-	if err != nil {
-		return res, err
-	}
-	res.Dir = dir
+// recordScenario writes the scenario as run and its thresholds into the
+// run directory.
+func recordScenario(dir string, sc *scenarios.Scenario) error {
 	yml, err := sc.Marshal()
 	if err != nil {
-		return res, fmt.Errorf("record the scenario: %w", err)
+		return fmt.Errorf("record the scenario: %w", err)
 	}
 	if err := rundir.WriteFile(filepath.Join(dir, rundir.ScenarioFile), yml); err != nil {
-		return res, fmt.Errorf("record the scenario: %w", err)
+		return fmt.Errorf("record the scenario: %w", err)
 	}
 	if err := rundir.WriteThresholds(filepath.Join(dir, rundir.ThresholdsFile), scenarios.RecordedThresholds(sc.Thresholds)); err != nil {
-		return res, fmt.Errorf("record the thresholds: %w", err)
+		return fmt.Errorf("record the thresholds: %w", err)
 	}
+	return nil
+}
+
+// newMeta returns the meta.json of a run that has just begun: partial,
+// "in progress", with no runs yet.
+func newMeta(opt Options, sc *scenarios.Scenario) rundir.Meta {
 	host, _ := os.Hostname()
-	meta := rundir.Meta{
+	return rundir.Meta{
 		FormatVersion: rundir.FormatVersion,
 		ToolVersion:   opt.ToolVersion,
 		GoVersion:     runtime.Version(),
@@ -159,64 +197,93 @@ func Run(ctx context.Context, s *scenarios.Scenario, opt Options) (Result, error
 		Runs:          []rundir.RunRef{},
 		Shard:         shardInfo(opt),
 	}
-	metaPath := filepath.Join(dir, rundir.MetaFile)
-	if err := rundir.WriteJSON(metaPath, meta); err != nil {
-		return res, err
-	}
+}
 
-	var failures []string
-	interrupted := false
-	startAt := opt.StartAt
-loop:
+// A session is one call of Run: the variant/repeat runs it has recorded
+// so far and how they went.
+type session struct {
+	sc       *scenarios.Scenario
+	opt      *Options
+	dir      string // the run directory
+	metaPath string
+	meta     rundir.Meta
+	res      Result
+
+	failures    []string // one line per failed run
+	interrupted bool
+}
+
+func (ss *session) writeMeta() error {
+	return rundir.WriteJSON(ss.metaPath, ss.meta)
+}
+
+// runAll runs every repeat of every variant in turn until ctx is
+// cancelled. It returns an error only when meta.json cannot be written;
+// the runs' own failures are collected in ss.failures.
+func (ss *session) runAll(ctx context.Context, variants []scenarios.Variant) error {
+	repeat := max(ss.sc.Repeat, 1)
+	startAt := ss.opt.StartAt
 	for _, v := range variants {
 		for r := 1; r <= repeat; r++ {
 			if ctx.Err() != nil {
-				interrupted = true
-				break loop
+				ss.interrupted = true
+				return nil
 			}
 			ref := rundir.RunRef{Variant: v.Name, Repeat: r, Dir: rundir.RunPath(v.Name, r)}
-			one := &run{sc: sc, variant: v, repeat: r, seed: opt.Seed + int64(r) - 1, opt: &opt, dir: filepath.Join(dir, ref.Dir), startAt: startAt}
-			startAt = nextStart(startAt, sc, v, opt)
-			info, err := one.do(ctx)
-			if info != nil {
-				meta.Runs = append(meta.Runs, ref)
-				res.Runs = append(res.Runs, ref)
-				for _, w := range info.Harness.Warnings {
-					res.Warnings = append(res.Warnings, fmt.Sprintf("%s #%d: %s", v.Name, r, w))
-				}
-			}
-			if errors.Is(err, ErrInterrupted) {
-				interrupted = true
-				break loop
-			}
-			if err != nil {
-				failures = append(failures, fmt.Sprintf("variant %s, repeat %d: %v", v.Name, r, err))
-			}
-			meta.End = time.Now().UTC()
-			if err := rundir.WriteJSON(metaPath, meta); err != nil {
-				return res, err
+			one := &run{sc: ss.sc, variant: v, repeat: r, seed: ss.opt.Seed + int64(r) - 1, opt: ss.opt, dir: filepath.Join(ss.dir, ref.Dir), startAt: startAt}
+			startAt = nextStart(startAt, ss.sc, v, *ss.opt)
+			if err := ss.runOne(ctx, one, ref); err != nil || ss.interrupted {
+				return err
 			}
 		}
 	}
-	meta.End = time.Now().UTC()
-	meta.Partial, meta.Reason = false, ""
+	return nil
+}
+
+// runOne runs one variant/repeat and records it: in meta.json (unless it
+// was interrupted) and, with its warnings, in the result.
+func (ss *session) runOne(ctx context.Context, one *run, ref rundir.RunRef) error {
+	info, err := one.do(ctx)
+	if info != nil {
+		ss.meta.Runs = append(ss.meta.Runs, ref)
+		ss.res.Runs = append(ss.res.Runs, ref)
+		for _, w := range info.Harness.Warnings {
+			ss.res.Warnings = append(ss.res.Warnings, fmt.Sprintf("%s #%d: %s", ref.Variant, ref.Repeat, w))
+		}
+	}
+	if errors.Is(err, ErrInterrupted) {
+		ss.interrupted = true
+		return nil
+	}
+	if err != nil {
+		ss.failures = append(ss.failures, fmt.Sprintf("variant %s, repeat %d: %v", ref.Variant, ref.Repeat, err))
+	}
+	ss.meta.End = time.Now().UTC()
+	return ss.writeMeta()
+}
+
+// finish writes the final meta.json, partial if the session was
+// interrupted or a run failed, and returns Run's result.
+func (ss *session) finish() (Result, error) {
+	ss.meta.End = time.Now().UTC()
+	ss.meta.Partial, ss.meta.Reason = false, ""
 	switch {
-	case interrupted:
-		meta.Partial, meta.Reason = true, "interrupted"
-	case len(failures) > 0:
-		meta.Partial, meta.Reason = true, "failed: "+strings.Join(failures, "; ")
+	case ss.interrupted:
+		ss.meta.Partial, ss.meta.Reason = true, "interrupted"
+	case len(ss.failures) > 0:
+		ss.meta.Partial, ss.meta.Reason = true, "failed: "+strings.Join(ss.failures, "; ")
 	}
-	res.Partial = meta.Partial
-	if err := rundir.WriteJSON(metaPath, meta); err != nil {
-		return res, err
+	ss.res.Partial = ss.meta.Partial
+	if err := ss.writeMeta(); err != nil {
+		return ss.res, err
 	}
 	switch {
-	case interrupted:
-		return res, fmt.Errorf("%w: the run directory %s is marked partial", ErrInterrupted, dir)
-	case len(failures) > 0:
-		return res, fmt.Errorf("%d of the runs failed:\n%s", len(failures), strings.Join(failures, "\n"))
+	case ss.interrupted:
+		return ss.res, fmt.Errorf("%w: the run directory %s is marked partial", ErrInterrupted, ss.dir)
+	case len(ss.failures) > 0:
+		return ss.res, fmt.Errorf("%d of the runs failed:\n%s", len(ss.failures), strings.Join(ss.failures, "\n"))
 	}
-	return res, nil
+	return ss.res, nil
 }
 
 // clone returns a deep copy of s, so that --quick does not change the

@@ -182,25 +182,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		return
 	}
 	d.pos[path] = nodePos(n)
-	switch v.Type() {
-	case durationType:
-		d.decodeDuration(n, v, path)
-		return
-	case rateType:
-		d.decodeRate(n, v, path)
-		return
-	case matrixType:
-		d.decodeMatrix(n, v, path)
-		return
-	case thresholdType:
-		d.decodeThreshold(n, v, path)
-		return
-	case byteLimitType:
-		if _, ok := d.scalar(n, path, want(byteLimitType)); ok {
-			if err := v.Addr().Interface().(*ByteLimit).decodeScalar(n); err != nil {
-				d.add(nodePos(n), path, "%v", err)
-			}
-		}
+	if d.decodeNamed(n, v, path) {
 		return
 	}
 	switch v.Kind() {
@@ -214,20 +196,59 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	case reflect.Struct:
 		d.decodeStruct(n, v, path)
 	case reflect.Slice:
-		if isNull(n) {
-			return
-		}
-		if n.Kind != yaml.SequenceNode {
-			d.add(nodePos(n), path, "got %s, want %s", kindName(n), want(v.Type()))
-			return
-		}
-		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
-		for i, c := range n.Content {
-			d.decode(c, s.Index(i), index(path, i))
-		}
-		v.Set(s)
+		d.decodeSlice(n, v, path)
 	case reflect.Map:
 		d.decodeStringMap(n, v, path)
+	case reflect.String, reflect.Int, reflect.Float64, reflect.Bool:
+		d.decodeScalar(n, v, path)
+	default:
+		panic("scenarios: cannot decode into " + v.Type().String())
+	}
+}
+
+// decodeNamed decodes into the types with their own syntax (durations,
+// rates, the matrix, thresholds, byte limits) and reports whether v was
+// one of them.
+func (d *decoder) decodeNamed(n *yaml.Node, v reflect.Value, path string) bool {
+	switch v.Type() {
+	case durationType:
+		d.decodeDuration(n, v, path)
+	case rateType:
+		d.decodeRate(n, v, path)
+	case matrixType:
+		d.decodeMatrix(n, v, path)
+	case thresholdType:
+		d.decodeThreshold(n, v, path)
+	case byteLimitType:
+		if _, ok := d.scalar(n, path, want(byteLimitType)); ok {
+			if err := v.Addr().Interface().(*ByteLimit).decodeScalar(n); err != nil {
+				d.add(nodePos(n), path, "%v", err)
+			}
+		}
+	default:
+		return false
+	}
+	return true
+}
+
+func (d *decoder) decodeSlice(n *yaml.Node, v reflect.Value, path string) {
+	if isNull(n) {
+		return
+	}
+	if n.Kind != yaml.SequenceNode {
+		d.add(nodePos(n), path, "got %s, want %s", kindName(n), want(v.Type()))
+		return
+	}
+	s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
+	for i, c := range n.Content {
+		d.decode(c, s.Index(i), index(path, i))
+	}
+	v.Set(s)
+}
+
+// decodeScalar decodes a string, an int, a finite float64 or a bool.
+func (d *decoder) decodeScalar(n *yaml.Node, v reflect.Value, path string) {
+	switch v.Kind() {
 	case reflect.String:
 		if s, ok := d.scalar(n, path, want(v.Type())); ok {
 			v.SetString(s)
@@ -262,8 +283,6 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 			return
 		}
 		v.SetBool(b)
-	default:
-		panic("scenarios: cannot decode into " + v.Type().String())
 	}
 }
 

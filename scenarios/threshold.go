@@ -128,32 +128,9 @@ func scaleUnit(kind MetricKind, num *big.Rat, unit string) (*big.Rat, error) {
 	r := new(big.Rat).Set(num)
 	switch kind {
 	case KindDuration:
-		div := map[string]int64{"ns": 1e9, "us": 1e6, "µs": 1e6, "ms": 1e3, "s": 1}
-		switch {
-		case unit == "m":
-			return r.Mul(r, big.NewRat(60, 1)), nil
-		case unit == "h":
-			return r.Mul(r, big.NewRat(3600, 1)), nil
-		case div[unit] != 0:
-			return r.Quo(r, big.NewRat(div[unit], 1)), nil
-		case unit == "" && r.Sign() == 0:
-			return r, nil
-		}
-		return nil, fmt.Errorf("unit %q, want one of ns, us, µs, ms, s, m, h (e.g. 50ms)", unit)
+		return scaleDuration(r, unit)
 	case KindRatio:
-		switch unit {
-		case "%":
-			if r.Cmp(big.NewRat(100, 1)) > 0 {
-				return nil, fmt.Errorf("more than 100%%, want a percentage from 0%% to 100%%")
-			}
-			return r.Quo(r, big.NewRat(100, 1)), nil
-		case "":
-			if r.Cmp(big.NewRat(1, 1)) > 0 {
-				return nil, fmt.Errorf("a fraction above 1, want a fraction from 0 to 1 (0.001) or a percentage (0.1%%)")
-			}
-			return r, nil
-		}
-		return nil, fmt.Errorf("unit %q, want %% or a plain fraction (0.1%% or 0.001)", unit)
+		return scaleRatio(r, unit)
 	case KindSize:
 		f, err := sizeFactor(unit)
 		if err != nil || (unit == "" && r.Sign() != 0) {
@@ -168,16 +145,7 @@ func scaleUnit(kind MetricKind, num *big.Rat, unit string) (*big.Rat, error) {
 		}
 		return r.Mul(r, f), nil
 	case KindSlope:
-		size, per, ok := strings.Cut(unit, "/")
-		f, err := sizeFactor(size)
-		perMin := map[string]*big.Rat{"s": big.NewRat(60, 1), "min": big.NewRat(1, 1), "m": big.NewRat(1, 1), "h": big.NewRat(1, 60)}[per]
-		if unit == "" && r.Sign() == 0 {
-			return r, nil
-		}
-		if !ok || err != nil || size == "" || perMin == nil {
-			return nil, fmt.Errorf("unit %q, want SIZE/min, SIZE/s or SIZE/h (e.g. 1MiB/min)", unit)
-		}
-		return r.Mul(r.Mul(r, f), perMin), nil
+		return scaleSlope(r, unit)
 	case KindCount, KindNumber:
 		if unit != "" {
 			return nil, fmt.Errorf("unit %q, want a plain number", unit)
@@ -196,6 +164,55 @@ func scaleUnit(kind MetricKind, num *big.Rat, unit string) (*big.Rat, error) {
 		return nil, fmt.Errorf("unit %q, want a plain number of requests per second", unit)
 	}
 	return nil, fmt.Errorf("unknown metric kind")
+}
+
+// scaleDuration converts a duration in unit to seconds.
+func scaleDuration(r *big.Rat, unit string) (*big.Rat, error) {
+	div := map[string]int64{"ns": 1e9, "us": 1e6, "µs": 1e6, "ms": 1e3, "s": 1}
+	switch {
+	case unit == "m":
+		return r.Mul(r, big.NewRat(60, 1)), nil
+	case unit == "h":
+		return r.Mul(r, big.NewRat(3600, 1)), nil
+	case div[unit] != 0:
+		return r.Quo(r, big.NewRat(div[unit], 1)), nil
+	case unit == "" && r.Sign() == 0:
+		return r, nil
+	}
+	return nil, fmt.Errorf("unit %q, want one of ns, us, µs, ms, s, m, h (e.g. 50ms)", unit)
+}
+
+// scaleRatio converts a percentage (unit "%") or a plain fraction to a
+// fraction from 0 to 1.
+func scaleRatio(r *big.Rat, unit string) (*big.Rat, error) {
+	switch unit {
+	case "%":
+		if r.Cmp(big.NewRat(100, 1)) > 0 {
+			return nil, fmt.Errorf("more than 100%%, want a percentage from 0%% to 100%%")
+		}
+		return r.Quo(r, big.NewRat(100, 1)), nil
+	case "":
+		if r.Cmp(big.NewRat(1, 1)) > 0 {
+			return nil, fmt.Errorf("a fraction above 1, want a fraction from 0 to 1 (0.001) or a percentage (0.1%%)")
+		}
+		return r, nil
+	}
+	return nil, fmt.Errorf("unit %q, want %% or a plain fraction (0.1%% or 0.001)", unit)
+}
+
+// scaleSlope converts a size per second, minute or hour to bytes per
+// minute.
+func scaleSlope(r *big.Rat, unit string) (*big.Rat, error) {
+	size, per, ok := strings.Cut(unit, "/")
+	f, err := sizeFactor(size)
+	perMin := map[string]*big.Rat{"s": big.NewRat(60, 1), "min": big.NewRat(1, 1), "m": big.NewRat(1, 1), "h": big.NewRat(1, 60)}[per]
+	if unit == "" && r.Sign() == 0 {
+		return r, nil
+	}
+	if !ok || err != nil || size == "" || perMin == nil {
+		return nil, fmt.Errorf("unit %q, want SIZE/min, SIZE/s or SIZE/h (e.g. 1MiB/min)", unit)
+	}
+	return r.Mul(r.Mul(r, f), perMin), nil
 }
 
 // sizeFactor returns the bytes in one unit ("MiB" → 1048576); "" is bytes.

@@ -85,8 +85,33 @@ func (s *Scenario) validate(d *decoder) {
 	if s.Repeat < 1 || s.Repeat > MaxRepeat {
 		at("repeat", "got %d, want an integer from 1 to %d", s.Repeat, MaxRepeat)
 	}
+	s.validateTarget(d, at)
 
-	// Target.
+	// Traffic and phases: one stream, or several.
+	seen := map[string]bool{}
+	s.validateStreams(d, at, seen)
+	if len(s.Streams) == 0 {
+		validateClasses(d, at, "traffic", s.Traffic, seen)
+		validatePhases(d, at, "phases", s.Phases, s.Traffic)
+	}
+
+	// Sample.
+	if iv := s.Sample.Interval.D(); iv < MinInterval || iv > MaxInterval {
+		at("sample.interval", "got %v, want a duration from %v to %v", s.Sample.Interval, Duration(MinInterval), Duration(MaxInterval))
+	}
+	validateWarmup(s, at)
+	validatePlan(s, at)
+	s.validateMetrics(d, at)
+
+	s.validateVariants(d, at)
+	s.validateProbes(d, at, seen)
+	s.validateThresholds(at)
+}
+
+// validateTarget checks the target: exactly one of builtin, command and
+// url, each valid, and the Prometheus source. A "builtin:" given alone
+// becomes an empty map (all defaults).
+func (s *Scenario) validateTarget(d *decoder, at func(string, string, ...any)) {
 	t := s.Target
 	_, hasBuiltin := d.pos["target.builtin"]
 	hasBuiltin = hasBuiltin || t.Builtin != nil
@@ -126,21 +151,12 @@ func (s *Scenario) validate(d *decoder) {
 	if c := t.Command; c != nil {
 		s.validateCommand(c, at)
 	}
+}
 
-	// Traffic and phases: one stream, or several.
-	seen := map[string]bool{}
-	s.validateStreams(d, at, seen)
-	if len(s.Streams) == 0 {
-		validateClasses(d, at, "traffic", s.Traffic, seen)
-		validatePhases(d, at, "phases", s.Phases, s.Traffic)
-	}
-
-	// Sample.
-	if iv := s.Sample.Interval.D(); iv < MinInterval || iv > MaxInterval {
-		at("sample.interval", "got %v, want a duration from %v to %v", s.Sample.Interval, Duration(MinInterval), Duration(MaxInterval))
-	}
-	validateWarmup(s, at)
-	validatePlan(s, at)
+// validateMetrics checks sample.metrics: each given url an http URL using
+// only the target's placeholders, each name a Prometheus metric name.
+func (s *Scenario) validateMetrics(d *decoder, at func(string, string, ...any)) {
+	t := s.Target
 	places := builtinPlaceholders()
 	if t.Command != nil {
 		places = append(slices.Clone(commandPlaceholders()), sortedKeys(t.Command.Vars)...)
@@ -163,14 +179,11 @@ func (s *Scenario) validate(d *decoder) {
 			}
 		}
 	}
+}
 
-	// Variants and matrix.
-	s.validateVariants(d, at)
-
-	// Probes.
-	s.validateProbes(d, at, seen)
-
-	// Thresholds.
+// validateThresholds checks that every threshold's metric is known to the
+// scenario (its classes, probes and metrics sources).
+func (s *Scenario) validateThresholds(at func(string, string, ...any)) {
 	classes := s.ClassNames()
 	for i, th := range s.Thresholds {
 		p := index("thresholds", i)
@@ -244,8 +257,15 @@ func (s *Scenario) validateCommand(c *Command, at func(string, string, ...any)) 
 	if c.Stop.Grace.D() > time.Hour {
 		at(p+".stop.grace", "got %v, want at most 1h", c.Stop.Grace)
 	}
-	for i, e := range c.Events {
-		ep := index(p+".events", i)
+	validateEvents(p+".events", c.Events, at)
+}
+
+// validateEvents checks a command's log patterns: each pattern a regular
+// expression with only the groups pid, reason and requests, each event a
+// word.
+func validateEvents(path string, events []LogPattern, at func(string, string, ...any)) {
+	for i, e := range events {
+		ep := index(path, i)
 		if e.Pattern != "" {
 			re, err := regexp.Compile(e.Pattern)
 			if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sawtooth-dev/sawtooth/internal/units"
 	"github.com/sawtooth-dev/sawtooth/server/control"
+	"github.com/sawtooth-dev/sawtooth/server/worker"
 )
 
 // announce emits p's retiring event once, worded like gunicorn.
@@ -203,23 +204,7 @@ func (m *master) advanceRestart() {
 
 // spawn starts a worker in slot.
 func (m *master) spawn(slot int) {
-	cfg := m.cfg.Worker
-	cfg.Slot = slot
-	cfg.Heartbeat = m.cfg.heartbeat()
-	var jitter int64
-	if m.cfg.MaxRequests > 0 {
-		if m.cfg.MaxRequestsJitter > 0 {
-			jitter = m.rng.Int64N(m.cfg.MaxRequestsJitter + 1)
-		}
-		cfg.MaxRequests = m.cfg.MaxRequests + jitter
-	}
-	var lifeJitter time.Duration
-	if m.cfg.MaxLifetime > 0 {
-		if m.cfg.MaxLifetimeJitter > 0 {
-			lifeJitter = time.Duration(m.rng.Int64N(int64(m.cfg.MaxLifetimeJitter) + 1))
-		}
-		cfg.MaxLifetime = m.cfg.MaxLifetime + lifeJitter
-	}
+	cfg, jitter, lifeJitter := m.workerConfig(slot)
 	sp, err := spawnWorker(m.exe, m.lnFile, cfg)
 	if err != nil {
 		m.failures++
@@ -234,7 +219,42 @@ func (m *master) spawn(slot int) {
 	m.procs[p.pid] = p
 	m.mu.Unlock()
 	m.metrics.spawns.Inc()
+	m.watch(p, sp)
 
+	var limits string
+	if cfg.MaxRequests > 0 {
+		limits += fmt.Sprintf(", max_requests %d + jitter %d", m.cfg.MaxRequests, jitter)
+	}
+	if cfg.MaxLifetime > 0 {
+		limits += fmt.Sprintf(", max_lifetime %v + jitter %v", m.cfg.MaxLifetime, lifeJitter)
+	}
+	m.emit(p, EventSpawn, fmt.Sprintf("booting worker with pid %d (slot %d%s)", p.pid, slot, limits))
+}
+
+// workerConfig returns the config of a new worker in slot, with its
+// request and lifetime limits' jitter drawn, and the jitter drawn.
+func (m *master) workerConfig(slot int) (cfg worker.Config, jitter int64, lifeJitter time.Duration) {
+	cfg = m.cfg.Worker
+	cfg.Slot = slot
+	cfg.Heartbeat = m.cfg.heartbeat()
+	if m.cfg.MaxRequests > 0 {
+		if m.cfg.MaxRequestsJitter > 0 {
+			jitter = m.rng.Int64N(m.cfg.MaxRequestsJitter + 1)
+		}
+		cfg.MaxRequests = m.cfg.MaxRequests + jitter
+	}
+	if m.cfg.MaxLifetime > 0 {
+		if m.cfg.MaxLifetimeJitter > 0 {
+			lifeJitter = time.Duration(m.rng.Int64N(int64(m.cfg.MaxLifetimeJitter) + 1))
+		}
+		cfg.MaxLifetime = m.cfg.MaxLifetime + lifeJitter
+	}
+	return cfg, jitter, lifeJitter
+}
+
+// watch forwards the messages of the spawned worker p to m.msgs and,
+// after them, its exit.
+func (m *master) watch(p *proc, sp *spawned) {
 	read := make(chan struct{})
 	go func() {
 		defer close(read)
@@ -256,15 +276,6 @@ func (m *master) spawn(slot int) {
 		}
 		m.msgs <- procMsg{pid: p.pid, exit: sp.cmd.ProcessState}
 	}()
-
-	var limits string
-	if cfg.MaxRequests > 0 {
-		limits += fmt.Sprintf(", max_requests %d + jitter %d", m.cfg.MaxRequests, jitter)
-	}
-	if cfg.MaxLifetime > 0 {
-		limits += fmt.Sprintf(", max_lifetime %v + jitter %v", m.cfg.MaxLifetime, lifeJitter)
-	}
-	m.emit(p, EventSpawn, fmt.Sprintf("booting worker with pid %d (slot %d%s)", p.pid, slot, limits))
 }
 
 // emit logs and publishes an event without a reason.

@@ -100,52 +100,18 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("find own executable to start workers: %w", err)
 	}
-	if cfg.ReadyFile != "" {
-		// Fail before serving when the file's directory cannot take it.
-		f, err := os.CreateTemp(filepath.Dir(cfg.ReadyFile), ".ready-*")
-		if err != nil {
-			return fmt.Errorf("--ready-file %s: %w", cfg.ReadyFile, err)
-		}
-		f.Close()
-		os.Remove(f.Name())
+	if err := checkReadyFile(cfg.ReadyFile); err != nil {
+		return err
 	}
-	m := &master{cfg: cfg, log: log, exe: exe, procs: make(map[int]*proc), desired: cfg.Workers,
-		events: newEventLog(eventHistory), msgs: make(chan procMsg, 64)}
-	seed := cfg.Seed
-	if seed == 0 {
-		seed = rand.Uint64()
+	m, seed := newMaster(cfg, log, exe)
+	if err := m.listen(); err != nil {
+		return err
 	}
-	m.rng = rand.New(rand.NewPCG(seed, seed^0x5a5a_7007))
-	m.metrics = newMetrics(m)
-
-	ln, err := net.Listen("tcp", cfg.Bind)
-	if err != nil {
-		return fmt.Errorf("--bind %s: %w", cfg.Bind, err)
-	}
-	defer ln.Close()
-	m.ln = ln
-	if m.lnFile, err = inheritable(ln.(*net.TCPListener)); err != nil {
-		return fmt.Errorf("--bind %s: %w", cfg.Bind, err)
-	}
+	defer m.ln.Close()
 	defer m.lnFile.Close()
-	m.addr = ln.Addr().String()
-
-	var adminSrv *http.Server
-	if cfg.AdminBind != "" && cfg.AdminBind != "off" {
-		aln, err := net.Listen("tcp", cfg.AdminBind)
-		if err != nil {
-			return fmt.Errorf("--admin-bind %s: %w", cfg.AdminBind, err)
-		}
-		m.admin = aln.Addr().String()
-		mux := http.NewServeMux()
-		mux.Handle("/metrics", promhttp.HandlerFor(m.metrics.reg, promhttp.HandlerOpts{}))
-		mux.Handle("/events", m.events)
-		mux.HandleFunc("/{$}", func(w http.ResponseWriter, _ *http.Request) {
-			fmt.Fprintln(w, "sawtooth serve admin: /metrics (Prometheus), /events (JSON lines)")
-		})
-		adminSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
-			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-		go adminSrv.Serve(aln)
+	adminSrv, err := m.startAdmin()
+	if err != nil {
+		return err
 	}
 	log.Info("listening at http://"+m.addr, "bind", m.addr, "pid", os.Getpid())
 	if m.admin != "" {
@@ -166,6 +132,75 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		log.Info("shutdown complete")
 	}
 	return err
+}
+
+// checkReadyFile fails, before serving, when the directory of the
+// --ready-file path (if any) cannot take it.
+func checkReadyFile(path string) error {
+	if path == "" {
+		return nil
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), ".ready-*")
+	if err != nil {
+		return fmt.Errorf("--ready-file %s: %w", path, err)
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return nil
+}
+
+// newMaster returns the master of cfg, with no listener yet, and the seed
+// of its jitter draws (cfg.Seed, or a random one when that is 0).
+func newMaster(cfg Config, log *slog.Logger, exe string) (*master, uint64) {
+	m := &master{cfg: cfg, log: log, exe: exe, procs: make(map[int]*proc), desired: cfg.Workers,
+		events: newEventLog(eventHistory), msgs: make(chan procMsg, 64)}
+	seed := cfg.Seed
+	if seed == 0 {
+		seed = rand.Uint64()
+	}
+	m.rng = rand.New(rand.NewPCG(seed, seed^0x5a5a_7007))
+	m.metrics = newMetrics(m)
+	return m, seed
+}
+
+// listen opens the workers' listener on --bind and the file the workers
+// inherit it as. On success the caller closes both.
+func (m *master) listen() error {
+	ln, err := net.Listen("tcp", m.cfg.Bind)
+	if err != nil {
+		return fmt.Errorf("--bind %s: %w", m.cfg.Bind, err)
+	}
+	m.ln = ln
+	if m.lnFile, err = inheritable(ln.(*net.TCPListener)); err != nil {
+		ln.Close()
+		return fmt.Errorf("--bind %s: %w", m.cfg.Bind, err)
+	}
+	m.addr = ln.Addr().String()
+	return nil
+}
+
+// startAdmin serves /metrics and /events on --admin-bind, unless it is
+// "" or "off" (then it returns a nil server).
+func (m *master) startAdmin() (*http.Server, error) {
+	cfg := m.cfg
+	if cfg.AdminBind == "" || cfg.AdminBind == "off" {
+		return nil, nil
+	}
+	aln, err := net.Listen("tcp", cfg.AdminBind)
+	if err != nil {
+		return nil, fmt.Errorf("--admin-bind %s: %w", cfg.AdminBind, err)
+	}
+	m.admin = aln.Addr().String()
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(m.metrics.reg, promhttp.HandlerOpts{}))
+	mux.Handle("/events", m.events)
+	mux.HandleFunc("/{$}", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, "sawtooth serve admin: /metrics (Prometheus), /events (JSON lines)")
+	})
+	adminSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: slog.NewLogLogger(m.log.Handler(), slog.LevelWarn)}
+	go adminSrv.Serve(aln)
+	return adminSrv, nil
 }
 
 // tick is how often the arbiter checks timeouts, backoff and deadlines.

@@ -29,37 +29,16 @@ func measureServe(p params, offload, heavy string) (row, error) {
 	}
 	defer os.RemoveAll(dir)
 	ready := filepath.Join(dir, "ready.json")
-	cmd := exec.Command(p.sawtooth, "serve", "--worker-model", "loop", "--workers", "1",
-		"--offload", offload, "--offload-workers", strconv.Itoa(p.workers), "--switch-interval", p.switchInterval.String(),
-		"--bind", "127.0.0.1:0", "--admin-bind", "127.0.0.1:0", "--ready-file", ready)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Stderr = p.serverLog
-	if err := cmd.Start(); err != nil {
-		return r, fmt.Errorf("start %s: %w", p.sawtooth, err)
+	srv, err := startServe(p, offload, ready)
+	if err != nil {
+		return r, err
 	}
-	waited := make(chan error, 1)
-	go func() { waited <- cmd.Wait() }()
-	defer func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-waited
-	}()
-	var info struct{ Bind, Admin string }
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		b, err := os.ReadFile(ready)
-		if err == nil && json.Unmarshal(b, &info) == nil {
-			break
-		}
-		select {
-		case err := <-waited:
-			waited <- err
-			return r, fmt.Errorf("%s serve exited before ready: %v", p.sawtooth, err)
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			return r, errors.New("server not ready after 30s")
-		}
+	defer srv.kill()
+	bind, adminBind, err := srv.waitReady(ready)
+	if err != nil {
+		return r, err
 	}
-	base, admin := "http://"+info.Bind, "http://"+info.Admin
+	base, admin := "http://"+bind, "http://"+adminBind
 	for range 5 {
 		resp, err := http.Get(base + "/light")
 		if err != nil {
@@ -80,20 +59,76 @@ func measureServe(p params, offload, heavy string) (row, error) {
 		return r, err
 	}
 	r.lagP99, r.lagMax, r.lagN = bucketQuantile(before, after, 0.99)
+	return r, srv.stop()
+}
 
-	_ = syscall.Kill(cmd.Process.Pid, syscall.SIGTERM)
+// serveProc is a running "sawtooth serve", in its own process group.
+type serveProc struct {
+	name   string // the sawtooth executable
+	cmd    *exec.Cmd
+	waited chan error // receives cmd.Wait's error, and is refilled by whoever takes it
+}
+
+// startServe starts "p.sawtooth serve" with one loop worker offloading to
+// offload, on free ports, writing its ready file to ready.
+func startServe(p params, offload, ready string) (*serveProc, error) {
+	cmd := exec.Command(p.sawtooth, "serve", "--worker-model", "loop", "--workers", "1",
+		"--offload", offload, "--offload-workers", strconv.Itoa(p.workers), "--switch-interval", p.switchInterval.String(),
+		"--bind", "127.0.0.1:0", "--admin-bind", "127.0.0.1:0", "--ready-file", ready)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Stderr = p.serverLog
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", p.sawtooth, err)
+	}
+	s := &serveProc{name: p.sawtooth, cmd: cmd, waited: make(chan error, 1)}
+	go func() { s.waited <- cmd.Wait() }()
+	return s, nil
+}
+
+// kill kills the server's process group and waits for the server.
+func (s *serveProc) kill() {
+	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+	<-s.waited
+}
+
+// waitReady waits up to 30s for the server's ready file and returns the
+// listen addresses it gives.
+func (s *serveProc) waitReady(ready string) (bind, admin string, err error) {
+	var info struct{ Bind, Admin string }
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		b, err := os.ReadFile(ready)
+		if err == nil && json.Unmarshal(b, &info) == nil {
+			break
+		}
+		select {
+		case err := <-s.waited:
+			s.waited <- err
+			return "", "", fmt.Errorf("%s serve exited before ready: %v", s.name, err)
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return "", "", errors.New("server not ready after 30s")
+		}
+	}
+	return info.Bind, info.Admin, nil
+}
+
+// stop sends the server SIGTERM and waits up to 20s for it to exit
+// cleanly.
+func (s *serveProc) stop() error {
+	_ = syscall.Kill(s.cmd.Process.Pid, syscall.SIGTERM)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	select {
-	case err := <-waited:
-		waited <- err
+	case err := <-s.waited:
+		s.waited <- err
 		if err != nil {
-			return r, fmt.Errorf("%s serve: %w", p.sawtooth, err)
+			return fmt.Errorf("%s serve: %w", s.name, err)
 		}
 	case <-ctx.Done():
-		return r, errors.New("server did not stop within 20s of SIGTERM")
+		return errors.New("server did not stop within 20s of SIGTERM")
 	}
-	return r, nil
+	return nil
 }
 
 // lagHist is a reading of a histogram: bucket upper bounds (the last may

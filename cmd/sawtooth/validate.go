@@ -76,29 +76,11 @@ func validateAction(c *cli.Context) error {
 		}
 		if err != nil {
 			bad++
-			var ve *scenarios.ValidationError
-			if errors.As(err, &ve) {
-				for _, fe := range ve.Errors {
-					fmt.Fprintln(errOut, fe)
-				}
-			} else {
-				fmt.Fprintf(errOut, "%s: %v\n", path, err)
-			}
+			printInvalid(errOut, path, err)
 			continue
 		}
-		variants := s.Expand()
-		names := make([]string, len(variants))
-		for i, v := range variants {
-			names[i] = v.Name
-		}
-		fmt.Fprintf(out, "%s: OK: %s × %s, %v of load each: %s\n",
-			path, plural(len(variants), "variant"), plural(s.Repeat, "repeat"), s.TotalDuration(), strings.Join(names, ", "))
-		if c.Bool("print") {
-			y, err := s.Marshal()
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(out, "%s\n", y)
+		if err := printValid(out, path, s, c.Bool("print")); err != nil {
+			return err
 		}
 	}
 	if format == "json" {
@@ -108,6 +90,39 @@ func validateAction(c *cli.Context) error {
 	}
 	if bad > 0 {
 		return usageError("validate: %d of %d scenario(s) invalid", bad, len(args))
+	}
+	return nil
+}
+
+// printInvalid prints why the scenario at path is invalid: each field
+// error on a line of its own.
+func printInvalid(w io.Writer, path string, err error) {
+	var ve *scenarios.ValidationError
+	if errors.As(err, &ve) {
+		for _, fe := range ve.Errors {
+			fmt.Fprintln(w, fe)
+		}
+	} else {
+		fmt.Fprintf(w, "%s: %v\n", path, err)
+	}
+}
+
+// printValid prints the one-line summary of the valid scenario s at path
+// and, when yaml is set, s as YAML.
+func printValid(w io.Writer, path string, s *scenarios.Scenario, yaml bool) error {
+	variants := s.Expand()
+	names := make([]string, len(variants))
+	for i, v := range variants {
+		names[i] = v.Name
+	}
+	fmt.Fprintf(w, "%s: OK: %s × %s, %v of load each: %s\n",
+		path, plural(len(variants), "variant"), plural(s.Repeat, "repeat"), s.TotalDuration(), strings.Join(names, ", "))
+	if yaml {
+		y, err := s.Marshal()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "%s\n", y)
 	}
 	return nil
 }

@@ -41,13 +41,9 @@ func olsFit(lives []leakLife, ys [][]float64, k int, col func(l leakLife, j int)
 	if err != nil {
 		return res, err
 	}
-	var svd mat.SVD
-	if !svd.Factorize(x, mat.SVDThin) {
-		return res, fmt.Errorf("the least-squares fit did not converge")
-	}
-	res.cond = svd.Cond()
-	if math.IsInf(res.cond, 1) || res.cond > LeakMaxCondition {
-		return res, fmt.Errorf("the classes' counts are collinear (condition number %.3g): every worker served them in the same proportions; vary the mix over time (docs/reports.md)", res.cond)
+	res.cond, err = condition(x)
+	if err != nil {
+		return res, err
 	}
 	var beta mat.VecDense
 	if err := beta.SolveVec(x, y); err != nil {
@@ -69,6 +65,31 @@ func olsFit(lives []leakLife, ys [][]float64, k int, col func(l leakLife, j int)
 	}
 	res.rho = lag1(resid.RawVector().Data, ys)
 	sigma2 := ssr / float64(df) * ar1Inflation(res.rho)
+	b := res.addCoefs(&beta, &inv, scale, sigma2, df)
+	res.base = medianIntercept(means, b)
+	return res, nil
+}
+
+// condition returns the condition number of x, failing when the columns
+// are collinear (it is over LeakMaxCondition).
+func condition(x *mat.Dense) (float64, error) {
+	var svd mat.SVD
+	if !svd.Factorize(x, mat.SVDThin) {
+		return 0, fmt.Errorf("the least-squares fit did not converge")
+	}
+	cond := svd.Cond()
+	if math.IsInf(cond, 1) || cond > LeakMaxCondition {
+		return cond, fmt.Errorf("the classes' counts are collinear (condition number %.3g): every worker served them in the same proportions; vary the mix over time (docs/reports.md)", cond)
+	}
+	return cond, nil
+}
+
+// addCoefs appends to res the slopes beta, unscaled, with their
+// LeakConfidence intervals from the residual variance sigma2 on df degrees
+// of freedom, and their variance inflation factors from inv, the inverse
+// of XᵀX. It returns the unscaled slopes.
+func (res *olsResult) addCoefs(beta *mat.VecDense, inv *mat.Dense, scale []float64, sigma2 float64, df int) []float64 {
+	k := len(scale)
 	t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(df)}.Quantile(1 - (1-LeakConfidence)/2)
 	b := make([]float64, k)
 	for j := 0; j < k; j++ {
@@ -77,8 +98,16 @@ func olsFit(lives []leakLife, ys [][]float64, k int, col func(l leakLife, j int)
 		res.coef = append(res.coef, Interval{Value: b[j], Low: b[j] - t*se, High: b[j] + t*se})
 		res.vif = append(res.vif, inv.At(j, j))
 	}
-	intercepts := make([]float64, len(lives))
-	for i := range lives {
+	return b
+}
+
+// medianIntercept is the median over lives of each life's intercept: its
+// mean (means[i][k], k = len(b)) less the slopes b times its columns'
+// means.
+func medianIntercept(means [][]float64, b []float64) float64 {
+	k := len(b)
+	intercepts := make([]float64, len(means))
+	for i := range means {
 		a := means[i][k]
 		for j := 0; j < k; j++ {
 			a -= b[j] * means[i][j]
@@ -86,8 +115,7 @@ func olsFit(lives []leakLife, ys [][]float64, k int, col func(l leakLife, j int)
 		intercepts[i] = a
 	}
 	sort.Float64s(intercepts)
-	res.base = median(intercepts)
-	return res, nil
+	return median(intercepts)
 }
 
 // centred is the design of olsFit: the k columns of each life (col) and

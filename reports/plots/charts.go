@@ -251,75 +251,20 @@ func barsChart(vs []Variant) (*figure, error) {
 // tradeoffChart plots p99 and peak memory against each numeric swept
 // parameter, one line per combination of the other parameters.
 func tradeoffChart(vs []Variant) (*figure, error) {
-	params := map[string]bool{}
-	for _, v := range vs {
-		for k := range v.Params {
-			params[k] = true
-		}
-	}
-	if len(params) == 0 || len(vs) < 2 {
+	names := paramNames(vs)
+	if len(names) == 0 || len(vs) < 2 {
 		return nil, nil
 	}
-	var names []string
-	for k := range params {
-		names = append(names, k)
-	}
-	sort.Strings(names)
 	fig := &figure{cols: 2, rowH: 360 * vg.Inch / DPI}
 	for _, x := range names {
-		groups := map[string][]int{}
-		var order []string
-		numeric := true
-		for i, v := range vs {
-			if _, err := parseFloat(v.Params[x]); err != nil {
-				numeric = false
-			}
-			key := otherParams(v.Params, x)
-			if _, ok := groups[key]; !ok {
-				order = append(order, key)
-			}
-			groups[key] = append(groups[key], i)
-		}
+		groups, order, numeric := groupByOthers(vs, x)
 		if !numeric {
 			continue
 		}
 		lat := newPanel("p99 against "+x, x, "p99 latency, all classes (ms)")
 		mem := newPanel("peak memory against "+x, x, "peak memory (MiB)")
 		for gi, key := range order {
-			idx := groups[key]
-			sort.Slice(idx, func(a, b int) bool {
-				fa, _ := parseFloat(vs[idx[a]].Params[x])
-				fb, _ := parseFloat(vs[idx[b]].Params[x])
-				return fa < fb
-			})
-			var xs, p99, peak []float64
-			for _, i := range idx {
-				f, _ := parseFloat(vs[i].Params[x])
-				xs = append(xs, f)
-				p99 = append(p99, vs[i].ClassP99[metric.AllClass]*1e3)
-				peak = append(peak, vs[i].PeakMem/mib)
-			}
-			label := key
-			if label == "" {
-				label = "p99"
-			}
-			line(&lat, label, xs, p99, gi, false, nil)
-			line(&mem, orDefault(key, "peak"), xs, peak, gi, false, nil)
-			for _, pn := range []*panel{&lat, &mem} {
-				ys := p99
-				if pn == &mem {
-					ys = peak
-				}
-				pts := make(plotter.XYs, len(xs))
-				for j := range xs {
-					pts[j] = plotter.XY{X: xs[j], Y: ys[j]}
-				}
-				if s, err := plotter.NewScatter(pts); err == nil {
-					s.Color = plotutil.Color(gi)
-					s.Shape = draw.CircleGlyph{}
-					pn.p.Add(s)
-				}
-			}
+			tradeoffSeries(&lat, &mem, vs, x, groups[key], key, gi)
 		}
 		lat.p.Y.Min, mem.p.Y.Min = 0, 0
 		lat.p.Y.Max *= 1.1
@@ -330,6 +275,81 @@ func tradeoffChart(vs []Variant) (*figure, error) {
 		return nil, nil
 	}
 	return fig, nil
+}
+
+// paramNames returns the sorted names of the variants' parameters.
+func paramNames(vs []Variant) []string {
+	params := map[string]bool{}
+	for _, v := range vs {
+		for k := range v.Params {
+			params[k] = true
+		}
+	}
+	var names []string
+	for k := range params {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// groupByOthers groups the variants' indexes by their parameters other
+// than x (keys in order of first appearance), and reports whether every
+// variant's x is a number.
+func groupByOthers(vs []Variant, x string) (groups map[string][]int, order []string, numeric bool) {
+	groups = map[string][]int{}
+	numeric = true
+	for i, v := range vs {
+		if _, err := parseFloat(v.Params[x]); err != nil {
+			numeric = false
+		}
+		key := otherParams(v.Params, x)
+		if _, ok := groups[key]; !ok {
+			order = append(order, key)
+		}
+		groups[key] = append(groups[key], i)
+	}
+	return groups, order, numeric
+}
+
+// tradeoffSeries draws the group idx of variants, the gi-th, named key, as
+// a line with points in lat (p99 against x) and mem (peak memory against
+// x), sorted by x. It sorts idx.
+func tradeoffSeries(lat, mem *panel, vs []Variant, x string, idx []int, key string, gi int) {
+	sort.Slice(idx, func(a, b int) bool {
+		fa, _ := parseFloat(vs[idx[a]].Params[x])
+		fb, _ := parseFloat(vs[idx[b]].Params[x])
+		return fa < fb
+	})
+	var xs, p99, peak []float64
+	for _, i := range idx {
+		f, _ := parseFloat(vs[i].Params[x])
+		xs = append(xs, f)
+		p99 = append(p99, vs[i].ClassP99[metric.AllClass]*1e3)
+		peak = append(peak, vs[i].PeakMem/mib)
+	}
+	label := key
+	if label == "" {
+		label = "p99"
+	}
+	line(lat, label, xs, p99, gi, false, nil)
+	line(mem, orDefault(key, "peak"), xs, peak, gi, false, nil)
+	scatter(lat, xs, p99, gi)
+	scatter(mem, xs, peak, gi)
+}
+
+// scatter marks the points (xs[j], ys[j]) in pn with circles of the gi-th
+// colour.
+func scatter(pn *panel, xs, ys []float64, gi int) {
+	pts := make(plotter.XYs, len(xs))
+	for j := range xs {
+		pts[j] = plotter.XY{X: xs[j], Y: ys[j]}
+	}
+	if s, err := plotter.NewScatter(pts); err == nil {
+		s.Color = plotutil.Color(gi)
+		s.Shape = draw.CircleGlyph{}
+		pn.p.Add(s)
+	}
 }
 
 func orDefault(s, def string) string {

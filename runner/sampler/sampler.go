@@ -101,10 +101,27 @@ func New(pid int) (*Sampler, error) {
 // previous call.
 func (s *Sampler) Sample() (Sample, []Change, error) {
 	smp := Sample{Time: time.Now()}
-	cur := make(map[key]Proc, len(s.prev))
+	procs, cur, visited := s.walk()
+	smp.Procs = procs
+	changes := s.changes(smp.Procs, cur)
+	s.prev = cur
+	for pid, pf := range s.files {
+		if !visited[pid] || !containsPID(smp.Procs, pid) {
+			pf.close()
+			delete(s.files, pid)
+		}
+	}
+	return smp, changes, nil
+}
+
+// walk reads the tree breadth first from the root, skipping a child whose
+// parent is no longer the one it was found under. It returns the
+// processes read, in that order, keyed too, and the pids visited.
+func (s *Sampler) walk() (procs []Proc, cur map[key]Proc, visited map[int]bool) {
+	cur = make(map[key]Proc, len(s.prev))
 	type item struct{ pid, ppid, depth int }
 	queue := []item{{s.root, 0, 0}}
-	visited := map[int]bool{}
+	visited = map[int]bool{}
 	for len(queue) > 0 {
 		it := queue[0]
 		queue = queue[1:]
@@ -127,7 +144,7 @@ func (s *Sampler) Sample() (Sample, []Change, error) {
 		default:
 			p.Role = RoleOther
 		}
-		smp.Procs = append(smp.Procs, p)
+		procs = append(procs, p)
 		k := key{p.PID, p.Start}
 		cur[k] = p
 		s.seen[k] = struct{}{}
@@ -135,8 +152,14 @@ func (s *Sampler) Sample() (Sample, []Change, error) {
 			queue = append(queue, item{c, it.pid, it.depth + 1})
 		}
 	}
+	return procs, cur, visited
+}
+
+// changes lists the processes of procs (keyed in cur) spawned and those
+// exited since the previous sample, and forgets the exited that are dead.
+func (s *Sampler) changes(procs []Proc, cur map[key]Proc) []Change {
 	var changes []Change
-	for _, p := range smp.Procs {
+	for _, p := range procs {
 		if _, ok := s.prev[key{p.PID, p.Start}]; !ok {
 			changes = append(changes, Change{Spawn: true, Proc: p})
 		}
@@ -152,14 +175,7 @@ func (s *Sampler) Sample() (Sample, []Change, error) {
 			}
 		}
 	}
-	s.prev = cur
-	for pid, pf := range s.files {
-		if !visited[pid] || !containsPID(smp.Procs, pid) {
-			pf.close()
-			delete(s.files, pid)
-		}
-	}
-	return smp, changes, nil
+	return changes
 }
 
 // Track walks the tree now and remembers every process in it for

@@ -190,32 +190,7 @@ func mergeInfo(ms []member, infos []rundir.RunInfo) rundir.RunInfo {
 		if in.End.After(info.End) {
 			info.End = in.End
 		}
-		h := &info.Harness
-		h.Requests += in.Harness.Requests
-		h.RequestedRate += in.Harness.RequestedRate
-		h.AchievedRate += in.Harness.AchievedRate
-		h.SendLagP99 = max(h.SendLagP99, in.Harness.SendLagP99)
-		h.SendLagMax = max(h.SendLagMax, in.Harness.SendLagMax)
-		h.CPUSeconds += in.Harness.CPUSeconds
-		h.CPUPercent += in.Harness.CPUPercent
-		h.MaxRSS = max(h.MaxRSS, in.Harness.MaxRSS)
-		for _, st := range in.Harness.Streams {
-			j, ok := streams[st.Name]
-			if !ok {
-				j = len(h.Streams)
-				streams[st.Name] = j
-				h.Streams = append(h.Streams, rundir.StreamHarness{Name: st.Name})
-			}
-			hs := &h.Streams[j]
-			hs.Requests += st.Requests
-			hs.RequestedRate += st.RequestedRate
-			hs.AchievedRate += st.AchievedRate
-			hs.SendLagP99 = max(hs.SendLagP99, st.SendLagP99)
-			hs.SendLagMax = max(hs.SendLagMax, st.SendLagMax)
-		}
-		for _, w := range in.Harness.Warnings {
-			h.Warnings = append(h.Warnings, name+": "+w)
-		}
+		addHarness(&info.Harness, in.Harness, name, streams)
 		info.Partial = info.Partial || in.Partial
 		if in.Error != "" {
 			errs = append(errs, name+": "+in.Error)
@@ -224,6 +199,38 @@ func mergeInfo(ms []member, infos []rundir.RunInfo) rundir.RunInfo {
 	info.Error = strings.Join(errs, "; ")
 	info.NoResults = ""
 	return info
+}
+
+// addHarness adds one shard's harness figures, named name, to the merged
+// h: counts and rates summed, send lags and RSS their maximum, warnings
+// prefixed with name. streams maps a stream's name to its index in
+// h.Streams.
+func addHarness(h *rundir.Harness, in rundir.Harness, name string, streams map[string]int) {
+	h.Requests += in.Requests
+	h.RequestedRate += in.RequestedRate
+	h.AchievedRate += in.AchievedRate
+	h.SendLagP99 = max(h.SendLagP99, in.SendLagP99)
+	h.SendLagMax = max(h.SendLagMax, in.SendLagMax)
+	h.CPUSeconds += in.CPUSeconds
+	h.CPUPercent += in.CPUPercent
+	h.MaxRSS = max(h.MaxRSS, in.MaxRSS)
+	for _, st := range in.Streams {
+		j, ok := streams[st.Name]
+		if !ok {
+			j = len(h.Streams)
+			streams[st.Name] = j
+			h.Streams = append(h.Streams, rundir.StreamHarness{Name: st.Name})
+		}
+		hs := &h.Streams[j]
+		hs.Requests += st.Requests
+		hs.RequestedRate += st.RequestedRate
+		hs.AchievedRate += st.AchievedRate
+		hs.SendLagP99 = max(hs.SendLagP99, st.SendLagP99)
+		hs.SendLagMax = max(hs.SendLagMax, st.SendLagMax)
+	}
+	for _, w := range in.Warnings {
+		h.Warnings = append(h.Warnings, name+": "+w)
+	}
 }
 
 // probeNames is the set of the probes' names: their results in

@@ -70,47 +70,26 @@ const horizon = 10 * time.Minute
 // timelines. Results of the probes named in probes go to results.bin but
 // not to the timeline. It returns the number of results.
 func mergeResults(ms []member, ref rundir.RunRef, dir string, start time.Time, probes map[string]bool) (int64, error) {
-	var h streams
-	defer func() {
-		for _, s := range h {
-			s.f.Close()
-		}
-	}()
-	for _, m := range ms {
-		path := m.dir.File(ref, rundir.ResultsFile)
-		f, err := os.Open(path)
-		if os.IsNotExist(err) {
-			continue // a shard that sent nothing
-		}
-		if err != nil {
-			return 0, fmt.Errorf("read %s: %w", path, err)
-		}
-		s := &stream{f: f, dec: vegeta.NewDecoder(bufio.NewReaderSize(f, 256<<10)), path: path}
-		if err := s.next(); err != nil {
-			f.Close()
-			return 0, err
-		}
-		if s.head == nil {
-			f.Close()
-			continue
-		}
-		h = append(h, s)
+	h, err := openStreams(ms, ref)
+	defer h.closeAll()
+	if err != nil {
+		return 0, err
 	}
-	heap.Init(&h)
+	heap.Init(h)
 	reuse, step, err := shardReuse(ms, ref)
 	if err != nil {
 		return 0, err
 	}
 
-	resF, err := os.CreateTemp(dir, "."+rundir.ResultsFile+".*.tmp")
+	resF, err := createTemp(dir, rundir.ResultsFile)
 	if err != nil {
-		return 0, fmt.Errorf("write %s: %w", rundir.ResultsFile, err)
+		return 0, err
 	}
 	defer os.Remove(resF.Name())
 	defer resF.Close()
-	tlF, err := os.CreateTemp(dir, "."+rundir.TimelineFile+".*.tmp")
+	tlF, err := createTemp(dir, rundir.TimelineFile)
 	if err != nil {
-		return 0, fmt.Errorf("write %s: %w", rundir.TimelineFile, err)
+		return 0, err
 	}
 	defer os.Remove(tlF.Name())
 	defer tlF.Close()
@@ -124,9 +103,75 @@ func mergeResults(ms []member, ref rundir.RunRef, dir string, start time.Time, p
 		row.ReuseFailures = reuse[reuseKey{row.T, row.Class}]
 		return tlW.Write(row)
 	})
+	n, err := mergeStreams(h, enc, tl, probes)
+	if err != nil {
+		return 0, err
+	}
+	if err := tl.Close(); err != nil {
+		return 0, err
+	}
+	if err := errors.Join(bw.Flush(), tlW.Flush()); err != nil {
+		return 0, fmt.Errorf("write merged files: %w", err)
+	}
+	if n > 0 {
+		if err := finish(resF, filepath.Join(dir, rundir.ResultsFile)); err != nil {
+			return 0, err
+		}
+	}
+	return n, finish(tlF, filepath.Join(dir, rundir.TimelineFile))
+}
+
+// openStreams opens the shards' results.bin files of ref that hold a
+// result, each read up to its first. On error it returns, with the error,
+// the streams opened so far, for the caller to close.
+func openStreams(ms []member, ref rundir.RunRef) (*streams, error) {
+	h := new(streams)
+	for _, m := range ms {
+		path := m.dir.File(ref, rundir.ResultsFile)
+		f, err := os.Open(path)
+		if os.IsNotExist(err) {
+			continue // a shard that sent nothing
+		}
+		if err != nil {
+			return h, fmt.Errorf("read %s: %w", path, err)
+		}
+		s := &stream{f: f, dec: vegeta.NewDecoder(bufio.NewReaderSize(f, 256<<10)), path: path}
+		if err := s.next(); err != nil {
+			f.Close()
+			return h, err
+		}
+		if s.head == nil {
+			f.Close()
+			continue
+		}
+		*h = append(*h, s)
+	}
+	return h, nil
+}
+
+// closeAll closes the files of the streams still in h.
+func (h *streams) closeAll() {
+	for _, s := range *h {
+		s.f.Close()
+	}
+}
+
+// createTemp creates the temporary file in dir that becomes dir's name.
+func createTemp(dir, name string) (*os.File, error) {
+	f, err := os.CreateTemp(dir, "."+name+".*.tmp")
+	if err != nil {
+		return nil, fmt.Errorf("write %s: %w", name, err)
+	}
+	return f, nil
+}
+
+// mergeStreams writes the results of the streams in h in the order of
+// their send times to enc, and adds those of the traffic classes, not the
+// probes, to tl. It returns the number of results written.
+func mergeStreams(h *streams, enc vegeta.Encoder, tl *stats.Timeline, probes map[string]bool) (int64, error) {
 	var n int64
 	for h.Len() > 0 {
-		s := h[0]
+		s := (*h)[0]
 		res := s.head
 		if err := enc.Encode(res); err != nil {
 			return 0, fmt.Errorf("write %s: %w", rundir.ResultsFile, err)
@@ -145,24 +190,13 @@ func mergeResults(ms []member, ref rundir.RunRef, dir string, start time.Time, p
 			return 0, err
 		}
 		if s.head == nil {
-			heap.Pop(&h)
+			heap.Pop(h)
 			s.f.Close()
 		} else {
-			heap.Fix(&h, 0)
+			heap.Fix(h, 0)
 		}
 	}
-	if err := tl.Close(); err != nil {
-		return 0, err
-	}
-	if err := errors.Join(bw.Flush(), tlW.Flush()); err != nil {
-		return 0, fmt.Errorf("write merged files: %w", err)
-	}
-	if n > 0 {
-		if err := finish(resF, filepath.Join(dir, rundir.ResultsFile)); err != nil {
-			return 0, err
-		}
-	}
-	return n, finish(tlF, filepath.Join(dir, rundir.TimelineFile))
+	return n, nil
 }
 
 // finish closes the temporary f and renames it to path.

@@ -62,23 +62,9 @@ type Worker struct {
 // the master over ctrl, and returns when the worker has retired and drained
 // (nil), when the master is gone (ErrMasterGone), or on a fatal error.
 func Run(cfg Config, ln net.Listener, ctrl *control.Conn, models Registry, log *slog.Logger) error {
-	if err := cfg.Validate(models); err != nil {
-		return fmt.Errorf("worker: %w", err)
-	}
-	self, err := procfs.Self()
+	w, m, err := newWorker(cfg, ctrl, models, log)
 	if err != nil {
-		return fmt.Errorf("worker: open /proc/self: %w", err)
-	}
-	w := &Worker{cfg: cfg, log: log, ctrl: ctrl, pid: os.Getpid(), self: self, stopc: make(chan struct{})}
-	w.lastStart.Store(time.Now().UnixNano())
-	if !cfg.Overlap {
-		// With overlap the worker serves on past its limit until its
-		// replacement is ready, so there is nothing to reserve.
-		w.budget.limit = cfg.MaxRequests
-	}
-	m, err := models[cfg.Model](w)
-	if err != nil {
-		return fmt.Errorf("worker: model %s: %w", cfg.Model, err)
+		return err
 	}
 
 	// The master orchestrates shutdown: a Ctrl-C reaching the whole
@@ -96,7 +82,37 @@ func Run(cfg Config, ln net.Listener, ctrl *control.Conn, models Registry, log *
 
 	gone := make(chan struct{})
 	go w.readControl(gone)
+	return w.loop(m, served, gone, sigc)
+}
 
+// newWorker validates cfg and returns the worker and its model.
+func newWorker(cfg Config, ctrl *control.Conn, models Registry, log *slog.Logger) (*Worker, Model, error) {
+	if err := cfg.Validate(models); err != nil {
+		return nil, nil, fmt.Errorf("worker: %w", err)
+	}
+	self, err := procfs.Self()
+	if err != nil {
+		return nil, nil, fmt.Errorf("worker: open /proc/self: %w", err)
+	}
+	w := &Worker{cfg: cfg, log: log, ctrl: ctrl, pid: os.Getpid(), self: self, stopc: make(chan struct{})}
+	w.lastStart.Store(time.Now().UnixNano())
+	if !cfg.Overlap {
+		// With overlap the worker serves on past its limit until its
+		// replacement is ready, so there is nothing to reserve.
+		w.budget.limit = cfg.MaxRequests
+	}
+	m, err := models[cfg.Model](w)
+	if err != nil {
+		return nil, nil, fmt.Errorf("worker: model %s: %w", cfg.Model, err)
+	}
+	return w, m, nil
+}
+
+// loop runs the serving worker until it has drained, the master is gone
+// or serving fails: it sends heartbeats, checks its RSS and lifetime, and
+// retires on SIGTERM (sigc) or the master's word.
+func (w *Worker) loop(m Model, served <-chan error, gone <-chan struct{}, sigc <-chan os.Signal) error {
+	cfg := w.cfg
 	beat := time.NewTicker(w.cfg.heartbeat())
 	defer beat.Stop()
 	// RSS is checked after every request and at least once a second.
