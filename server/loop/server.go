@@ -130,36 +130,53 @@ func New(cfg Config, opts Options) (*Server, error) {
 		leaker:  opts.Leaker,
 		monDone: make(chan struct{}),
 	}
+	ex, procs, err := newExecutor(cfg, opts, s.gil, s.log)
+	if err != nil {
+		return nil, err
+	}
+	s.exec, s.procs = ex, procs
+	s.lastTick.Store(time.Now().UnixNano())
+	s.loop = NewLoop(s.gil, s.log)
+	go s.loop.Run()
+	s.startMonitor()
+	s.http = s.newHTTPServer()
+	return s, nil
+}
+
+// newExecutor returns the executor of cfg.Offload (nil for none) and, for
+// processes, the pool again as the one that has child pids.
+func newExecutor(cfg Config, opts Options, gil *GIL, log *slog.Logger) (executor, *procPool, error) {
 	switch cfg.Offload {
 	case OffloadThreads:
-		var g *GIL
-		if cfg.GIL {
-			g = s.gil
+		if !cfg.GIL {
+			gil = nil
 		}
-		s.exec = newThreadPool(cfg.OffloadWorkers, g)
+		return newThreadPool(cfg.OffloadWorkers, gil), nil, nil
 	case OffloadProcesses:
 		exe := opts.Executable
 		if exe == "" {
 			var err error
 			if exe, err = os.Executable(); err != nil {
-				return nil, fmt.Errorf("loop: offload processes: find own executable: %w", err)
+				return nil, nil, fmt.Errorf("loop: offload processes: find own executable: %w", err)
 			}
 		}
-		p, err := newProcPool(cfg.OffloadWorkers, exe, s.log, s.gil)
+		p, err := newProcPool(cfg.OffloadWorkers, exe, log, gil)
 		if err != nil {
-			return nil, fmt.Errorf("loop: offload processes: %w", err)
+			return nil, nil, fmt.Errorf("loop: offload processes: %w", err)
 		}
-		s.exec, s.procs = p, p
+		return p, p, nil
 	}
-	s.lastTick.Store(time.Now().UnixNano())
-	s.loop = NewLoop(s.gil, s.log)
-	go s.loop.Run()
+	return nil, nil, nil
+}
 
+// startMonitor starts the loop-lag heartbeat; Shutdown stops it through
+// s.cancel and waits for s.monDone.
+func (s *Server) startMonitor() {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	m := &monitor{
 		loop:     s.loop,
-		cfg:      cfg,
+		cfg:      s.cfg,
 		log:      s.log,
 		hist:     s.hist,
 		onLag:    s.observeLag,
@@ -170,19 +187,21 @@ func New(cfg Config, opts Options) (*Server, error) {
 		defer close(s.monDone)
 		m.run(ctx)
 	}()
+}
 
-	idle := opts.IdleTimeout
+// newHTTPServer returns the server that reads requests for the loop.
+func (s *Server) newHTTPServer() *http.Server {
+	idle := s.opts.IdleTimeout
 	if idle <= 0 {
 		idle = DefaultIdleTimeout
 	}
-	s.http = &http.Server{
+	return &http.Server{
 		Handler:           s,
-		ConnContext:       opts.ConnContext,
+		ConnContext:       s.opts.ConnContext,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       idle,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
-	return s, nil
 }
 
 // Config returns the configuration in effect, defaults filled in.
