@@ -17,10 +17,11 @@ import (
 // A reuse failure needs a request to go out on a dying worker's idle
 // connection in the moment between its last request and its exit: about
 // one restart in two or five has one (7 and 8 over 15 restarts, 15 and 6
-// over 30, load average 0.2-1.3), so the run recycles about 30 times per
-// variant, and a variant that saw none (once, on a loaded machine, with 15
-// restarts) gets up to two more runs: the failures exist if any run shows
-// them. The other checks hold for every run.
+// over 30, load average 0.2-1.3; 11 over 9 at load average 11), so the run
+// recycles about 30 times per variant (fewer under load), and a variant
+// that saw none (once, on a loaded machine, with 15 restarts) gets up to
+// two more runs: the failures exist if any run shows them. The other
+// checks hold for every run.
 func TestGunicornReuseFailures(t *testing.T) {
 	requireTargets(t, gunicorn)
 	s := loadShipped(t, "gunicorn-recycling", "leak=0")
@@ -67,8 +68,12 @@ func checkReuse(t *testing.T, rep *reports.Report, v string, try int) bool {
 	reuse, errs := get("reuse_failures.count"), get("errors.count")
 	t.Logf("run %d, %s: %v requests, %v restarts, %v reuse failures, %v errors (%v)", try, v, get("all.count"), get("restarts.count"),
 		reuse, errs, class(t, variant(t, rep, v), "all").Errors)
-	if get("restarts.count") < 10 {
-		t.Fatalf("%s: %v restarts, want at least 10 for --max-requests 25", v, get("restarts.count"))
+	// A worker that reaches --max-requests still serves the connections
+	// it has accepted, and on a loaded machine, its threads slow, it has
+	// accepted many: 30 restarts at load average 1, 9 at 11. Three show
+	// that it recycled.
+	if get("restarts.count") < 3 {
+		t.Fatalf("%s: %v restarts, want at least 3 for --max-requests 25", v, get("restarts.count"))
 	}
 	switch v {
 	case "retry":
