@@ -22,18 +22,21 @@ func TestUvicornLoopVersusProcessOffload(t *testing.T) {
 	// The loop must be stalled often but never saturated, on the machine
 	// the test gets. The work is 200 ms of CPU time, not wall time, so on
 	// a loaded machine it takes 200 ms over the loop's share of a core:
-	// at 1.5 heavy requests a second (a third busy on an idle machine)
-	// the loop saturated at load average 11 (light p99 3 s, /metrics
-	// scraped twice: one heartbeat counted). 0.36 a second (weight 3 at
-	// 12/s) keeps it at most about 75% busy, lights included, on an
-	// eighth of a core (2 cores at load average 16).
+	// at 1.5 heavy requests a second (30% busy on an idle machine) the
+	// loop saturated at load average 11 (light p99 3 s; /metrics, which
+	// the blocked loop serves too, scraped so rarely that one heartbeat
+	// was counted). Weight 2 at 12/s over 10 s sends 5 heavy requests
+	// (with the run's seed): 10% busy on an idle machine, about 95% with
+	// the light requests on an eighth of a core (2 cores at load average
+	// 16).
 	s.Traffic = []scenarios.RequestClass{
-		{Name: "light", Weight: 97, Path: "/light"},
-		{Name: "heavy", Weight: 3, Path: "/cpu?ms=200"},
+		{Name: "light", Weight: 98, Path: "/light"},
+		{Name: "heavy", Weight: 2, Path: "/cpu?ms=200"},
 	}
-	// A 50 ms heartbeat: each stall delays at least 4 beats, some 8% of
-	// all, so the lag p99 is one of them (at 10 ms they would be nearer
-	// 2%); the stalls delay about as large a share of the light requests.
+	// A 50 ms heartbeat: each stall makes one beat late, 5 of about 190
+	// (at 10 ms, 5 of nearer 1,000), so the lag p99 is one of them; each
+	// also delays the light requests that arrive during it, about 10% of
+	// them.
 	s.Target.Command.Env["LAG_INTERVAL"] = "0.05"
 	constantLoad(s, 12, 10*time.Second)
 	rep, res := run(t, s, onLoop, inProcesses)
