@@ -181,7 +181,9 @@ func TestClosedModelWorkers(t *testing.T) {
 	const hold = 10 * time.Millisecond
 	segs := []Segment{
 		{Name: "four", Duration: 600 * time.Millisecond, Concurrency: 4},
-		{Name: "two", Duration: 600 * time.Millisecond, Concurrency: 2},
+		// 1 s: the phase of 4's last requests must end before this one
+		// has 2 in flight, and it must still be running then.
+		{Name: "two", Duration: time.Second, Concurrency: 2},
 	}
 	if n := NewPacer(segs, nil).Workers(); n != 4 {
 		t.Fatalf("Workers = %d, want 4", n)
@@ -200,13 +202,13 @@ func TestClosedModelWorkers(t *testing.T) {
 	if two != 2 || twoAll > 2 {
 		t.Errorf("phase of 2: peak %d of its requests in flight, %d of all; want 2 and at most 2", two, twoAll)
 	}
-	// Clients × 0.6 s / 10 ms answered within each phase, plus those in
-	// flight or waiting for a worker when it ends; two rounds at least.
+	// Clients × the phase / 10 ms answered within each phase, plus those
+	// in flight or waiting for a worker when it ends; two rounds at least.
 	if n := sent["four"]; n < 2*4 || n > 240+5 {
 		t.Errorf("phase of 4 sent %d requests, want 8..245", n)
 	}
-	if n := sent["two"]; n < 2*2 || n > 120+2 {
-		t.Errorf("phase of 2 sent %d requests, want 4..122", n)
+	if n := sent["two"]; n < 2*2 || n > 200+2 {
+		t.Errorf("phase of 2 sent %d requests, want 4..202", n)
 	}
 }
 
