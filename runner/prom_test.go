@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -333,8 +334,33 @@ phases: [{duration: 1s, rate: 10}]
 // query can be checked against /proc on one machine: memory.csv comes
 // from Prometheus and memory-proc.csv from the /proc sampler, of the same
 // worker pids, with the same worker RSS per request within ±10%.
+//
+// The ratio of the two is a statistic: the gauge Prometheus returns is up
+// to a heartbeat plus a scrape older than its timestamp, and on a loaded
+// machine that delay varies, and errors in the requests served at each
+// sample flatten a least-squares slope. It was 1.008 on a quiet machine
+// (load average 1.1), and went past ±10% once under load (load average
+// 7-17). So a
+// first run outside the bound gets two more, and the median of the three
+// must be within it: a Prometheus source that is wrong fails all three.
 func TestCommandTargetBothSources(t *testing.T) {
 	requirePrometheus(t)
+	ratio := bothSources(t)
+	if math.Abs(ratio-1) <= 0.10 {
+		return
+	}
+	ratios := []float64{ratio, bothSources(t), bothSources(t)}
+	sort.Float64s(ratios)
+	if math.Abs(ratios[1]-1) > 0.10 {
+		t.Errorf("worker RSS per request from Prometheus over that from /proc: %.3f in 3 runs, median %.3f, want within ±10%%", ratios, ratios[1])
+	}
+}
+
+// bothSources runs TestCommandTargetBothSources's scenario once, checks
+// its memory files, and returns Prometheus's worker RSS per request over
+// /proc's.
+func bothSources(t *testing.T) float64 {
+	t.Helper()
 	port, admin := testFreePort(t), testFreePort(t)
 	prom := startPrometheus(t, fmt.Sprintf("127.0.0.1:%d", admin))
 	yml := fmt.Sprintf(`name: both
@@ -384,7 +410,8 @@ sample:
 	fromProm, _ := perRequest(t, res.Dir)
 	fromProc, _ := perRequest(t, procDir)
 	t.Logf("command target: worker RSS per request: Prometheus %.0f B/req, /proc %.0f B/req, ratio %.3f; %d workers", fromProm, fromProc, fromProm/fromProc, len(promWorkers))
-	if !(fromProc > 0) || math.Abs(fromProm/fromProc-1) > 0.10 {
-		t.Errorf("worker RSS per request from Prometheus %.0f B/req, from /proc %.0f B/req: want within ±10%%", fromProm, fromProc)
+	if !(fromProc > 0) || math.IsNaN(fromProm) {
+		t.Fatalf("worker RSS per request from Prometheus %.0f B/req, from /proc %.0f B/req: want numbers, /proc's > 0", fromProm, fromProc)
 	}
+	return fromProm / fromProc
 }

@@ -218,34 +218,27 @@ func (p *Pacer) record(hit uint64, due time.Time) {
 // once the returned wait has passed, and does not watch for Stop while it
 // waits; so Pace itself waits, watching the stop channel, until the next
 // request is due (or a client is free, in a closed-model phase), and then
-// returns 0. It returns stop = true once every segment has run, which may
-// be after an idle stretch with nothing to send.
+// returns 0. It returns stop = true once every segment has run and every
+// open-model request due has been sent (see advance), which may be after
+// an idle stretch with nothing to send.
 func (p *Pacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
 	if p.began.IsZero() {
 		p.began = p.clock().Add(-elapsed)
 	} else if p.anchored {
 		elapsed = p.clock().Sub(p.began)
 	}
+	if len(p.segs) == 0 {
+		return 0, true
+	}
 	for {
-		if elapsed >= p.total {
-			return 0, true
-		}
 		select {
 		case <-p.stop:
 			return 0, true
 		default:
 		}
-		for p.cur < len(p.segs)-1 && elapsed >= p.starts[p.cur+1] {
-			p.cur++
-			p.entered = false
-		}
-		if !p.entered {
-			p.entered = true
-			p.base = hits
-			p.arr = nil
-			if s := p.segs[p.cur]; s.Open() && s.Poisson {
-				p.arr = newArrivals(s, p.seed, p.cur)
-			}
+		p.advance(elapsed, hits)
+		if elapsed >= p.total && !p.owes(hits) {
+			return 0, true
 		}
 		seg := p.segs[p.cur]
 		segEnd := p.starts[p.cur] + seg.Duration
@@ -293,6 +286,47 @@ func (p *Pacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
 		}
 		elapsed = p.clock().Sub(p.began)
 	}
+}
+
+// advance enters the segment elapsed falls in. A segment that has ended
+// is left only once it owes nothing: an open-model segment's requests due
+// before its end are all sent, late if the Pacer was (a stalled machine,
+// a shard that started late), rather than dropped, so every open-model
+// segment sends its whole schedule and its lateness shows as send lag.
+func (p *Pacer) advance(elapsed time.Duration, hits uint64) {
+	for {
+		if !p.entered {
+			p.entered = true
+			p.base = hits
+			p.arr = nil
+			if s := p.segs[p.cur]; s.Open() && s.Poisson {
+				p.arr = newArrivals(s, p.seed, p.cur)
+			}
+		}
+		if p.cur == len(p.segs)-1 || elapsed < p.starts[p.cur+1] || p.owes(hits) {
+			return
+		}
+		p.cur++
+		p.entered = false
+	}
+}
+
+// owes reports whether the current segment, entered, has a request of its
+// schedule (this shard's stripe of it) still to send: always false for a
+// closed-model segment, which has no schedule.
+func (p *Pacer) owes(hits uint64) bool {
+	seg := p.segs[p.cur]
+	if !seg.Open() {
+		return false
+	}
+	n, _ := p.own(p.cur, hits-p.base)
+	var ok bool
+	if p.arr != nil {
+		_, ok = p.arr.due(n)
+	} else {
+		_, ok = seg.due(n)
+	}
+	return ok
 }
 
 func (p *Pacer) clock() time.Time {
