@@ -105,7 +105,7 @@ func TestBuiltinLeakSplit(t *testing.T) {
 	// and the run with the median /leak estimate of the three is judged.
 	const rel, abs = 0.10, 5 << 10
 	if !splitWithin(v, leakBytes, rel, abs) {
-		vs := []*reports.VariantSummary{v}
+		vs := []*analysis.VariantSummary{v}
 		for range 2 {
 			rep, _ := run(t, s)
 			vs = append(vs, variant(t, rep, "default"))
@@ -123,7 +123,7 @@ func TestBuiltinLeakSplit(t *testing.T) {
 
 // leakOf returns the per-request leak of /leak in v's split, +Inf when
 // there is none.
-func leakOf(v *reports.VariantSummary) float64 {
+func leakOf(v *analysis.VariantSummary) float64 {
 	if v.Leak == nil || !v.Leak.RSS.Identifiable {
 		return math.Inf(1)
 	}
@@ -136,7 +136,7 @@ func leakOf(v *reports.VariantSummary) float64 {
 
 // splitWithin reports whether v's split has leak within rel of want and
 // light within abs of 0, checkSplit's bounds.
-func splitWithin(v *reports.VariantSummary, want, rel, abs float64) bool {
+func splitWithin(v *analysis.VariantSummary, want, rel, abs float64) bool {
 	if v.Leak == nil || !v.Leak.RSS.Identifiable {
 		return false
 	}
