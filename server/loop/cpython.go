@@ -83,19 +83,21 @@ const (
 // quickReleaseLoss is the fraction of the loop's calls that return at once
 // (every release point but a poll that blocks) at which a waiting
 // CPU-bound thread gets the GIL, costing the loop a forced switch. A poll
-// that blocks always loses it. Two measurements bracket it. One request at
-// a time: 40 /light one after another during a 3 s /cpu in uvicorn's
-// ThreadPoolExecutor took a median of 11.0 to 11.4 ms (three runs, load
-// average ~1), two switch intervals: the blocked poll's and one of the
-// five quick releases (poll, recvfrom, poll, two sendto), about 0.2. Under
-// the offload scenario's 100 req/s, where the CPU thread is woken at every
-// release of a busy loop, real uvicorn's threads light p99 was 61 ms and
-// 93 ms (lag p99 43 and 47 ms) on a quiet machine; the model gave, at
-// 0.2, 36 ms; at 0.5, 59 and 61 ms (lag 38, 41); at 1, 85 and 87 ms (lag
-// 66, 70); at 0.7, 70 to 89 ms (lag 44 to 50). The scenario is what the
-// model is calibrated for, so 0.7; one request at a time it then takes
-// about 4.5 switch intervals where uvicorn takes two.
-const quickReleaseLoss = 0.7
+// that blocks always loses it. It is fitted to the shipped offload
+// scenario's threads variant (100 req/s, 2% /cpu?ms=100 in a pool of 2),
+// interleaved with uvicorn-offload's, three runs each at load average ~1
+// on 2026-12-02, once Soon callbacks ran before the next poll's events
+// (eventloop.go): at 0.7 the model's light p99 was 120-138 ms and its lag
+// p99 71-81 ms; at 0.55, 102-125 ms and 49-61 ms; uvicorn's, 117-125 ms
+// and 40-46 ms. One request at a time it is too many: 40 /light one after
+// another during a 3 s /cpu in uvicorn's ThreadPoolExecutor took a median
+// of 7.7 to 11.4 ms (bench/loop/lone_request.py, several days and loads),
+// one switch interval for the blocked poll and about one in five of the
+// quick releases, where the model takes 1 + 5*0.55 intervals. A fixed
+// probability cannot carry both: CPython's odds depend on how soon the OS
+// wakes the waiting thread, which the model does not simulate
+// (docs/loop.md, "What is not modelled").
+const quickReleaseLoss = 0.55
 
 // The iterations of the loop, each ending with one epoll_wait (a release
 // point; timeout 0 when callbacks are ready, else it blocks) are the other

@@ -133,7 +133,7 @@ func TestLoopPollIsAReleasePoint(t *testing.T) {
 // /cpu holds the GIL in an offload thread costs the loop a forced switch
 // for the poll it was blocked in, and one for each of the five quick
 // release points strace counted on uvicorn (recvfrom, poll, two sendto,
-// poll) that it loses, quickReleaseLoss of them: 1 + 5·0.7 = 4.5, a little
+// poll) that it loses, quickReleaseLoss of them: 1 + 5·0.55 = 3.75, a little
 // less when the next request is already queued at the last poll. With
 // --gil=false, or a /block (time.sleep releases the GIL), the same
 // requests never wait.

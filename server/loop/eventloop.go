@@ -30,6 +30,7 @@ type Loop struct {
 	done  chan struct{}
 	gid   atomic.Uint64
 	wakes atomic.Bool // the self-pipe has bytes to read (Wake)
+	soon  []func()    // for the next iteration (Soon); the loop goroutine's own
 
 	tmu    sync.Mutex
 	timers []timer // by time (CallAt)
@@ -47,12 +48,23 @@ func NewLoop(gil *GIL, log *slog.Logger) *Loop {
 // Post schedules f to run on the loop after the callbacks already posted.
 // It is safe to call from any goroutine and never blocks; it reports false
 // if the loop has been stopped. It stands for an event the loop's poll
-// reports, such as a socket that became readable or a timer that is due.
+// reports, such as a socket that became readable (timers: CallAt).
 func (l *Loop) Post(f func()) bool { return l.q.push(f) }
 
-// Soon is Post for a callback the loop schedules itself, like
-// loop.call_soon: it runs in the next iteration.
-func (l *Loop) Soon(f func()) bool { return l.q.push(f) }
+// Soon schedules f, from a callback running on the loop, to run in the
+// loop's next iteration, like loop.call_soon: before the events that
+// iteration's poll reports, since asyncio appends those to its ready queue
+// after the callbacks already in it. So work in progress (a task resuming,
+// the heartbeat waking) goes ahead of requests that arrived meanwhile. It
+// must be called on the loop goroutine; it reports false if the loop has
+// been stopped.
+func (l *Loop) Soon(f func()) bool {
+	if l.q.isClosed() {
+		return false
+	}
+	l.soon = append(l.soon, f)
+	return true
+}
 
 // Wake schedules f from another goroutine the way an executor's result
 // reaches the asyncio task awaiting it: call_soon_threadsafe writes a byte
@@ -75,11 +87,17 @@ func (l *Loop) Run() {
 	var ready []func()
 	for {
 		ok := true
+		// An iteration runs what the last one scheduled (Soon) first,
+		// then the events its poll returns, then the timers due, as
+		// BaseEventLoop._run_once does.
+		ready = append(ready[:0], l.soon...)
+		clear(l.soon)
+		l.soon = l.soon[:0]
 		// epoll_wait: it returns at once when callbacks are ready, and
 		// the GIL is free while it blocks.
 		// With a timer pending, a poll that blocks times out at it,
 		// rounded up to pollResolution (timers.go).
-		if polled := time.Now(); l.q.empty() && !l.timerDue(polled) {
+		if polled := time.Now(); len(ready) == 0 && l.q.empty() && !l.timerDue(polled) {
 			deadline := func() (time.Time, bool) { return l.pollDeadline(polled) }
 			l.gil.Blocking(func() { ready, ok = l.q.popAllUntil(ready, deadline) })
 		} else {

@@ -45,6 +45,13 @@ func (q *queue[T]) pop() (T, bool) {
 	return q.popLocked()
 }
 
+// isClosed reports whether close has been called.
+func (q *queue[T]) isClosed() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.closed
+}
+
 // empty reports whether nothing is queued.
 func (q *queue[T]) empty() bool {
 	q.mu.Lock()
@@ -52,10 +59,9 @@ func (q *queue[T]) empty() bool {
 	return q.head == len(q.items)
 }
 
-// takeAllLocked moves every queued item to buf[:0]; it reports false once
-// the queue is closed.
+// takeAllLocked moves every queued item to the end of buf; it reports
+// false once the queue is closed.
 func (q *queue[T]) takeAllLocked(buf []T) ([]T, bool) {
-	buf = buf[:0]
 	if q.closed {
 		return buf, false
 	}
@@ -69,7 +75,7 @@ func (q *queue[T]) takeAllLocked(buf []T) ([]T, bool) {
 }
 
 // popAllUntil removes every item queued, in order, appending them to
-// buf[:0], waiting for one if none is, and returns with nothing once the time
+// buf, waiting for one if none is, and returns with nothing once the time
 // that deadline gives has come. deadline is asked again after every kick;
 // it reports false when there is no deadline, and is called with the
 // queue's lock held.
@@ -86,7 +92,7 @@ func (q *queue[T]) popAllUntil(buf []T, deadline func() (time.Time, bool)) ([]T,
 		if d, ok := deadline(); ok {
 			left := time.Until(d)
 			if left <= 0 {
-				return buf[:0], true
+				return buf, true
 			}
 			if wake == nil {
 				wake = time.AfterFunc(left, func() { q.kick() })
@@ -100,7 +106,7 @@ func (q *queue[T]) popAllUntil(buf []T, deadline func() (time.Time, bool)) ([]T,
 }
 
 // takeAll is popAllUntil that does not wait: with nothing queued it
-// returns buf[:0].
+// returns buf as it was.
 func (q *queue[T]) takeAll(buf []T) ([]T, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()

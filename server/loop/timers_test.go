@@ -80,3 +80,28 @@ func TestCallAtOrderAndTime(t *testing.T) {
 		t.Error("CallAt on a stopped loop reported true")
 	}
 }
+
+// What an iteration scheduled (Soon) runs in the next one before the events
+// that arrived meanwhile (Post), as in asyncio's _run_once: a request that
+// arrives while a task is running does not go ahead of the task's next step.
+func TestSoonRunsBeforeNewEvents(t *testing.T) {
+	l := NewLoop(nil, nil)
+	go l.Run()
+	defer l.Stop()
+	order := make(chan string, 3)
+	l.Post(func() {
+		l.Post(func() { order <- "arrived" }) // an event of the next poll
+		l.Soon(func() { order <- "next step" })
+		order <- "step"
+	})
+	for _, want := range []string{"step", "next step", "arrived"} {
+		select {
+		case got := <-order:
+			if got != want {
+				t.Fatalf("ran %q, want %q (Soon before the poll's events)", got, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("callbacks did not run")
+		}
+	}
+}
