@@ -240,52 +240,67 @@ func (p *Pacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
 		if elapsed >= p.total && !p.owes(hits) {
 			return 0, true
 		}
-		seg := p.segs[p.cur]
-		segEnd := p.starts[p.cur] + seg.Duration
-		var wait time.Duration
-		if !seg.Open() {
-			inflight := int64(hits - p.completed.Load())
-			limit := int64(seg.Concurrency)
-			if p.workers > 0 && seg.Concurrency >= p.workers {
-				limit++ // the workers bound the requests in flight
-			}
-			if inflight < limit {
-				p.record(hits, time.Time{})
-				p.push(false, 0)
-				return 0, false
-			}
-			// Wait for a client to finish, the segment to end or a stop.
-			if !p.waitClient(segEnd - elapsed) {
-				return 0, true
-			}
-			elapsed = p.clock().Sub(p.began)
-			continue
-		}
-		// n is this shard's next request's place in the segment's
-		// schedule (hits-p.base itself for the single process).
-		n, k := p.own(p.cur, hits-p.base)
-		var off time.Duration
-		var ok bool
-		if p.arr != nil {
-			off, ok = p.arr.due(n)
+		var send, ok bool
+		if p.segs[p.cur].Open() {
+			send, ok = p.paceOpen(elapsed, hits)
 		} else {
-			off, ok = seg.due(n)
+			send, ok = p.paceClosed(elapsed, hits)
 		}
 		if !ok {
-			// Nothing more to send in this segment: wait for the next.
-			wait = segEnd - elapsed
-		} else if due := p.starts[p.cur] + off; elapsed >= due {
-			p.record(hits, p.began.Add(due))
-			p.push(true, k)
-			return 0, false
-		} else {
-			wait = due - elapsed
-		}
-		if !p.sleep(wait, nil) {
 			return 0, true
+		}
+		if send {
+			return 0, false
 		}
 		elapsed = p.clock().Sub(p.began)
 	}
+}
+
+// paceClosed is a step of a closed-model segment: with a client free, it
+// records the request to send (send true); otherwise it waits for a client
+// to finish, the segment to end or a stop (ok false).
+func (p *Pacer) paceClosed(elapsed time.Duration, hits uint64) (send, ok bool) {
+	seg := p.segs[p.cur]
+	inflight := int64(hits - p.completed.Load())
+	limit := int64(seg.Concurrency)
+	if p.workers > 0 && seg.Concurrency >= p.workers {
+		limit++ // the workers bound the requests in flight
+	}
+	if inflight < limit {
+		p.record(hits, time.Time{})
+		p.push(false, 0)
+		return true, true
+	}
+	return false, p.waitClient(p.starts[p.cur] + seg.Duration - elapsed)
+}
+
+// paceOpen is a step of an open-model segment: when this shard's next
+// request of the schedule is due, it records it (send true); otherwise it
+// sleeps until it is due, or until the segment's end when the schedule has
+// no more, or a stop (ok false).
+func (p *Pacer) paceOpen(elapsed time.Duration, hits uint64) (send, ok bool) {
+	seg := p.segs[p.cur]
+	// n is this shard's next request's place in the segment's schedule
+	// (hits-p.base itself for the single process).
+	n, k := p.own(p.cur, hits-p.base)
+	var off time.Duration
+	var has bool
+	if p.arr != nil {
+		off, has = p.arr.due(n)
+	} else {
+		off, has = seg.due(n)
+	}
+	wait := p.starts[p.cur] + seg.Duration - elapsed // nothing more: the next segment
+	if has {
+		due := p.starts[p.cur] + off
+		if elapsed >= due {
+			p.record(hits, p.began.Add(due))
+			p.push(true, k)
+			return true, true
+		}
+		wait = due - elapsed
+	}
+	return false, p.sleep(wait, nil)
 }
 
 // advance enters the segment elapsed falls in. A segment that has ended
