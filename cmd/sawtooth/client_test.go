@@ -5,8 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/urfave/cli/v2"
 )
 
 // A malformed client block, variant client or class timeout fails
@@ -20,10 +18,6 @@ traffic:
 phases:
   - {duration: 1s, rate: 10}
 `
-	exited := -1
-	old := cli.OsExiter
-	cli.OsExiter = func(code int) { exited = code }
-	t.Cleanup(func() { cli.OsExiter = old })
 	for i, extra := range []string{
 		"client: {retry: maybe}\n",
 		"client: {keepalive: 2}\n",
@@ -43,11 +37,7 @@ phases:
 			t.Fatal(err)
 		}
 		for _, args := range [][]string{{"validate", path}, {"run", "--out", t.TempDir(), path}} {
-			exited = -1
-			got := run(append([]string{"sawtooth"}, args...))
-			if exited >= 0 {
-				got = exited
-			}
+			got := exitCode(t, args...)
 			if got != 2 {
 				t.Errorf("case %d: sawtooth %s with %q: exit %d, want 2", i, args[0], extra, got)
 			}

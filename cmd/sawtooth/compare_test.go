@@ -5,8 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/urfave/cli/v2"
 )
 
 // copyRun copies the reports package's fixture run directory to a
@@ -43,10 +41,6 @@ func copyRun(t *testing.T, edit func(string) string) string {
 // and for a --quick run against a full one, unless --force; the same run
 // twice passes the gate.
 func TestCompareRefuses(t *testing.T) {
-	exited := -1
-	old := cli.OsExiter
-	cli.OsExiter = func(code int) { exited = code }
-	t.Cleanup(func() { cli.OsExiter = old })
 
 	base := copyRun(t, func(s string) string { return s })
 	other := copyRun(t, func(s string) string {
@@ -66,11 +60,7 @@ func TestCompareRefuses(t *testing.T) {
 		{[]string{"compare", base, quick, "--force"}, 0},
 		{[]string{"compare", "--alpha", "1.5", base, base}, 2},
 	} {
-		exited = -1
-		got := run(append([]string{"sawtooth"}, tc.args...))
-		if exited >= 0 {
-			got = exited
-		}
+		got := exitCode(t, tc.args...)
 		if got != tc.want {
 			t.Errorf("sawtooth %q: exit %d, want %d", tc.args, got, tc.want)
 		}

@@ -24,10 +24,6 @@ func TestExitStatus(t *testing.T) {
 	if err := os.WriteFile(nan, []byte(strings.Replace(string(data), "rate: 120\n", "rate: .nan\n", 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	exited := -1
-	old := cli.OsExiter
-	cli.OsExiter = func(code int) { exited = code }
-	t.Cleanup(func() { cli.OsExiter = old })
 
 	for _, tc := range []struct {
 		args []string
@@ -61,11 +57,7 @@ func TestExitStatus(t *testing.T) {
 		{[]string{"serve", "--max-rss", "12 parsecs"}, 2},
 		{[]string{"--no-such-flag"}, 2},
 	} {
-		exited = -1
-		got := run(append([]string{"sawtooth"}, tc.args...))
-		if exited >= 0 {
-			got = exited
-		}
+		got := exitCode(t, tc.args...)
 		if got != tc.want {
 			t.Errorf("sawtooth %q: exit %d, want %d", tc.args, got, tc.want)
 		}
@@ -74,12 +66,23 @@ func TestExitStatus(t *testing.T) {
 
 // TestUnknownCommand checks that an unknown command exits 2.
 func TestUnknownCommand(t *testing.T) {
+	if got := exitCode(t, "bogus"); got != 2 {
+		t.Errorf("sawtooth bogus: exit %d, want 2", got)
+	}
+}
+
+// exitCode runs the CLI with args and returns its exit status, whether run
+// returned it or urfave/cli called cli.OsExiter (which it does for some
+// usage errors instead of returning).
+func exitCode(t *testing.T, args ...string) int {
+	t.Helper()
 	exited := -1
 	old := cli.OsExiter
 	cli.OsExiter = func(code int) { exited = code }
-	t.Cleanup(func() { cli.OsExiter = old })
-	run([]string{"sawtooth", "bogus"})
-	if exited != 2 {
-		t.Errorf("sawtooth bogus: exit %d, want 2", exited)
+	defer func() { cli.OsExiter = old }()
+	got := run(append([]string{"sawtooth"}, args...))
+	if exited >= 0 {
+		return exited
 	}
+	return got
 }

@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/urfave/cli/v2"
 )
 
 // parseStartAt takes RFC 3339 times and +DURATION from now, and says
@@ -35,10 +33,6 @@ func TestParseStartAt(t *testing.T) {
 // whose target sawtooth would start (builtin, command) exit 2 before
 // anything starts.
 func TestShardUsage(t *testing.T) {
-	exited := -1
-	old := cli.OsExiter
-	cli.OsExiter = func(code int) { exited = code }
-	t.Cleanup(func() { cli.OsExiter = old })
 	out := t.TempDir()
 	for _, args := range [][]string{
 		{"run", "quickstart", "--shard", "4/4", "--start-at", "+1s"},
@@ -47,11 +41,7 @@ func TestShardUsage(t *testing.T) {
 		{"run", "quickstart", "--shard", "0/2", "--start-at", "soon"},
 		{"run", "quickstart", "--shard", "0/2", "--start-at", "+1s", "--out", out},
 	} {
-		exited = -1
-		got := run(append([]string{"sawtooth"}, args...))
-		if exited >= 0 {
-			got = exited
-		}
+		got := exitCode(t, args...)
 		if got != 2 {
 			t.Errorf("sawtooth %q: exit %d, want 2", args, got)
 		}

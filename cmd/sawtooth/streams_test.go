@@ -5,8 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/urfave/cli/v2"
 )
 
 // A malformed stream or probe makes validate and run exit 2 (the message,
@@ -30,10 +28,6 @@ func TestMalformedStreamOrProbeExit2(t *testing.T) {
 	}
 	badProbe := write("probe.yaml", "kind: liveness", "kind: alive")
 	badStream := write("stream.yaml", "traffic:\n  - name: light", "streams:\n  - name: x\n    arrival: bursty\n    traffic: []\n    phases: []\ntraffic:\n  - name: light")
-	exited := -1
-	old := cli.OsExiter
-	cli.OsExiter = func(code int) { exited = code }
-	t.Cleanup(func() { cli.OsExiter = old })
 	for _, tc := range []struct {
 		args []string
 		want int
@@ -45,11 +39,7 @@ func TestMalformedStreamOrProbeExit2(t *testing.T) {
 		{[]string{"validate", badStream}, 2},
 		{[]string{"run", badStream}, 2},
 	} {
-		exited = -1
-		got := run(append([]string{"sawtooth"}, tc.args...))
-		if exited >= 0 {
-			got = exited
-		}
+		got := exitCode(t, tc.args...)
 		if got != tc.want {
 			t.Errorf("sawtooth %q: exit %d, want %d", tc.args, got, tc.want)
 		}
