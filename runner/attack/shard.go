@@ -256,11 +256,7 @@ func IndexedTargeter(t *Targeter, p *Pacer, weights [][]float64, seed int64) veg
 		if i < 0 {
 			i = t.Next()
 		}
-		c := &t.classes[i]
-		tgt.Method = c.Method
-		tgt.URL = t.urls[i]
-		tgt.Body = c.Body
-		tgt.Header = c.Header
+		t.fill(tgt, i)
 		return nil
 	}
 }

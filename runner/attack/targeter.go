@@ -109,14 +109,18 @@ func (t *Targeter) Next() int {
 // next class.
 func (t *Targeter) Targeter() vegeta.Targeter {
 	return func(tgt *vegeta.Target) error {
-		i := t.Next()
-		c := &t.classes[i]
-		tgt.Method = c.Method
-		tgt.URL = t.urls[i]
-		tgt.Body = c.Body
-		tgt.Header = c.Header
+		t.fill(tgt, t.Next())
 		return nil
 	}
+}
+
+// fill sets tgt to a request of class i.
+func (t *Targeter) fill(tgt *vegeta.Target, i int) {
+	c := &t.classes[i]
+	tgt.Method = c.Method
+	tgt.URL = t.urls[i]
+	tgt.Body = c.Body
+	tgt.Header = c.Header
 }
 
 // Tag splits the URL of a result into the URL sent and the class name
