@@ -1,11 +1,16 @@
 package integration
 
 import (
+	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/sawtooth-dev/sawtooth/rundir"
+	"github.com/sawtooth-dev/sawtooth/server/loop"
 	"github.com/sawtooth-dev/sawtooth/scenarios"
 )
 
@@ -73,6 +78,7 @@ func TestUvicornLoopVersusProcessOffload(t *testing.T) {
 			t.Errorf("%s: metrics.csv has no sawtooth_loop_lag_seconds_count (has %v)", v, names)
 		}
 	}
+	checkLagBuckets(t, runRef(t, res, onLoop))
 	lagLoop, lagProcs := loop.Runs[0].Lag, procs.Runs[0].Lag
 	if lagLoop == nil || lagProcs == nil || lagLoop.Count == 0 || lagProcs.Count == 0 {
 		t.Fatalf("loop lag not recorded from /metrics: on the loop %+v, in processes %+v", lagLoop, lagProcs)
@@ -165,4 +171,27 @@ func metricNames(t *testing.T, runDir string) map[string]bool {
 		t.Fatal(err)
 	}
 	return names
+}
+
+// checkLagBuckets fails unless the app's loop-lag histogram in runDir's
+// metrics.csv has the built-in server's buckets (loop.LagBuckets), so that
+// the two lag p99s are interpolated alike.
+func checkLagBuckets(t *testing.T, runDir string) {
+	t.Helper()
+	got := map[string]bool{}
+	if err := rundir.EachMetric(filepath.Join(runDir, rundir.MetricsFile), func(m rundir.MetricSample) error {
+		if m.Metric == "sawtooth_loop_lag_seconds_bucket" {
+			got[m.Labels] = true
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{`le="+Inf"`: true}
+	for _, le := range loop.LagBuckets() {
+		want[fmt.Sprintf("le=%q", strconv.FormatFloat(le, 'g', -1, 64))] = true
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("the app's sawtooth_loop_lag_seconds buckets are %v, want loop.LagBuckets %v", slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want)))
+	}
 }

@@ -17,16 +17,22 @@ import (
 const LagMetricName = metric.LoopLag
 
 // LagBuckets returns the upper bounds, in seconds, of the loop-lag
-// histogram's buckets: 0.1ms to 30s, with 5ms (the default switch interval)
-// and 100ms (the default threshold) among them. A master that aggregates its
-// workers' observations should use the same buckets.
+// histogram's buckets: 0.1ms to 30s, nine to a decade (1, 1.5, 2, 2.5, 3,
+// 4, 5, 6, 8), so that a quantile interpolated within a bucket is off by
+// at most half a bucket's width, a quarter of its value. With three to a
+// decade (1, 2.5, 5) a p99 between 2.5 and 5ms could read anywhere in that
+// range from the same traffic. 5ms (the default switch interval) and 100ms
+// (the default threshold) are among them. A master that aggregates its
+// workers' observations should use the same buckets, and so does the
+// FastAPI app in testdata/apps.
 func LagBuckets() []float64 {
 	return []float64{
-		0.0001, 0.00025, 0.0005,
-		0.001, 0.0025, 0.005,
-		0.01, 0.025, 0.05,
-		0.1, 0.25, 0.5,
-		1, 2.5, 5, 10, 30,
+		0.0001, 0.00015, 0.0002, 0.00025, 0.0003, 0.0004, 0.0005, 0.0006, 0.0008,
+		0.001, 0.0015, 0.002, 0.0025, 0.003, 0.004, 0.005, 0.006, 0.008,
+		0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.06, 0.08,
+		0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.8,
+		1, 1.5, 2, 2.5, 3, 4, 5, 6, 8,
+		10, 15, 20, 30,
 	}
 }
 
