@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/sawtooth-dev/sawtooth/rundir"
-	"github.com/sawtooth-dev/sawtooth/server/loop"
 	"github.com/sawtooth-dev/sawtooth/scenarios"
+	"github.com/sawtooth-dev/sawtooth/server/loop"
 )
 
 const uvicorn = "/usr/bin/uvicorn"
