@@ -17,12 +17,14 @@ build: ## build bin/sawtooth
 install: ## install sawtooth into $(go env GOPATH)/bin (put it on PATH), with its version
 	$(GO) install -ldflags "$(LDFLAGS)" ./cmd/sawtooth
 
-test: ## vet and run every test, then count the skipped ones (real gunicorn/uvicorn tests need `make deps`)
+test: ## vet and run every test, count the skipped ones, then the loop model's calibration alone (real gunicorn/uvicorn tests need `make deps`)
 	$(GO) vet ./...
 	$(GO) build -o bin/testsum ./internal/testsum
 	bash -o pipefail -c '$(GO) test -count=1 -timeout 12m -json ./... | ./bin/testsum'
 	@# deploy/kubernetes is its own module (k8s.io/api stays out of sawtooth's).
 	cd deploy/kubernetes && $(GO) vet ./... && $(GO) test -count=1 ./...
+	@# Last and alone: it measures p99s that other tests beside it would disturb.
+	$(MAKE) calibrate
 
 demo: build ## run the quickstart scenario on the built-in server and show its report
 	./$(BIN) run $(SCENARIO)
@@ -36,7 +38,7 @@ bench: build ## run the benchmarks, about 17 minutes (see BENCHMARKS.md; make de
 aa: build ## the A/A study of compare's gate, about 22 minutes (bench/aa.sh; BENCHMARKS.md)
 	bash bench/aa.sh
 
-calibrate: ## the loop model against real uvicorn, about 2 minutes on a quiet machine (make deps first; docs/loop.md)
+calibrate: ## the loop model against real uvicorn, about 2 minutes, run by make test after the rest (make deps first; docs/loop.md)
 	SAWTOOTH_CALIBRATE=1 $(GO) test -count=1 -v -run TestLoopModelCalibratedAgainstUvicorn ./integration
 
 lint: ## gofmt, go vet and go mod tidy

@@ -36,11 +36,13 @@ var Variants = []string{"offload=none", "offload=threads", "offload=processes"}
 type Options struct {
 	// Apps is the testdata/apps folder (the FastAPI app).
 	Apps string
-	// Dir is where the two run directories are created.
+	// Dir is where the run directories are created, one per scenario and
+	// repeat (offload-1, uvicorn-offload-1, offload-2, ...).
 	Dir string
 	// Binary is the sawtooth executable for the built-in target.
 	Binary string
-	// Repeat is the repeats of every variant (default 1).
+	// Repeat is the repeats of every variant (default 1), the two sides
+	// taking turns.
 	Repeat int
 	// Phases, when set, replace both scenarios' phases (the same for both).
 	Phases []scenarios.Phase
@@ -61,8 +63,10 @@ type Row struct {
 	Model, Real Figures
 }
 
-// Run runs the model's scenario, then the real one, and returns a row per
-// variant in Variants' order.
+// Run runs the model's scenario and the real one in turn, one repeat of
+// each at a time (model, real, model, real, ...), so that a change in the
+// machine's load during the calibration falls on both sides alike, and
+// returns a row per variant in Variants' order.
 func Run(ctx context.Context, opt Options) ([]Row, error) {
 	if opt.Repeat == 0 {
 		opt.Repeat = 1
@@ -71,34 +75,40 @@ func Run(ctx context.Context, opt Options) ([]Row, error) {
 	for i, v := range Variants {
 		rows[i].Variant = v
 	}
-	for _, side := range []struct {
-		name string
-		get  func(*Row) *Figures
-	}{
-		{ModelScenario, func(r *Row) *Figures { return &r.Model }},
-		{RealScenario, func(r *Row) *Figures { return &r.Real }},
-	} {
-		rep, err := runScenario(ctx, side.name, opt)
-		if err != nil {
-			return nil, err
-		}
-		for i := range rows {
-			f, err := figures(rep, rows[i].Variant)
+	for r := range opt.Repeat {
+		for _, side := range []struct {
+			name string
+			get  func(*Row) *Figures
+		}{
+			{ModelScenario, func(r *Row) *Figures { return &r.Model }},
+			{RealScenario, func(r *Row) *Figures { return &r.Real }},
+		} {
+			rep, err := runScenario(ctx, side.name, r, opt)
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w", side.name, err)
+				return nil, err
 			}
-			*side.get(&rows[i]) = f
+			for i := range rows {
+				f, err := figures(rep, rows[i].Variant)
+				if err != nil {
+					return nil, fmt.Errorf("%s, repeat %d: %w", side.name, r+1, err)
+				}
+				got := side.get(&rows[i])
+				got.LightP99 = append(got.LightP99, f.LightP99...)
+				got.LagP99 = append(got.LagP99, f.LagP99...)
+			}
 		}
 	}
 	return rows, nil
 }
 
-func runScenario(ctx context.Context, name string, opt Options) (*reports.Report, error) {
+// runScenario runs every variant of the shipped scenario name once, in its
+// own run directory for repeat r, and builds its report.
+func runScenario(ctx context.Context, name string, r int, opt Options) (*reports.Report, error) {
 	s, err := scenarios.Load(name)
 	if err != nil {
 		return nil, fmt.Errorf("load shipped scenario %s: %w", name, err)
 	}
-	sets := []string{fmt.Sprintf("repeat=%d", opt.Repeat)}
+	sets := []string{"repeat=1"}
 	if name == RealScenario {
 		sets = append(sets, "apps="+opt.Apps)
 	}
@@ -109,7 +119,7 @@ func runScenario(ctx context.Context, name string, opt Options) (*reports.Report
 		s.Phases = opt.Phases
 	}
 	res, err := runner.Run(ctx, s, runner.Options{
-		Dir:      filepath.Join(opt.Dir, name),
+		Dir:      filepath.Join(opt.Dir, fmt.Sprintf("%s-%d", name, r+1)),
 		Seed:     1,
 		Binary:   opt.Binary,
 		Timeout:  20 * time.Second,

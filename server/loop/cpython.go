@@ -12,7 +12,7 @@ import "time"
 // take it at such a release, and the loop then gets it back only through a
 // forced switch: a wait of a switch interval (the convoy effect, bpo-7946).
 // It always does when the loop blocks in epoll_wait, and at some of the
-// calls that return at once (quickReleaseLoss). So what a light
+// calls that return at once (releaseLoss). So what a light
 // request costs the loop under a CPU-bound thread is its release points,
 // weighted so, times the switch interval.
 //
@@ -80,24 +80,61 @@ const (
 	poolResultPython    = 175 * time.Microsecond
 )
 
-// quickReleaseLoss is the fraction of the loop's calls that return at once
-// (every release point but a poll that blocks) at which a waiting
-// CPU-bound thread gets the GIL, costing the loop a forced switch. A poll
-// that blocks always loses it. It is fitted to the shipped offload
-// scenario's threads variant (100 req/s, 2% /cpu?ms=100 in a pool of 2),
-// interleaved with uvicorn-offload's, three runs each at load average ~1
-// on 2026-12-02, once Soon callbacks ran before the next poll's events
-// (eventloop.go): at 0.7 the model's light p99 was 120-138 ms and its lag
-// p99 71-81 ms; at 0.55, 102-125 ms and 49-61 ms; uvicorn's, 117-125 ms
-// and 40-46 ms. One request at a time it is too many: 40 /light one after
-// another during a 3 s /cpu in uvicorn's ThreadPoolExecutor took a median
-// of 7.7 to 11.4 ms (bench/loop/lone_request.py, several days and loads),
-// one switch interval for the blocked poll and about one in five of the
-// quick releases, where the model takes 1 + 5*0.55 intervals. A fixed
-// probability cannot carry both: CPython's odds depend on how soon the OS
-// wakes the waiting thread, which the model does not simulate
-// (docs/loop.md, "What is not modelled").
-const quickReleaseLoss = 0.55
+// CallKind is a kind of blocking call that returns at once (GIL.Syscall):
+// they differ in how long the GIL is free around them, and so in how often
+// a waiting thread takes it.
+type CallKind int
+
+// The kinds of quick calls the loop thread makes.
+const (
+	// PollCall is an epoll_wait(0) with events or callbacks ready: a
+	// microsecond in the kernel.
+	PollCall CallKind = iota
+	// RecvCall is a recvfrom of bytes already there: a request, or the
+	// self-pipe's byte.
+	RecvCall
+	// SendCall is a sendto of a response into a loopback socket, or a
+	// write to a pipe: the kernel delivers the bytes and wakes the reader
+	// before it returns, tens of microseconds.
+	SendCall
+	numCallKinds
+)
+
+// releaseLoss is, for each kind of quick call, the fraction of the loop's
+// calls at which a waiting CPU-bound thread takes the GIL, costing the loop
+// a forced switch. A poll that blocks always loses it (measured: 99% of the
+// polls that timed out during a CPU-bound offload).
+//
+// Measured on uvicorn 0.17.6 under CPython 3.11.2 by timing each call the
+// loop thread makes (bench/loop/gil_release.sh: testdata/apps/fastapi_app.py
+// with the selector's select and the transports' socket recv and send
+// wrapped in perf_counter, bench/loop/gilprobe.py; a call that took over
+// 3 ms waited for a forced switch), counting only the calls made while a
+// /cpu ran in the ThreadPoolExecutor of 2. Load average below 1, on
+// 2026-12-02:
+//
+//   - one request at a time (bench/loop/lone_request.py: 40 /light one
+//     after another during a /cpu?ms=3000; three runs): sendto lost 69-72
+//     of 80 (86-90%), recvfrom 1-7 of 40 (2.5-17%), epoll_wait(0) 0-8 of
+//     250-257 (0-3%). A lost call cost the loop 5.25 ms on average;
+//   - under the shipped offload scenario's traffic (100 req/s, threads
+//     variant, seven runs): sendto 39-52%, recvfrom 5-9%, epoll_wait(0)
+//     2-4%; a lost call cost 6.4-9 ms there.
+//
+// A sendto on loopback delivers the bytes and wakes the reader before it
+// returns, long enough for the waiting thread to wake and take the GIL; an
+// epoll_wait(0) returns within a microsecond. The model takes the odds of a
+// request alone. With those measured under load it was too kind to threads
+// again: the offload scenario's light p99 was half uvicorn's (52 against
+// 108 ms, median of 3), its lag p99 0.84 of it. Under load uvicorn loses
+// fewer calls but each costs more, and whatever else costs it time there
+// was not found. With the odds of a request alone the model's light and lag
+// p99 were 0.87-1.13 and 1.23-1.36 of uvicorn's (BENCHMARKS.md).
+var releaseLoss = [numCallKinds]float64{
+	PollCall: 0.02,
+	RecvCall: 0.15,
+	SendCall: 0.88,
+}
 
 // The iterations of the loop, each ending with one epoll_wait (a release
 // point; timeout 0 when callbacks are ready, else it blocks) are the other
@@ -111,11 +148,12 @@ const quickReleaseLoss = 0.55
 //   - an executor's result arrives through the self-pipe, and the awaiting
 //     task resumes in the iteration after the pipe is read: Loop.Wake.
 
-// ioCalls makes n blocking calls that return at once, such as a recvfrom
-// of bytes already there (GIL.Syscall). The caller must hold the GIL.
-func ioCalls(g *GIL, n int) {
+// ioCalls makes n blocking calls of kind that return at once, such as a
+// recvfrom of bytes already there (GIL.Syscall). The caller must hold the
+// GIL.
+func ioCalls(g *GIL, kind CallKind, n int) {
 	for range n {
-		g.Syscall()
+		g.Syscall(kind)
 	}
 }
 
@@ -124,7 +162,7 @@ func ioCalls(g *GIL, n int) {
 // in the loop's next iteration. The request's Python CPU time is burnt
 // here.
 func (s *Server) dataReceived(rq *request) {
-	ioCalls(s.gil, recvsPerRequest)
+	ioCalls(s.gil, RecvCall, recvsPerRequest)
 	burnCPU(pythonPerRequest, s.gil.Yield)
 	s.loop.Soon(func() { s.begin(rq) })
 }
@@ -133,7 +171,7 @@ func (s *Server) dataReceived(rq *request) {
 // sendto calls, then the response goes to the connection's goroutine. The
 // task's done callbacks run in the next iteration.
 func (s *Server) sendResponse(rq *request) {
-	ioCalls(s.gil, sendsPerResponse)
+	ioCalls(s.gil, SendCall, sendsPerResponse)
 	close(rq.done)
 	s.loop.Soon(func() {})
 }

@@ -3,6 +3,7 @@ package loop
 import (
 	"fmt"
 	"io"
+	"math"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -42,13 +43,13 @@ func TestGILConvoyKWaitsPerRequest(t *testing.T) {
 	for _, k := range []int{1, 3, 6} {
 		t.Run(fmt.Sprintf("k=%d", k), func(t *testing.T) {
 			g := NewGIL(interval)
-			g.loss = 1
+			loseEvery(g)
 			stop := cpuHolder(g)
 			defer stop()
 			g.Acquire()
 			drops0, start := g.DropRequests(), time.Now()
 			for range requests {
-				ioCalls(g, k)
+				ioCalls(g, RecvCall, k)
 			}
 			drops, took := g.DropRequests()-drops0, time.Since(start)
 			g.Release()
@@ -67,25 +68,35 @@ func TestGILConvoyKWaitsPerRequest(t *testing.T) {
 	}
 }
 
-// As calibrated, a call that returns at once loses the GIL to the holder
-// about quickReleaseLoss of the time: 400 calls cost about 400·loss forced
-// switches (binomial, ± 10; the bounds are wider).
+// As measured, a call that returns at once loses the GIL to the holder
+// with its kind's odds (releaseLoss): 500 calls of a kind cost about
+// 500·loss forced switches, within four binomial standard deviations.
 func TestGILQuickReleaseLoss(t *testing.T) {
-	const calls = 400
-	g := NewGIL(time.Millisecond)
-	stop := cpuHolder(g)
-	defer stop()
-	g.Acquire()
-	drops0 := g.DropRequests()
-	ioCalls(g, calls)
-	drops := g.DropRequests() - drops0
-	g.Release()
-	want := quickReleaseLoss * calls
-	t.Logf("%d calls that return at once: %d forced switches (want about %.0f)", calls, drops, want)
-	// A forced switch may take two drop requests when the OS deschedules
-	// the holder, hence the wider upper bound.
-	if float64(drops) < 0.8*want || float64(drops) > 2*want+40 {
-		t.Errorf("%d forced switches over %d quick calls, want about %.0f (loss %g)", drops, calls, want, quickReleaseLoss)
+	const calls = 500
+	for kind, name := range map[CallKind]string{PollCall: "poll", RecvCall: "recv", SendCall: "send"} {
+		t.Run(name, func(t *testing.T) {
+			g := NewGIL(time.Millisecond)
+			stop := cpuHolder(g)
+			defer stop()
+			g.Acquire()
+			drops0 := g.DropRequests()
+			ioCalls(g, kind, calls)
+			drops := float64(g.DropRequests() - drops0)
+			g.Release()
+			p := releaseLoss[kind]
+			want, slack := p*calls, 4*math.Sqrt(calls*p*(1-p))+2
+			t.Logf("%d %s calls: %.0f forced switches (want %.0f ± %.0f)", calls, name, drops, want, slack)
+			if math.Abs(drops-want) > slack {
+				t.Errorf("%.0f forced switches over %d %s calls, want %.0f ± %.0f (loss %g)", drops, calls, name, want, slack, p)
+			}
+		})
+	}
+}
+
+// loseEvery makes every quick call of g lose the GIL to a waiter.
+func loseEvery(g *GIL) {
+	for k := range g.loss {
+		g.loss[k] = 1
 	}
 }
 
@@ -93,7 +104,7 @@ func TestGILQuickReleaseLoss(t *testing.T) {
 func TestGILNoHolderNoWaits(t *testing.T) {
 	g := NewGIL(time.Hour)
 	g.Acquire()
-	ioCalls(g, 100)
+	ioCalls(g, SendCall, 100)
 	g.Release()
 	if d := g.DropRequests(); d != 0 {
 		t.Errorf("%d drop requests without contention, want 0", d)
@@ -108,7 +119,7 @@ func TestLoopPollIsAReleasePoint(t *testing.T) {
 	const interval = 5 * time.Millisecond
 	const requests, k = 10, 2
 	g := NewGIL(interval)
-	g.loss = 1
+	loseEvery(g)
 	l := NewLoop(g, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	go l.Run()
 	defer func() { l.Stop(); <-l.Done() }()
@@ -118,7 +129,7 @@ func TestLoopPollIsAReleasePoint(t *testing.T) {
 	drops0 := g.DropRequests()
 	for range requests {
 		done := make(chan struct{})
-		l.Post(func() { ioCalls(g, k); close(done) })
+		l.Post(func() { ioCalls(g, RecvCall, k); close(done) })
 		<-done
 		time.Sleep(time.Millisecond) // the loop goes back to its poll
 	}
@@ -131,20 +142,21 @@ func TestLoopPollIsAReleasePoint(t *testing.T) {
 
 // End to end, the measured pattern: a /light served while a CPU-bound
 // /cpu holds the GIL in an offload thread costs the loop a forced switch
-// for the poll it was blocked in, and one for each of the five quick
-// release points strace counted on uvicorn (recvfrom, poll, two sendto,
-// poll) that it loses, quickReleaseLoss of them: 1 + 5·0.55 = 3.75, a little
-// less when the next request is already queued at the last poll. With
-// --gil=false, or a /block (time.sleep releases the GIL), the same
+// for the poll it was blocked in, and one for each of the quick release
+// points strace counted on uvicorn (recvfrom, poll, two sendto, poll) that
+// it loses, with each kind's odds: 1 + 0.15 + 2·0.88 + 2·0.02 = 2.95, a
+// little less when the next request is already queued at the last poll.
+// With --gil=false, or a /block (time.sleep releases the GIL), the same
 // requests never wait.
 func TestLightRequestReleasePoints(t *testing.T) {
+	lightLosses := 1 + recvsPerRequest*releaseLoss[RecvCall] + sendsPerResponse*releaseLoss[SendCall] + 2*releaseLoss[PollCall]
 	for _, tc := range []struct {
 		name     string
 		heavy    string
 		gil      bool
 		min, max float64
 	}{
-		{"cpu", "/cpu?ms=1000", true, 1 + 5*quickReleaseLoss - 2, 1 + 5*quickReleaseLoss + 2},
+		{"cpu", "/cpu?ms=1000", true, lightLosses - 2, lightLosses + 2},
 		{"cpu-nogil", "/cpu?ms=1000", false, 0, 0.5},
 		{"block", "/block?ms=1000", true, 0, 0.5},
 	} {

@@ -101,7 +101,7 @@ func (l *Loop) Run() {
 			deadline := func() (time.Time, bool) { return l.pollDeadline(polled) }
 			l.gil.Blocking(func() { ready, ok = l.q.popAllUntil(ready, deadline) })
 		} else {
-			l.gil.Syscall()
+			l.gil.Syscall(PollCall)
 			ready, ok = l.q.takeAll(ready)
 		}
 		if !ok {
@@ -109,7 +109,7 @@ func (l *Loop) Run() {
 		}
 		ready = l.appendDue(ready, time.Now())
 		if l.wakes.Swap(false) {
-			ioCalls(l.gil, selfPipeRecvs)
+			ioCalls(l.gil, RecvCall, selfPipeRecvs)
 		}
 		for i, f := range ready {
 			if i > 0 {

@@ -23,7 +23,7 @@ import (
 // and does nothing, which models work that runs without the GIL.
 type GIL struct {
 	interval time.Duration
-	loss     float64 // the fraction of Syscalls that hand the GIL over
+	loss     [numCallKinds]float64 // the fraction of Syscalls of each kind that hand the GIL over
 	drop     atomic.Bool
 
 	mu       sync.Mutex
@@ -36,7 +36,7 @@ type GIL struct {
 
 // NewGIL returns an unlocked GIL with the given switch interval.
 func NewGIL(switchInterval time.Duration) *GIL {
-	return &GIL{interval: switchInterval, loss: quickReleaseLoss}
+	return &GIL{interval: switchInterval, loss: releaseLoss}
 }
 
 // Acquire takes the GIL, waiting if another goroutine holds it. After each
@@ -144,20 +144,20 @@ func (g *GIL) Blocking(f func()) {
 	f()
 }
 
-// Syscall is a blocking call that returns at once: a recvfrom of bytes
-// already there, a sendto into an empty socket buffer, an epoll_wait with
-// events ready. CPython releases the GIL around it too, but a thread waiting
-// for the GIL must first be woken by the OS, and usually the caller has
-// taken the GIL back by then: only a fraction of such releases
-// (quickReleaseLoss, cpython.go) hands the GIL to a waiter, and those cost
-// the caller a forced switch to get it back. The others still wake the
-// waiters, which start their switch interval afresh. The caller must hold
-// the GIL.
-func (g *GIL) Syscall() {
+// Syscall is a blocking call of the given kind that returns at once: a
+// recvfrom of bytes already there, a sendto into an empty socket buffer, an
+// epoll_wait with events ready. CPython releases the GIL around it too, but
+// a thread waiting for the GIL must first be woken by the OS, and often the
+// caller has taken the GIL back by then: only a fraction of such releases,
+// which depends on how long the call takes (releaseLoss, cpython.go), hands
+// the GIL to a waiter, and those cost the caller a forced switch to get it
+// back. The others still wake the waiters, which start their switch interval
+// afresh. The caller must hold the GIL.
+func (g *GIL) Syscall(kind CallKind) {
 	if g == nil {
 		return
 	}
-	if g.loss >= 1 || (g.loss > 0 && rand.Float64() < g.loss) {
+	if loss := g.loss[kind]; loss >= 1 || (loss > 0 && rand.Float64() < loss) {
 		g.Release()
 		g.Acquire()
 		return

@@ -267,7 +267,7 @@ func (p *procPool) manage(i int) {
 }
 
 func (p *procPool) submit(ctx context.Context, j heavyJob, done func(result)) {
-	ioCalls(p.gil, poolWakeWrites)
+	ioCalls(p.gil, SendCall, poolWakeWrites)
 	j.RequestID = RequestID(ctx)
 	if !p.q.push(procTask{j, done}) {
 		done(result{Err: "offload process pool is closed"})
