@@ -3,8 +3,8 @@ package loop
 import (
 	"fmt"
 	"io"
-	"math"
 	"log/slog"
+	"math"
 	"net/http"
 	"strings"
 	"sync/atomic"
