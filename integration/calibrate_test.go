@@ -13,11 +13,30 @@ import (
 	"github.com/sawtooth-dev/sawtooth/scenarios"
 )
 
+// lightBand is the agreement the calibration requires: the model's light
+// p99 within ±30% of real uvicorn's.
+var lightBand = [2]float64{0.7, 1.3}
+
+// inBand reports whether a model/real ratio is within lightBand.
+func inBand(x float64) bool { return x >= lightBand[0] && x <= lightBand[1] }
+
+// outOfBand returns the variants whose light p99 ratio is outside lightBand.
+func outOfBand(rows []loopcalib.Row) []string {
+	var out []string
+	for _, r := range rows {
+		if !inBand(r.LightRatio()) {
+			out = append(out, r.Variant)
+		}
+	}
+	return out
+}
+
 // The built-in loop model agrees with real asyncio: the shipped offload
 // scenario (sawtooth's loop worker) and uvicorn-offload (FastAPI on
 // uvicorn), same traffic, phases and pool size, give each offload variant a
-// light p99 within ±30% of real uvicorn's (median of 3 short runs), and both
-// rank the variants none > threads > processes. Threads are the case a
+// light p99 within ±30% of real uvicorn's (median of 3 short runs, or of 5
+// when 3 are not enough), and both rank the variants none > threads >
+// processes. Threads are the case a
 // model without the GIL's convoy effect gets wrong (docs/loop.md,
 // "Calibration").
 //
@@ -40,27 +59,42 @@ func TestLoopModelCalibratedAgainstUvicorn(t *testing.T) {
 	defer cancel()
 	ctx, interrupted := stopOnSignal(ctx)
 	rate := &scenarios.Rate{From: 100, To: 100}
-	rows, err := loopcalib.Run(ctx, loopcalib.Options{
-		Apps:   apps,
-		Dir:    t.TempDir(),
-		Binary: bin,
-		Repeat: 3,
-		Phases: []scenarios.Phase{
-			{Name: "warm-up", Duration: scenarios.Duration(time.Second), Rate: rate},
-			{Name: "steady", Duration: scenarios.Duration(8 * time.Second), Rate: rate},
-		},
-	})
-	interrupted()
-	if err != nil {
-		t.Fatal(err)
+	calibrate := func(repeat int) []loopcalib.Row {
+		rows, err := loopcalib.Run(ctx, loopcalib.Options{
+			Apps:   apps,
+			Dir:    t.TempDir(),
+			Binary: bin,
+			Repeat: repeat,
+			Phases: []scenarios.Phase{
+				{Name: "warm-up", Duration: scenarios.Duration(time.Second), Rate: rate},
+				{Name: "steady", Duration: scenarios.Duration(8 * time.Second), Rate: rate},
+			},
+		})
+		if err != nil {
+			interrupted()
+			t.Fatal(err)
+		}
+		return rows
 	}
+	// Three repeats; if a ratio is out of the band, two more, judged on
+	// the median of five (a sequential test: a model as wrong as the old
+	// 0.16 or 0.43 fails either way, one noisy run less often).
+	rows := calibrate(3)
+	if out := outOfBand(rows); len(out) > 0 {
+		var table strings.Builder
+		loopcalib.WriteTable(&table, rows, lightBand[0], lightBand[1])
+		t.Logf("median of 3 (load %s): light p99 of %v out of the band; two more repeats\n%s",
+			loopcalib.LoadAverage(), out, table.String())
+		rows = loopcalib.Append(rows, calibrate(2))
+	}
+	interrupted()
 	var table strings.Builder
-	loopcalib.WriteTable(&table, rows, 0.7, 1.3)
-	t.Logf("median of 3, load %s\n%s", loopcalib.LoadAverage(), table.String())
+	loopcalib.WriteTable(&table, rows, lightBand[0], lightBand[1])
+	t.Logf("median of %d, load %s\n%s", len(rows[0].Model.LightP99), loopcalib.LoadAverage(), table.String())
 	for _, r := range rows {
-		if x := r.LightRatio(); x < 0.7 || x > 1.3 {
-			t.Errorf("%s: model light p99 %.2f ms is %.2f× real uvicorn's %.2f ms, want 0.7 to 1.3",
-				r.Variant, 1000*loopcalib.Median(r.Model.LightP99), x, 1000*loopcalib.Median(r.Real.LightP99))
+		if x := r.LightRatio(); !inBand(x) {
+			t.Errorf("%s: model light p99 %.2f ms is %.2f× real uvicorn's %.2f ms, want %g to %g",
+				r.Variant, 1000*loopcalib.Median(r.Model.LightP99), x, 1000*loopcalib.Median(r.Real.LightP99), lightBand[0], lightBand[1])
 		}
 	}
 	for _, side := range []struct {

@@ -167,6 +167,23 @@ func figures(rep *reports.Report, variant string) (Figures, error) {
 	return f, fmt.Errorf("no variant %s", variant)
 }
 
+// Append adds the repeats of more, a later Run's rows, to those of rows,
+// variant by variant, and returns rows.
+func Append(rows, more []Row) []Row {
+	for i := range rows {
+		for _, m := range more {
+			if m.Variant != rows[i].Variant {
+				continue
+			}
+			rows[i].Model.LightP99 = append(rows[i].Model.LightP99, m.Model.LightP99...)
+			rows[i].Model.LagP99 = append(rows[i].Model.LagP99, m.Model.LagP99...)
+			rows[i].Real.LightP99 = append(rows[i].Real.LightP99, m.Real.LightP99...)
+			rows[i].Real.LagP99 = append(rows[i].Real.LagP99, m.Real.LagP99...)
+		}
+	}
+	return rows
+}
+
 // Median returns the median of xs (the mean of the middle two for an even
 // count); xs must not be empty.
 func Median(xs []float64) float64 {
