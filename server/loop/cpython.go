@@ -43,13 +43,17 @@ const (
 	poolWakeWrites = 1
 )
 
-// pythonPerRequest is the CPU time the loop thread spends running Python
-// for a request (h11's parser, Starlette's routing, FastAPI, the
-// middleware), burnt on the loop with the GIL held. Measured: uvicorn used
-// 0.59ms of CPU per /light (utime+stime in /proc/PID/stat over 500
-// requests at ~75 per second, less the idle heartbeat's share); the
-// model's own handling of a request costs about 0.1ms of that.
-const pythonPerRequest = 500 * time.Microsecond
+// pythonPerRequest is the CPU time the loop thread spends for a request
+// (h11's parser, Starlette's routing, FastAPI, the middleware, asyncio's
+// iterations and the socket calls), burnt on the loop with the GIL held.
+// Measured: uvicorn's loop thread was on the CPU 0.68-0.70 ms per /light
+// (sum_exec_runtime in /proc/PID/task/TID/schedstat over 1,000 requests at
+// 100 per second, two runs, less the idle share of the 100 Hz heartbeat,
+// 19-20 ms a second; load below 1, 2026-12-02). The earlier figure, 0.59
+// ms from utime+stime, came from tick sampling, which a thread that wakes
+// 200 times a second defeats. The model's own handling of a request, on
+// the loop goroutine, is a few microseconds of that.
+const pythonPerRequest = 650 * time.Microsecond
 
 // The Python an offloaded request costs besides a light one's, measured on
 // uvicorn 0.17.6 under CPython 3.11.2 as each thread's CPU time
@@ -129,7 +133,9 @@ const (
 // 108 ms, median of 3), its lag p99 0.84 of it. Under load uvicorn loses
 // fewer calls but each costs more, and whatever else costs it time there
 // was not found. With the odds of a request alone the model's light and lag
-// p99 were 0.87-1.13 and 1.23-1.36 of uvicorn's (BENCHMARKS.md).
+// p99 were 0.76-1.13 and 0.89-1.36 of uvicorn's (BENCHMARKS.md), and a
+// lone /light during a CPU-bound thread took 12.5 ms where uvicorn's took
+// 11.3-11.8 ms.
 var releaseLoss = [numCallKinds]float64{
 	PollCall: 0.02,
 	RecvCall: 0.15,
@@ -168,10 +174,14 @@ func (s *Server) dataReceived(rq *request) {
 }
 
 // sendResponse writes a finished request's response: sendsPerResponse
-// sendto calls, then the response goes to the connection's goroutine. The
-// task's done callbacks run in the next iteration.
+// sendto calls. The last one puts the response on the wire (it goes to the
+// connection's goroutine) before the loop takes the GIL back, since a
+// sendto delivers its bytes before it returns and only then waits for the
+// GIL: the client is not kept waiting by a switch interval the loop loses
+// there. The task's done callbacks run in the next iteration.
 func (s *Server) sendResponse(rq *request) {
-	ioCalls(s.gil, SendCall, sendsPerResponse)
+	ioCalls(s.gil, SendCall, sendsPerResponse-1)
 	close(rq.done)
+	s.gil.Syscall(SendCall)
 	s.loop.Soon(func() {})
 }
