@@ -38,7 +38,7 @@ bench: build ## run the benchmarks, about 17 minutes (see BENCHMARKS.md; make de
 aa: build ## the A/A study of compare's gate, about 22 minutes (bench/aa.sh; BENCHMARKS.md)
 	bash bench/aa.sh
 
-calibrate: ## the loop model against real uvicorn, about 2 minutes, run by make test after the rest (make deps first; docs/loop.md)
+calibrate: ## the loop model against real uvicorn, about 4 minutes, run by make test after the rest (make deps first; docs/loop.md)
 	SAWTOOTH_CALIBRATE=1 $(GO) test -count=1 -v -run TestLoopModelCalibratedAgainstUvicorn ./integration
 
 lint: ## gofmt, go vet and go mod tidy

@@ -2,8 +2,9 @@
 // uvicorn: it runs the shipped scenarios offload (sawtooth's own loop
 // worker) and uvicorn-offload (FastAPI on /usr/bin/uvicorn) with the same
 // traffic, phases and pool size, and compares them variant by variant
-// (offload none, threads, processes) on the light requests' p99 latency and
-// the loop-lag heartbeat's p99. Both the integration test and bench/loop
+// (offload none, threads, processes, and threads with work that releases
+// the GIL) on the light requests' p99 latency and the loop-lag heartbeat's
+// p99. Both the integration test and bench/loop
 // use it, so they measure the same thing.
 package loopcalib
 
@@ -32,12 +33,32 @@ const (
 // Variants are the offload variants of both scenarios, worst first.
 var Variants = []string{"offload=none", "offload=threads", "offload=processes"}
 
+// Released is the row of the threads variant run with work that releases
+// the GIL (--set gil=false on both sides: the built-in worker's --gil=false,
+// the app's /cpu hashing with the GIL released, NumPy-style). Run returns
+// it after Variants' rows; it is not part of their ordering.
+const Released = "offload=threads, gil=false"
+
+// A pass is one run of a scenario: the --set values it adds, the variants
+// it runs (all when nil) and the row each of them fills.
+type pass struct {
+	name     string // the run directory's infix
+	set      []string
+	variants []string
+	rows     []string
+}
+
+var passes = []pass{
+	{name: "", rows: Variants},
+	{name: "-gil-false", set: []string{"gil=false"}, variants: []string{"offload=threads"}, rows: []string{Released}},
+}
+
 // Options configure a calibration run.
 type Options struct {
 	// Apps is the testdata/apps folder (the FastAPI app).
 	Apps string
-	// Dir is where the run directories are created, one per scenario and
-	// repeat (offload-1, uvicorn-offload-1, offload-2, ...).
+	// Dir is where the run directories are created, one per scenario, pass
+	// and repeat (offload-1, offload-gil-false-1, uvicorn-offload-1, ...).
 	Dir string
 	// Binary is the sawtooth executable for the built-in target.
 	Binary string
@@ -66,14 +87,16 @@ type Row struct {
 // Run runs the model's scenario and the real one in turn, one repeat of
 // each at a time (model, real, model, real, ...), so that a change in the
 // machine's load during the calibration falls on both sides alike, and
-// returns a row per variant in Variants' order.
+// returns a row per variant in Variants' order, then Released's.
 func Run(ctx context.Context, opt Options) ([]Row, error) {
 	if opt.Repeat == 0 {
 		opt.Repeat = 1
 	}
-	rows := make([]Row, len(Variants))
-	for i, v := range Variants {
-		rows[i].Variant = v
+	var rows []Row
+	for _, p := range passes {
+		for _, name := range p.rows {
+			rows = append(rows, Row{Variant: name})
+		}
 	}
 	for r := range opt.Repeat {
 		for _, side := range []struct {
@@ -83,32 +106,38 @@ func Run(ctx context.Context, opt Options) ([]Row, error) {
 			{ModelScenario, func(r *Row) *Figures { return &r.Model }},
 			{RealScenario, func(r *Row) *Figures { return &r.Real }},
 		} {
-			rep, err := runScenario(ctx, side.name, r, opt)
-			if err != nil {
-				return nil, err
-			}
-			for i := range rows {
-				f, err := figures(rep, rows[i].Variant)
+			for _, p := range passes {
+				rep, err := runScenario(ctx, side.name, p, r, opt)
 				if err != nil {
-					return nil, fmt.Errorf("%s, repeat %d: %w", side.name, r+1, err)
+					return nil, err
 				}
-				got := side.get(&rows[i])
-				got.LightP99 = append(got.LightP99, f.LightP99...)
-				got.LagP99 = append(got.LagP99, f.LagP99...)
+				variants := p.variants
+				if variants == nil {
+					variants = p.rows
+				}
+				for j, v := range variants {
+					f, err := figures(rep, v)
+					if err != nil {
+						return nil, fmt.Errorf("%s%s, repeat %d: %w", side.name, p.name, r+1, err)
+					}
+					got := side.get(&rows[slices.IndexFunc(rows, func(row Row) bool { return row.Variant == p.rows[j] })])
+					got.LightP99 = append(got.LightP99, f.LightP99...)
+					got.LagP99 = append(got.LagP99, f.LagP99...)
+				}
 			}
 		}
 	}
 	return rows, nil
 }
 
-// runScenario runs every variant of the shipped scenario name once, in its
-// own run directory for repeat r, and builds its report.
-func runScenario(ctx context.Context, name string, r int, opt Options) (*reports.Report, error) {
+// runScenario runs pass p of the shipped scenario name once, in its own run
+// directory for repeat r, and builds its report.
+func runScenario(ctx context.Context, name string, p pass, r int, opt Options) (*reports.Report, error) {
 	s, err := scenarios.Load(name)
 	if err != nil {
 		return nil, fmt.Errorf("load shipped scenario %s: %w", name, err)
 	}
-	sets := []string{"repeat=1"}
+	sets := append([]string{"repeat=1"}, p.set...)
 	if name == RealScenario {
 		sets = append(sets, "apps="+opt.Apps)
 	}
@@ -119,7 +148,8 @@ func runScenario(ctx context.Context, name string, r int, opt Options) (*reports
 		s.Phases = opt.Phases
 	}
 	res, err := runner.Run(ctx, s, runner.Options{
-		Dir:      filepath.Join(opt.Dir, fmt.Sprintf("%s-%d", name, r+1)),
+		Dir:      filepath.Join(opt.Dir, fmt.Sprintf("%s%s-%d", name, p.name, r+1)),
+		Variants: p.variants,
 		Seed:     1,
 		Binary:   opt.Binary,
 		Timeout:  20 * time.Second,

@@ -3,6 +3,7 @@ package loop
 import (
 	"fmt"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -172,6 +173,20 @@ func TestOffloadThreadsCPUNoGIL(t *testing.T) {
 	_, max, _ := rc.lags.stats(0)
 	if max >= 250*time.Millisecond {
 		t.Errorf("max loop lag %v with the GIL off; want far below the burn", max)
+	}
+}
+
+// Pool threads that run without the GIL get Ps of their own, as OS threads
+// get a share of the cores: with k CPU-bound goroutines on as many Ps the
+// loop goroutine would wait for the Go scheduler's preemption.
+func TestOffloadThreadsNoGILHaveTheirOwnPs(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Offload = OffloadThreads
+	cfg.GIL = false
+	cfg.OffloadWorkers = 7
+	startServer(t, cfg, Options{})
+	if got, want := runtime.GOMAXPROCS(0), baseProcs+7; got < want {
+		t.Errorf("GOMAXPROCS %d with 7 offload threads without the GIL, want at least %d (%d + 7)", got, want, baseProcs)
 	}
 }
 

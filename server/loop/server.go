@@ -150,6 +150,7 @@ func newExecutor(cfg Config, opts Options, gil *GIL, log *slog.Logger) (executor
 	case OffloadThreads:
 		if !cfg.GIL {
 			gil = nil
+			procsForThreads(cfg.OffloadWorkers)
 		}
 		return newThreadPool(cfg.OffloadWorkers, gil), nil, nil
 	case OffloadProcesses:

@@ -24,6 +24,8 @@ Environment:
     LOSE_CONTEXT=1     forget to carry the request id into the pool (the contextvars trap);
                        LOSE_CONTEXT=article uses the article's execute_in_thread wrapper,
                        which calls copy_context() in the pool thread and so loses it too
+    GIL=false          /cpu does work that releases the GIL (hashlib over a buffer,
+                       NumPy-style) instead of pure Python: sawtooth's --gil=false
     LAG_INTERVAL=0.05  heartbeat period in seconds
     LAG_THRESHOLD=0.1  lag in seconds above which the heartbeat warns and dumps stacks
 
@@ -61,6 +63,10 @@ if LOSE_CONTEXT in ("0", "false"):
     LOSE_CONTEXT = ""
 if LOSE_CONTEXT not in ("", "1", "true", "article"):
     raise SystemExit(f"LOSE_CONTEXT={LOSE_CONTEXT!r}: want 0, 1 or article")
+GIL = os.environ.get("GIL", "true")
+if GIL not in ("true", "false"):
+    raise SystemExit(f"GIL={GIL!r}: want true or false")
+CPU_FUNC = workload.burn_cpu if GIL == "true" else workload.burn_cpu_released
 LAG_INTERVAL = float(os.environ.get("LAG_INTERVAL", "0.05"))
 LAG_THRESHOLD = float(os.environ.get("LAG_THRESHOLD", "0.1"))
 
@@ -182,7 +188,7 @@ heartbeat = Heartbeat(LAG_INTERVAL, LAG_THRESHOLD)
 def parse_heavy(spec):
     """Parse HEAVY ("cpu:100") into the work function and its argument."""
     kind, _, arg = spec.partition(":")
-    funcs = {"cpu": (workload.burn_cpu, 0, workload.MAX_MILLIS),
+    funcs = {"cpu": (CPU_FUNC, 0, workload.MAX_MILLIS),
              "block": (workload.block, 0, workload.MAX_MILLIS),
              "regex": (workload.validate, 1, workload.MAX_REGEX_KIB)}
     if kind not in funcs or not arg.isdigit() or not funcs[kind][1] <= int(arg) <= funcs[kind][2]:
@@ -282,7 +288,7 @@ async def metrics():
 @app.get("/cpu")
 async def cpu(request: Request):
     ms = workload.int_param(request.query_params, "ms", 0, workload.MAX_MILLIS)
-    where, work_id, _ = await run_heavy(workload.burn_cpu, ms)
+    where, work_id, _ = await run_heavy(CPU_FUNC, ms)
     return heavy_response(where, work_id, {"ms": ms})
 
 

@@ -1,12 +1,14 @@
 """The work behind the test apps' routes, shared by flask_app and fastapi_app.
 
 Everything here is plain synchronous Python, so it behaves like real
-application code: burn_cpu and validate hold the GIL while they run, block
+application code: burn_cpu and validate hold the GIL while they run,
+burn_cpu_released works with it released (NumPy-style), block
 sleeps without CPU, and Leaker keeps memory that really is resident.
 The functions are module-level so a ProcessPoolExecutor can pickle them.
 """
 
 import contextvars
+import hashlib
 import json
 import os
 import re
@@ -62,6 +64,23 @@ def burn_cpu(ms):
         for i in range(2000):
             x = (x * 31 + i) % 1_000_003
     return x
+
+
+_RELEASED_CHUNK = bytes(256 << 10)
+
+
+def burn_cpu_released(ms):
+    """Do ms of CPU time of work that releases the GIL, as NumPy does.
+
+    hashlib hashes a buffer over 2 KiB with the GIL released, so between
+    its calls (~0.15 ms each) the thread holds the GIL only for a moment:
+    other threads run Python meanwhile, the loop's among them.
+    """
+    deadline = time.thread_time() + ms / 1000
+    h = hashlib.sha256()
+    while time.thread_time() < deadline:
+        h.update(_RELEASED_CHUNK)
+    return h.digest()[0]
 
 
 def block(ms):
