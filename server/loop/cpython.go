@@ -132,10 +132,10 @@ const (
 // again: the offload scenario's light p99 was half uvicorn's (52 against
 // 108 ms, median of 3), its lag p99 0.84 of it. Under load uvicorn loses
 // fewer calls but each costs more, and whatever else costs it time there
-// was not found. With the odds of a request alone the model's light and lag
-// p99 were 0.76-1.13 and 0.89-1.36 of uvicorn's (BENCHMARKS.md), and a
-// lone /light during a CPU-bound thread took 12.5 ms where uvicorn's took
-// 11.3-11.8 ms.
+// was not found. With the odds of a request alone the threads variant's
+// light and lag p99 were 0.79-1.02 and 1.06-1.39 of uvicorn's over six runs
+// (BENCHMARKS.md), and a lone /light during a CPU-bound thread took
+// 12.1-12.8 ms where uvicorn's took 11.1-11.7 ms.
 var releaseLoss = [numCallKinds]float64{
 	PollCall: 0.02,
 	RecvCall: 0.15,
