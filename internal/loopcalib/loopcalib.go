@@ -48,6 +48,8 @@ type pass struct {
 	rows     []string
 }
 
+// passes are the runs each repeat makes of each side: the scenario's
+// variants as shipped, then its threads variant with gil=false.
 var passes = []pass{
 	{name: "", rows: Variants},
 	{name: "-gil-false", set: []string{"gil=false"}, variants: []string{"offload=threads"}, rows: []string{Released}},
@@ -93,8 +95,10 @@ func Run(ctx context.Context, opt Options) ([]Row, error) {
 		opt.Repeat = 1
 	}
 	var rows []Row
+	index := map[string]int{}
 	for _, p := range passes {
 		for _, name := range p.rows {
+			index[name] = len(rows)
 			rows = append(rows, Row{Variant: name})
 		}
 	}
@@ -120,7 +124,7 @@ func Run(ctx context.Context, opt Options) ([]Row, error) {
 					if err != nil {
 						return nil, fmt.Errorf("%s%s, repeat %d: %w", side.name, p.name, r+1, err)
 					}
-					got := side.get(&rows[slices.IndexFunc(rows, func(row Row) bool { return row.Variant == p.rows[j] })])
+					got := side.get(&rows[index[p.rows[j]]])
 					got.LightP99 = append(got.LightP99, f.LightP99...)
 					got.LagP99 = append(got.LagP99, f.LagP99...)
 				}
